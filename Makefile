@@ -1,0 +1,31 @@
+# Hotpath: the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+# Debian's interpreter sees python3-* packages (flask, django...); a python3 earlier on PATH may not.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)
+export PYTHON
+
+.PHONY: install build test typecheck demo bench clean
+
+node_modules/.install-stamp: package.json package-lock.json packages/*/package.json
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+	touch $@
+
+install: node_modules/.install-stamp
+
+build: install
+	@if [ -f packages/ui/vite.config.ts ]; then npm run build -w packages/ui --silent; fi
+
+typecheck: install
+	@for p in core server cli ui; do npx tsc -p packages/$$p --noEmit || exit 1; done
+
+test: build
+	node scripts/test-all.mjs
+
+demo: build
+	npx hotpath demo
+
+bench: install
+	node bench/run.mjs $(B)
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/ui/dist test-output

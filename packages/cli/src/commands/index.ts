@@ -1,0 +1,4 @@
+// The registry of CLI commands, in the order `hotpath --help` lists them.
+import type { Command } from '../command.ts';
+
+export const commands: Record<string, Command> = {};
