@@ -4,11 +4,14 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from './store/types.ts';
+import { Metrics } from './metrics.ts';
 import { registerIngestRoutes } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
 
 export interface ServerDeps {
   readonly store: Store;
+  /** Metrics registry; buildServer creates one when absent. */
+  readonly metrics?: Metrics;
   /** ms since epoch; injectable for tests. */
   readonly now?: () => number;
   /** Fastify logger option; false in tests. */
@@ -19,7 +22,8 @@ export interface ServerDeps {
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 256 * 1024 * 1024 });
-  await app.register(async (scope) => registerIngestRoutes(scope, deps));
-  await app.register(async (scope) => registerQueryRoutes(scope, deps));
+  const full: ServerDeps & { metrics: Metrics } = { ...deps, metrics: deps.metrics ?? new Metrics() };
+  await app.register(async (scope) => registerIngestRoutes(scope, full));
+  await app.register(async (scope) => registerQueryRoutes(scope, full));
   return app;
 }
