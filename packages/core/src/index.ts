@@ -1,4 +1,7 @@
-// Public surface of @hotpath/core: the model, ids, builder, formats and transforms.
+// Public surface of @hotpath/core: the model, ids, builder, errors, formats and transforms.
 export * from './model.ts';
 export * from './ids.ts';
 export * from './builder.ts';
+export * from './errors.ts';
+export * from './formats/index.ts';
+export * from './transforms/index.ts';
