@@ -1,0 +1,175 @@
+// Connect protocol unary handlers (https://connectrpc.com/docs/protocol): POST only (405), content
+// types application/proto and application/json (415 otherwise), request Content-Encoding gzip,
+// errors as {"code","message"} JSON with the HTTP status of the Connect code. The body is decoded by
+// the caller's own decoders so malformed input is a 400 invalid_argument, never a 500.
+
+import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HotpathError } from '../errors.ts';
+
+export interface UnaryMethod<Req, Res> {
+  /** e.g. '/querier.v1.QuerierService/SelectMergeStacktraces' */
+  readonly path: string;
+  decodeBinary(bytes: Uint8Array): Req;
+  /** `json` is the parsed JSON value (protojson: lowerCamelCase, int64 as string or number). */
+  decodeJson(json: unknown): Req;
+  encodeBinary(res: Res): Uint8Array;
+  /** Returns a JSON-serialisable value (int64 as strings, defaults omitted). */
+  encodeJson(res: Res): unknown;
+  handle(req: Req, request: FastifyRequest): Promise<Res>;
+}
+
+/** Adds a raw-bytes body parser for the Connect content types to this (encapsulated) Fastify scope. */
+export function addConnectBodyParsers(app: FastifyInstance): void {
+  for (const type of ['application/proto', 'application/json', 'application/connect+proto', 'application/grpc', 'application/grpc-web']) {
+    if (!app.hasContentTypeParser(type)) {
+      app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    }
+  }
+  // Anything else also arrives as bytes so the handler can answer 415 itself.
+  if (!app.hasContentTypeParser('*')) {
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+}
+
+export function connectStatus(code: string): number {
+  switch (code) {
+    case 'invalid_argument':
+    case 'out_of_range':
+    case 'failed_precondition':
+      return 400;
+    case 'unauthenticated':
+      return 401;
+    case 'permission_denied':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'resource_exhausted':
+      return 429;
+    case 'unimplemented':
+      return 501;
+    case 'unavailable':
+      return 503;
+    case 'deadline_exceeded':
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof HotpathError) {
+    if (err.httpStatus === 503) reply.header('retry-after', '5');
+    return reply.code(err.httpStatus).type('application/json').send(err.toJSON());
+  }
+  reply.log.error({ err }, 'internal error');
+  const message = err instanceof Error ? err.message : String(err);
+  return reply.code(500).type('application/json').send({ code: 'internal', message, error: 'internal' });
+}
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Decompresses per Content-Encoding with a cap on the output size. */
+export function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number): Buffer {
+  const enc = (encoding ?? 'identity').toLowerCase();
+  if (enc === 'identity' || enc === '') return body;
+  if (enc !== 'gzip') {
+    throw new HotpathError('unsupported_encoding', 415, 'unimplemented', `content encoding '${enc}' is not supported; use gzip or identity`);
+  }
+  try {
+    return gunzipSync(body, { maxOutputLength: maxBytes });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new HotpathError(
+        'decompressed_too_large',
+        413,
+        'resource_exhausted',
+        `decompressed body exceeds the limit of ${maxBytes} bytes`,
+        { limit: maxBytes },
+      );
+    }
+    throw new HotpathError('malformed_gzip', 400, 'invalid_argument', `body is not valid gzip: ${(e as Error).message}`);
+  }
+}
+
+export function registerUnary<Req, Res>(
+  app: FastifyInstance,
+  method: UnaryMethod<Req, Res>,
+  opts: { maxDecompressedBytes: number; onDone?: (path: string, seconds: number, status: number) => void },
+): void {
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH', 'POST'],
+    url: method.path,
+    handler: async (request, reply) => {
+      const started = performance.now();
+      try {
+        if (request.method !== 'POST') {
+          reply.header('allow', 'POST');
+          throw new HotpathError('method_not_allowed', 405, 'unimplemented', `${request.method} is not allowed; Connect unary methods take POST`);
+        }
+        const type = mediaType(request);
+        const body = decodeContentEncoding(
+          (request.body as Buffer | undefined) ?? Buffer.alloc(0),
+          request.headers['content-encoding'] as string | undefined,
+          opts.maxDecompressedBytes,
+        );
+        let req: Req;
+        let json: boolean;
+        if (type === 'application/proto') {
+          json = false;
+          req = method.decodeBinary(body);
+        } else if (type === 'application/json') {
+          json = true;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
+          } catch (e) {
+            throw new HotpathError('malformed_json', 400, 'invalid_argument', `request body is not valid JSON: ${(e as Error).message}`);
+          }
+          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            throw new HotpathError('malformed_json', 400, 'invalid_argument', 'request body must be a JSON object');
+          }
+          req = method.decodeJson(parsed);
+        } else {
+          throw new HotpathError(
+            'unsupported_media_type',
+            415,
+            'unimplemented',
+            `content type '${type || '(none)'}' is not supported; use application/proto or application/json`,
+          );
+        }
+        const res = await method.handle(req, request);
+        if (json) return reply.code(200).type('application/json').send(JSON.stringify(method.encodeJson(res)));
+        return reply.code(200).type('application/proto').send(Buffer.from(method.encodeBinary(res)));
+      } catch (err) {
+        return sendError(reply, err);
+      } finally {
+        opts.onDone?.(method.path, (performance.now() - started) / 1000, reply.statusCode);
+      }
+    },
+  });
+}
+
+/** protojson helpers: int64 arrives as a string or a number. */
+export function jsonInt64(v: unknown, field: string): number {
+  if (v === undefined || v === null) return 0;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || !Number.isInteger(n)) {
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an integer, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export function jsonString(v: unknown, field: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be a string`);
+  return v;
+}
+
+export function jsonStrings(v: unknown, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an array of strings`);
+  return v.map((x, i) => jsonString(x, `${field}[${i}]`));
+}
