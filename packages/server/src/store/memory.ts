@@ -1,0 +1,260 @@
+// The in-memory Store (`--store memory`): explicitly NOT durable (data is lost on exit); for demos,
+// the UI's development loop and fast tests. Stack ids are interned to dense indexes once at append
+// time, so a merge is a typed-array scatter-add over the selected profiles, with no BigInt per sample.
+
+import { formatLabels, getLabel, type Labels } from '@hotpath/core';
+import { IdTable, halvesOf } from '../query/id-table.ts';
+import { matchAny, matchLabels } from '../query/selector.ts';
+import type {
+  FunctionRecord,
+  MergedStacks,
+  ProfileQuery,
+  ProfileStats,
+  SeriesPoints,
+  SeriesQuery,
+  StackRecord,
+  Store,
+  TimeSeriesQuery,
+  WriteBatch,
+} from './types.ts';
+
+interface StoredProfile {
+  readonly timeMs: number;
+  /** Dense stack indexes into MemoryStore.stackIndex. */
+  readonly stacks: Int32Array;
+  readonly values: Float64Array;
+  readonly total: number;
+}
+
+interface StoredSeries {
+  readonly labels: Labels;
+  readonly profileTypeId: string;
+  profiles: StoredProfile[];
+  /** False after an out-of-order append; sorted lazily by the next query. */
+  sorted: boolean;
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  private readonly tenants = new Map<string, Map<string, StoredSeries>>();
+  private readonly functions = new Map<bigint, FunctionRecord>();
+  private readonly stacks = new Map<bigint, StackRecord>();
+  /** Every stack id seen in a profile → dense index (shared by all tenants: ids are content hashes). */
+  private readonly stackIndex = new IdTable(1 << 16);
+  private closed = false;
+
+  async init(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('memory store is closed');
+  }
+
+  async append(batch: WriteBatch): Promise<void> {
+    this.checkOpen();
+    for (const f of batch.functions) if (!this.functions.has(f.id)) this.functions.set(f.id, f);
+    for (const s of batch.stacks) if (!this.stacks.has(s.id)) this.stacks.set(s.id, s);
+    for (const p of batch.profiles) {
+      let bySeries = this.tenants.get(p.tenant);
+      if (bySeries === undefined) {
+        bySeries = new Map();
+        this.tenants.set(p.tenant, bySeries);
+      }
+      const key = formatLabels(p.labels);
+      let series = bySeries.get(key);
+      if (series === undefined) {
+        series = { labels: p.labels, profileTypeId: getLabel(p.labels, '__profile_type__') ?? '', profiles: [], sorted: true };
+        bySeries.set(key, series);
+      }
+      let total = 0;
+      for (let i = 0; i < p.values.length; i++) total += p.values[i]!;
+      const last = series.profiles[series.profiles.length - 1];
+      if (last !== undefined && last.timeMs > p.timeMs) series.sorted = false;
+      series.profiles.push({ timeMs: p.timeMs, stacks: this.stackIndex.internAll(p.stackIds), values: Float64Array.from(p.values), total });
+    }
+  }
+
+  private seriesOf(tenant: string): Iterable<StoredSeries> {
+    return this.tenants.get(tenant)?.values() ?? [];
+  }
+
+  /** Profiles of `s` with startMs ≤ time ≤ endMs, by binary search over the time-sorted list. */
+  private inRange(s: StoredSeries, startMs: number, endMs: number): StoredProfile[] {
+    if (!s.sorted) {
+      s.profiles.sort((a, b) => a.timeMs - b.timeMs);
+      s.sorted = true;
+    }
+    const ps = s.profiles;
+    let lo = 0;
+    let hi = ps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ps[mid]!.timeMs < startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < ps.length && ps[end]!.timeMs <= endMs) end++;
+    return ps.slice(lo, end);
+  }
+
+  private hasData(s: StoredSeries, startMs: number, endMs: number): boolean {
+    return this.inRange(s, startMs, endMs).length > 0;
+  }
+
+  private selected(q: SeriesQuery): StoredSeries[] {
+    this.checkOpen();
+    const out: StoredSeries[] = [];
+    for (const s of this.seriesOf(q.tenant)) {
+      if (matchAny(s.labels, q.selectors) && this.hasData(s, q.startMs, q.endMs)) out.push(s);
+    }
+    return out;
+  }
+
+  async profileTypes(q: SeriesQuery): Promise<string[]> {
+    return sortedUnique(this.selected(q).map((s) => s.profileTypeId).filter((t) => t !== ''));
+  }
+
+  async labelNames(q: SeriesQuery): Promise<string[]> {
+    return sortedUnique(this.selected(q).flatMap((s) => s.labels.map((l) => l.name)));
+  }
+
+  async labelValues(q: SeriesQuery & { readonly name: string }): Promise<string[]> {
+    const values: string[] = [];
+    for (const s of this.selected(q)) {
+      const v = getLabel(s.labels, q.name);
+      if (v !== undefined) values.push(v);
+    }
+    return sortedUnique(values);
+  }
+
+  async series(q: SeriesQuery): Promise<Labels[]> {
+    return this.selected(q)
+      .map((s) => s.labels)
+      .sort((a, b) => cmp(formatLabels(a), formatLabels(b)));
+  }
+
+  private profileSeries(q: ProfileQuery): StoredSeries[] {
+    this.checkOpen();
+    const out: StoredSeries[] = [];
+    for (const s of this.seriesOf(q.tenant)) {
+      if (s.profileTypeId === q.profileTypeId && matchLabels(s.labels, q.matchers)) out.push(s);
+    }
+    return out;
+  }
+
+  async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
+    const sums = new Float64Array(this.stackIndex.size);
+    const touched = new Uint8Array(this.stackIndex.size);
+    let distinct = 0;
+    for (const s of this.profileSeries(q)) {
+      for (const p of this.inRange(s, q.startMs, q.endMs)) {
+        const st = p.stacks;
+        const v = p.values;
+        for (let i = 0; i < st.length; i++) {
+          const k = st[i]!;
+          sums[k]! += v[i]!;
+          if (touched[k] === 0) {
+            touched[k] = 1;
+            distinct++;
+          }
+        }
+      }
+    }
+    const stackIds = new BigUint64Array(distinct);
+    const halves = halvesOf(stackIds);
+    const values = new Float64Array(distinct);
+    let n = 0;
+    for (let k = 0; k < touched.length; k++) {
+      if (touched[k] === 0 || sums[k] === 0) continue;
+      this.stackIndex.writeId(k, halves, n);
+      values[n++] = sums[k]!;
+    }
+    return { stackIds: stackIds.subarray(0, n), values: values.subarray(0, n) };
+  }
+
+  async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
+    if (!(q.stepMs > 0)) throw new Error(`timeSeries step must be > 0 ms, got ${q.stepMs}`);
+    // Bucket k covers (start + (k-1)·step, start + k·step] and is stamped start + k·step (compat §3.3).
+    const groups = new Map<string, { labels: Labels; sums: Map<number, number>; counts: Map<number, number> }>();
+    for (const s of this.profileSeries(q)) {
+      const labels: Labels = q.groupBy
+        .map((name) => ({ name, value: getLabel(s.labels, name) }))
+        .filter((l): l is { name: string; value: string } => l.value !== undefined)
+        .sort((a, b) => cmp(a.name, b.name));
+      const key = formatLabels(labels);
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = { labels, sums: new Map(), counts: new Map() };
+        groups.set(key, g);
+      }
+      for (const p of this.inRange(s, q.startMs, q.endMs)) {
+        const t = q.startMs + Math.max(0, Math.ceil((p.timeMs - q.startMs) / q.stepMs)) * q.stepMs;
+        g.sums.set(t, (g.sums.get(t) ?? 0) + p.total);
+        g.counts.set(t, (g.counts.get(t) ?? 0) + 1);
+      }
+    }
+    const out: SeriesPoints[] = [];
+    for (const g of groups.values()) {
+      if (g.sums.size === 0) continue;
+      const ts = [...g.sums.keys()].sort((a, b) => a - b);
+      out.push({
+        labels: g.labels,
+        timestampsMs: Float64Array.from(ts),
+        values: Float64Array.from(ts, (t) => (q.aggregation === 'avg' ? g.sums.get(t)! / g.counts.get(t)! : g.sums.get(t)!)),
+      });
+    }
+    return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
+  }
+
+  async getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>> {
+    this.checkOpen();
+    const out = new Map<bigint, StackRecord>();
+    for (const id of ids) {
+      const s = this.stacks.get(id);
+      if (s !== undefined) out.set(id, s);
+    }
+    return out;
+  }
+
+  async getFunctions(ids: readonly bigint[]): Promise<Map<bigint, FunctionRecord>> {
+    this.checkOpen();
+    const out = new Map<bigint, FunctionRecord>();
+    for (const id of ids) {
+      const f = this.functions.get(id);
+      if (f !== undefined) out.set(id, f);
+    }
+    return out;
+  }
+
+  async stats(tenant: string): Promise<ProfileStats> {
+    this.checkOpen();
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const s of this.seriesOf(tenant)) {
+      for (const p of s.profiles) {
+        if (p.timeMs < oldest) oldest = p.timeMs;
+        if (p.timeMs > newest) newest = p.timeMs;
+      }
+    }
+    if (oldest === Infinity) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
+    return { dataIngested: true, oldestProfileTimeMs: oldest, newestProfileTimeMs: newest };
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortedUnique(xs: string[]): string[] {
+  return [...new Set(xs)].sort(cmp);
+}
+
+/** Opens an empty in-memory store (not durable: everything is lost when the process exits). */
+export async function openMemoryStore(): Promise<Store> {
+  const store = new MemoryStore();
+  await store.init();
+  return store;
+}
