@@ -72,7 +72,7 @@ describe('MemoryStore', () => {
     expect((await store.stats('nobody')).dataIngested).toBe(false);
   });
 
-  it('buckets time series into (t-step, t] and groups by label', async () => {
+  it('buckets time series into [t, t+step) and groups by label', async () => {
     const store = await openMemoryStore();
     await store.append(folded('t', { service_name: 'a', region: 'eu' }, 1000, ['x 1']));
     await store.append(folded('t', { service_name: 'a', region: 'eu' }, 10_000, ['x 2']));
@@ -81,10 +81,10 @@ describe('MemoryStore', () => {
     const base = { tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: 20_000, stepMs: 10_000 };
     const sum = await store.timeSeries({ ...base, groupBy: ['region'], aggregation: 'sum' });
     expect(sum.map((s) => [s.labels, [...s.timestampsMs], [...s.values]])).toEqual([
-      [[{ name: 'region', value: 'eu' }], [10_000, 20_000], [3, 4]],
+      [[{ name: 'region', value: 'eu' }], [0, 10_000], [1, 6]],
       [[{ name: 'region', value: 'us' }], [10_000], [8]],
     ]);
     const avg = await store.timeSeries({ ...base, groupBy: [], aggregation: 'avg' });
-    expect([...avg[0]!.values]).toEqual([(1 + 2 + 8) / 3, 4]);
+    expect([...avg[0]!.values]).toEqual([1, (2 + 4 + 8) / 3]);
   });
 });

@@ -177,7 +177,7 @@ export class MemoryStore implements Store {
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
     if (!(q.stepMs > 0)) throw new Error(`timeSeries step must be > 0 ms, got ${q.stepMs}`);
-    // Bucket k covers (start + (k-1)·step, start + k·step] and is stamped start + k·step (compat §3.3).
+    // Bucket k covers [start + k·step, start + (k+1)·step) and is stamped start + k·step (conformance.ts).
     const groups = new Map<string, { labels: Labels; sums: Map<number, number>; counts: Map<number, number> }>();
     for (const s of this.profileSeries(q)) {
       const labels: Labels = q.groupBy
@@ -191,7 +191,7 @@ export class MemoryStore implements Store {
         groups.set(key, g);
       }
       for (const p of this.inRange(s, q.startMs, q.endMs)) {
-        const t = q.startMs + Math.max(0, Math.ceil((p.timeMs - q.startMs) / q.stepMs)) * q.stepMs;
+        const t = q.startMs + Math.floor((p.timeMs - q.startMs) / q.stepMs) * q.stepMs;
         g.sums.set(t, (g.sums.get(t) ?? 0) + p.total);
         g.counts.set(t, (g.counts.get(t) ?? 0) + 1);
       }
