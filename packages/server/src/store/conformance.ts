@@ -1,0 +1,378 @@
+// The store conformance suite: one set of cases every Store backend runs (DuckDB, memory, ClickHouse).
+// Usage, in a backend's test file:
+//   runStoreConformance('duckdb', (dir) => openDuckDBStore({ dataDir: dir }));
+//   runStoreConformance('memory', () => openMemoryStore(), { durable: false });
+//
+// Semantics pinned here (backends agree on them):
+// - time ranges are inclusive at both ends;
+// - timeSeries buckets: point time = startMs + k·stepMs with k = floor((t − startMs) / stepMs);
+//   only steps with data appear; 'sum' adds values, 'avg' divides the bucket's sum by the number of
+//   profiles (appended ProfileRecords) in the bucket;
+// - matchers follow Prometheus: an absent label reads as "", regexes are fully anchored;
+// - label names / values / series / profile types only report series having data in the range.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionId, labelsFromRecord, stackId, type Labels } from '@hotpath/core';
+import type { FunctionRecord, Matcher, ProfileRecord, StackRecord, Store, WriteBatch } from './types.ts';
+
+export const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+export const MEM = 'memory:inuse_space:bytes:space:bytes';
+/** A 10 s aligned instant: 2023-11-14T22:13:20Z. */
+export const T0 = 1_700_000_000_000;
+
+/** Series labels as the write path makes them (service_name, __name__, __profile_type__ + extras). */
+export function seriesLabels(profileType: string, extra: Record<string, string>): Labels {
+  return labelsFromRecord({ __name__: profileType.split(':')[0]!, __profile_type__: profileType, ...extra });
+}
+
+/**
+ * Builds a WriteBatch from folded pictures: `{ 'main;work': 30, 'main;idle': 10 }` per profile.
+ * Function ids and stack ids are computed with core's content hashes, so every backend sees the same ids.
+ */
+export function batchOf(
+  tenant: string,
+  profiles: readonly { labels: Labels; timeMs: number; folded: Readonly<Record<string, number>> }[],
+): WriteBatch {
+  const functions = new Map<bigint, FunctionRecord>();
+  const stacks = new Map<bigint, StackRecord>();
+  const records: ProfileRecord[] = [];
+  for (const p of profiles) {
+    const sums = new Map<bigint, number>();
+    for (const [line, value] of Object.entries(p.folded)) {
+      const id = stackIdOf(line.split(';'), functions, stacks);
+      sums.set(id, (sums.get(id) ?? 0) + value);
+    }
+    const ids = [...sums.keys()];
+    records.push({
+      tenant,
+      labels: p.labels,
+      timeMs: p.timeMs,
+      stackIds: BigUint64Array.from(ids),
+      values: Float64Array.from(ids.map((id) => sums.get(id)!)),
+    });
+  }
+  return { profiles: records, functions: [...functions.values()], stacks: [...stacks.values()] };
+}
+
+function stackIdOf(frames: readonly string[], functions: Map<bigint, FunctionRecord>, stacks: Map<bigint, StackRecord>): bigint {
+  let parent = 0n;
+  for (const name of frames) {
+    const fn = functionId(name, `${name}.py`);
+    functions.set(fn, { id: fn, name, file: `${name}.py` });
+    const id = stackId(parent, fn);
+    stacks.set(id, { id, parentId: parent, functionId: fn });
+    parent = id;
+  }
+  return parent;
+}
+
+/** Stack id of a folded line, as batchOf computes it. */
+export function foldedStackId(line: string): bigint {
+  return stackIdOf(line.split(';'), new Map(), new Map());
+}
+
+/** A merged result as a folded picture: `{ 'main;work': 30 }`, resolved through the store's dictionaries. */
+export async function foldedOf(store: Store, merged: { stackIds: BigUint64Array; values: Float64Array }): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const stackIds = [...merged.stackIds];
+  const stacks = new Map<bigint, StackRecord>();
+  let pending = stackIds;
+  while (pending.length > 0) {
+    const found = await store.getStacks(pending);
+    const next: bigint[] = [];
+    for (const [id, s] of found) {
+      stacks.set(id, s);
+      if (s.parentId !== 0n && !stacks.has(s.parentId)) next.push(s.parentId);
+    }
+    pending = [...new Set(next)];
+  }
+  const fnIds = [...new Set([...stacks.values()].map((s) => s.functionId))];
+  const functions = await store.getFunctions(fnIds);
+  stackIds.forEach((id, i) => {
+    const names: string[] = [];
+    for (let s = stacks.get(id); s !== undefined; s = s.parentId === 0n ? undefined : stacks.get(s.parentId)) {
+      names.push(functions.get(s.functionId)?.name ?? '?');
+    }
+    const key = names.reverse().join(';');
+    out[key] = (out[key] ?? 0) + merged.values[i]!;
+  });
+  return out;
+}
+
+const m = (name: string, op: Matcher['op'], value: string): Matcher => ({ name, op, value });
+
+function sortLabelSets(sets: Labels[]): string[] {
+  return sets.map((l) => l.map((p) => `${p.name}=${p.value}`).join(',')).sort();
+}
+
+export function runStoreConformance(
+  name: string,
+  open: (dataDir: string) => Promise<Store>,
+  opts: { durable?: boolean } = {},
+): void {
+  const durable = opts.durable ?? true;
+  const dirs: string[] = [];
+  const stores: Store[] = [];
+  const fresh = async (): Promise<{ store: Store; dir: string }> => {
+    const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-`));
+    dirs.push(dir);
+    const store = await open(dir);
+    await store.init();
+    stores.push(store);
+    return { store, dir };
+  };
+
+  describe(`Store conformance: ${name}`, () => {
+    const apiEu = seriesLabels(CPU, { service_name: 'api', region: 'eu' });
+    const apiUs = seriesLabels(CPU, { service_name: 'api', region: 'us' });
+    const workerEu = seriesLabels(CPU, { service_name: 'worker', region: 'eu', pod: 'w-1' });
+    const apiMem = seriesLabels(MEM, { service_name: 'api', region: 'eu' });
+    let store: Store;
+
+    beforeAll(async () => {
+      store = (await fresh()).store;
+      // Three profiles per CPU series at T0, T0+10s, T0+20s; one memory profile.
+      await store.append(
+        batchOf('t1', [
+          { labels: apiEu, timeMs: T0, folded: { 'main;work': 30, 'main;idle': 10 } },
+          { labels: apiEu, timeMs: T0 + 10_000, folded: { 'main;work': 20 } },
+          { labels: apiEu, timeMs: T0 + 20_000, folded: { 'main;work': 5, 'main;io;read': 7 } },
+          { labels: apiUs, timeMs: T0, folded: { 'main;work': 100 } },
+          { labels: apiUs, timeMs: T0 + 10_000, folded: { 'main;idle': 1 } },
+        ]),
+      );
+      // A second append (a later group commit) repeating dictionary entries.
+      await store.append(
+        batchOf('t1', [
+          { labels: apiUs, timeMs: T0 + 20_000, folded: { 'main;work': 3 } },
+          { labels: workerEu, timeMs: T0 + 10_000, folded: { 'job;run': 50 } },
+          { labels: apiMem, timeMs: T0 + 10_000, folded: { 'main;alloc': 4096 } },
+        ]),
+      );
+      // Another tenant with an overlapping label set.
+      await store.append(batchOf('t2', [{ labels: apiEu, timeMs: T0, folded: { 'main;secret': 999 } }]));
+    });
+
+    afterAll(async () => {
+      for (const s of stores) await s.close();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    const range = { startMs: T0, endMs: T0 + 20_000 };
+
+    it('mergeStacks sums values per stack over series and time', async () => {
+      const merged = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'api')], ...range });
+      expect(merged.stackIds.length).toBe(merged.values.length);
+      expect(await foldedOf(store, merged)).toEqual({ 'main;work': 158, 'main;idle': 11, 'main;io;read': 7 });
+    });
+
+    it('mergeStacks keeps to the profile type and the matchers', async () => {
+      const mem = await store.mergeStacks({ tenant: 't1', profileTypeId: MEM, matchers: [], ...range });
+      expect(await foldedOf(store, mem)).toEqual({ 'main;alloc': 4096 });
+      const eu = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('region', '=', 'eu')], ...range });
+      expect(await foldedOf(store, eu)).toEqual({ 'main;work': 55, 'main;idle': 10, 'main;io;read': 7, 'job;run': 50 });
+      const none = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'nope')], ...range });
+      expect(none.stackIds.length).toBe(0);
+      const unknownType = await store.mergeStacks({ tenant: 't1', profileTypeId: 'x:y:z::', matchers: [], ...range });
+      expect(unknownType.values.length).toBe(0);
+    });
+
+    it('time ranges are inclusive at both ends', async () => {
+      const q = { tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'api'), m('region', '=', 'eu')] };
+      const exact = await store.mergeStacks({ ...q, startMs: T0 + 10_000, endMs: T0 + 10_000 });
+      expect(await foldedOf(store, exact)).toEqual({ 'main;work': 20 });
+      const before = await store.mergeStacks({ ...q, startMs: T0 + 1, endMs: T0 + 9_999 });
+      expect(before.stackIds.length).toBe(0);
+      const firstTwo = await store.mergeStacks({ ...q, startMs: T0, endMs: T0 + 19_999 });
+      expect(await foldedOf(store, firstTwo)).toEqual({ 'main;work': 50, 'main;idle': 10 });
+      const last = await store.mergeStacks({ ...q, startMs: T0 + 20_000, endMs: T0 + 30_000 });
+      expect(await foldedOf(store, last)).toEqual({ 'main;work': 5, 'main;io;read': 7 });
+    });
+
+    it('timeSeries sums per step bucket', async () => {
+      const points = await store.timeSeries({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'api')],
+        ...range,
+        stepMs: 10_000,
+        groupBy: [],
+        aggregation: 'sum',
+      });
+      expect(points).toHaveLength(1);
+      expect(points[0]!.labels).toEqual([]);
+      expect([...points[0]!.timestampsMs]).toEqual([T0, T0 + 10_000, T0 + 20_000]);
+      expect([...points[0]!.values]).toEqual([140, 21, 15]);
+
+      const wide = await store.timeSeries({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'api')],
+        startMs: T0 - 5_000,
+        endMs: T0 + 20_000,
+        stepMs: 20_000,
+        groupBy: [],
+        aggregation: 'sum',
+      });
+      // Buckets [T0-5s, T0+15s) and [T0+15s, T0+35s).
+      expect([...wide[0]!.timestampsMs]).toEqual([T0 - 5_000, T0 + 15_000]);
+      expect([...wide[0]!.values]).toEqual([161, 15]);
+    });
+
+    it('timeSeries groups by labels (absent labels left out) and averages per profile', async () => {
+      const byRegion = await store.timeSeries({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [],
+        ...range,
+        stepMs: 10_000,
+        groupBy: ['region'],
+        aggregation: 'sum',
+      });
+      const flat = byRegion
+        .map((s) => ({ labels: s.labels.map((l) => `${l.name}=${l.value}`).join(','), t: [...s.timestampsMs], v: [...s.values] }))
+        .sort((a, b) => (a.labels < b.labels ? -1 : 1));
+      expect(flat).toEqual([
+        { labels: 'region=eu', t: [T0, T0 + 10_000, T0 + 20_000], v: [40, 70, 12] },
+        { labels: 'region=us', t: [T0, T0 + 10_000, T0 + 20_000], v: [100, 1, 3] },
+      ]);
+
+      const byPod = await store.timeSeries({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('region', '=', 'eu')],
+        ...range,
+        stepMs: 30_000,
+        groupBy: ['pod'],
+        aggregation: 'sum',
+      });
+      const pods = byPod.map((s) => ({ labels: s.labels, v: [...s.values] })).sort((a, b) => a.labels.length - b.labels.length);
+      expect(pods).toEqual([
+        { labels: [], v: [72] },
+        { labels: [{ name: 'pod', value: 'w-1' }], v: [50] },
+      ]);
+
+      const avg = await store.timeSeries({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'api')],
+        ...range,
+        stepMs: 30_000,
+        groupBy: [],
+        aggregation: 'avg',
+      });
+      // 6 api profiles with totals 40, 20, 12, 100, 1, 3 → 176 / 6.
+      expect(avg[0]!.timestampsMs[0]).toBe(T0);
+      expect(avg[0]!.values[0]).toBeCloseTo(176 / 6, 9);
+    });
+
+    it('label names, values and profile types of series with data in range', async () => {
+      const all = { tenant: 't1', selectors: [], ...range };
+      expect((await store.labelNames(all)).sort()).toEqual(['__name__', '__profile_type__', 'pod', 'region', 'service_name']);
+      expect((await store.labelValues({ ...all, name: 'service_name' })).sort()).toEqual(['api', 'worker']);
+      expect((await store.labelValues({ ...all, name: 'nope' })).length).toBe(0);
+      expect((await store.profileTypes(all)).sort()).toEqual([MEM, CPU]);
+      // Only the memory profile and api/eu, worker and api/us CPU profiles exist at T0+10s.
+      const at10 = { tenant: 't1', selectors: [[m('region', '=', 'us')]], startMs: T0 + 10_000, endMs: T0 + 10_000 };
+      expect(await store.labelValues({ ...at10, name: 'region' })).toEqual(['us']);
+      const later = { tenant: 't1', selectors: [[]], startMs: T0 + 20_001, endMs: T0 + 90_000 };
+      expect(await store.labelNames(later)).toEqual([]);
+      expect(await store.profileTypes(later)).toEqual([]);
+      const memOnly = { tenant: 't1', selectors: [[m('__profile_type__', '=', MEM)]], ...range };
+      expect(await store.labelValues({ ...memOnly, name: 'service_name' })).toEqual(['api']);
+    });
+
+    it('matchers: =, !=, =~, !~ (anchored, absent label reads as ""), AND within, OR across selectors', async () => {
+      const q = (selectors: Matcher[][]) => store.series({ tenant: 't1', selectors, ...range });
+      const services = async (selectors: Matcher[][]) =>
+        sortLabelSets(await q(selectors)).map((s) => s.replace(/__name__=[^,]*,__profile_type__=([^:]*)[^,]*,/, '$1 '));
+      expect(await services([[m('service_name', '=', 'worker')]])).toEqual(['process_cpu pod=w-1,region=eu,service_name=worker']);
+      expect(await services([[m('service_name', '!=', 'api')]])).toEqual(['process_cpu pod=w-1,region=eu,service_name=worker']);
+      expect((await q([[m('service_name', '=~', 'ap')]])).length).toBe(0);
+      expect((await q([[m('service_name', '=~', 'a.*')]])).length).toBe(3);
+      expect((await q([[m('service_name', '!~', 'a.*')]])).length).toBe(1);
+      expect((await q([[m('region', '=~', 'eu|us'), m('__profile_type__', '=', CPU)]])).length).toBe(3);
+      expect(await services([[m('pod', '=', '')]])).toEqual([
+        'memory region=eu,service_name=api',
+        'process_cpu region=eu,service_name=api',
+        'process_cpu region=us,service_name=api',
+      ]);
+      expect((await q([[m('pod', '!=', 'w-1')]])).length).toBe(3);
+      expect(await services([[m('region', '=', 'us')], [m('service_name', '=', 'worker')]])).toEqual([
+        'process_cpu pod=w-1,region=eu,service_name=worker',
+        'process_cpu region=us,service_name=api',
+      ]);
+      expect((await q([])).length).toBe(4);
+      expect((await q([[]])).length).toBe(4);
+      const labelsOfOne = (await q([[m('service_name', '=', 'worker')]]))[0]!;
+      expect(labelsOfOne).toEqual(workerEu);
+    });
+
+    it('keeps tenants apart', async () => {
+      const t2 = await store.mergeStacks({ tenant: 't2', profileTypeId: CPU, matchers: [], ...range });
+      expect(await foldedOf(store, t2)).toEqual({ 'main;secret': 999 });
+      expect(await store.series({ tenant: 't2', selectors: [], ...range })).toEqual([apiEu]);
+      expect(await store.labelValues({ tenant: 't3', selectors: [], name: 'service_name', ...range })).toEqual([]);
+      const t1 = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [], ...range });
+      expect(Object.keys(await foldedOf(store, t1))).not.toContain('main;secret');
+      expect((await store.stats('t3')).dataIngested).toBe(false);
+    });
+
+    it('dictionaries: getStacks and getFunctions, unknown ids absent', async () => {
+      const id = foldedStackId('main;io;read');
+      const parent = foldedStackId('main;io');
+      const stacks = await store.getStacks([id, parent, 12345n]);
+      expect(stacks.size).toBe(2);
+      expect(stacks.get(id)!.parentId).toBe(parent);
+      expect(stacks.get(parent)!.functionId).toBe(functionId('io', 'io.py'));
+      expect(stacks.get(foldedStackId('main'))).toBeUndefined();
+      const fns = await store.getFunctions([functionId('read', 'read.py'), 99n]);
+      expect([...fns.values()]).toEqual([{ id: functionId('read', 'read.py'), name: 'read', file: 'read.py' }]);
+      expect((await store.getStacks([])).size).toBe(0);
+    });
+
+    it('stats report the oldest and newest profile of a tenant', async () => {
+      expect(await store.stats('t1')).toEqual({ dataIngested: true, oldestProfileTimeMs: T0, newestProfileTimeMs: T0 + 20_000 });
+      expect(await store.stats('nobody')).toEqual({ dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 });
+    });
+
+    it('keeps 64-bit ids with the top bit set and fractional values exact', async () => {
+      const { store: s } = await fresh();
+      const big = 0xfedcba9876543210n;
+      await s.append({
+        profiles: [{ tenant: 'x', labels: seriesLabels(CPU, { service_name: 's' }), timeMs: T0, stackIds: BigUint64Array.from([big]), values: Float64Array.from([1.5]) }],
+        functions: [{ id: 0xffffffffffffffffn, name: 'f', file: '' }],
+        stacks: [{ id: big, parentId: 0n, functionId: 0xffffffffffffffffn }],
+      });
+      const merged = await s.mergeStacks({ tenant: 'x', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+      expect([...merged.stackIds]).toEqual([big]);
+      expect([...merged.values]).toEqual([1.5]);
+      expect((await s.getStacks([big])).get(big)).toEqual({ id: big, parentId: 0n, functionId: 0xffffffffffffffffn });
+      expect((await s.getFunctions([0xffffffffffffffffn])).get(0xffffffffffffffffn)!.name).toBe('f');
+    });
+
+    it.skipIf(!durable)('close and re-open of the same directory keeps everything', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-restart-`));
+      dirs.push(dir);
+      const first = await open(dir);
+      await first.init();
+      await first.append(batchOf('r', [{ labels: apiEu, timeMs: T0, folded: { 'a;b': 3, 'a;c': 4 } }]));
+      await first.close();
+      await first.close(); // idempotent
+      const second = await open(dir);
+      await second.init();
+      stores.push(second);
+      const q = { tenant: 'r', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 };
+      expect(await foldedOf(second, await second.mergeStacks(q))).toEqual({ 'a;b': 3, 'a;c': 4 });
+      expect(await second.series({ tenant: 'r', selectors: [], startMs: T0, endMs: T0 })).toEqual([apiEu]);
+      // Appending after the restart with the same dictionary entries and series adds up.
+      await second.append(batchOf('r', [{ labels: apiEu, timeMs: T0, folded: { 'a;b': 1 } }]));
+      expect(await foldedOf(second, await second.mergeStacks(q))).toEqual({ 'a;b': 4, 'a;c': 4 });
+      expect(await second.series({ tenant: 'r', selectors: [], startMs: T0, endMs: T0 })).toHaveLength(1);
+    });
+    if (!durable) it.skip(`restart: skipped because the ${name} backend keeps data in memory only (durable: false)`, () => {});
+  });
+}

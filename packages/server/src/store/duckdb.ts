@@ -1,0 +1,566 @@
+// The embedded Store: one DuckDB database file in the data directory (schema in schema.ts).
+//
+// Dictionaries (series, stacks, functions) are small next to the samples and are mirrored in memory:
+// appends write only ids the store has not seen, label matching runs in JS over the cached series
+// (the result is a list of series keys), and getStacks/getFunctions never touch SQL. The engine does
+// the heavy part: summing samples per stack (mergeStacks) and profile totals per step (timeSeries).
+// Writes are serialised on one connection, one transaction per append (a group commit); reads use a
+// small pool of other connections and see only committed data.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { functionId, formatLabels, type Labels } from '@hotpath/core';
+import { HotpathError } from '../errors.ts';
+import { MIGRATIONS } from './schema.ts';
+import type {
+  FunctionRecord,
+  MergedStacks,
+  Matcher,
+  ProfileQuery,
+  ProfileStats,
+  SeriesPoints,
+  SeriesQuery,
+  StackRecord,
+  Store,
+  TimeSeriesQuery,
+  WriteBatch,
+} from './types.ts';
+
+export interface DuckDBStoreOptions {
+  /** Directory holding the database file; created when missing. */
+  readonly dataDir: string;
+  /** Default 'hotpath.duckdb'. */
+  readonly fileName?: string;
+}
+
+/** Opens (and initialises) the embedded store. */
+export async function openDuckDBStore(opts: DuckDBStoreOptions): Promise<DuckDBStore> {
+  const store = new DuckDBStore(opts);
+  await store.init();
+  return store;
+}
+
+interface SeriesEntry {
+  readonly key: number;
+  readonly tenant: string;
+  readonly id: bigint;
+  readonly labels: Labels;
+  readonly byName: ReadonlyMap<string, string>;
+  /** Oldest and newest profile time, ms; Infinity/-Infinity before the first profile. */
+  minMs: number;
+  maxMs: number;
+}
+
+/** Series id: a content hash of (tenant, canonical label text). */
+export function seriesIdOf(tenant: string, labels: Labels): bigint {
+  return functionId(tenant, formatLabels(labels));
+}
+
+type CompiledMatcher = (byName: ReadonlyMap<string, string>) => boolean;
+
+/** Compiles a matcher with Prometheus semantics: absent label = "", regexes fully anchored. */
+export function compileMatcher(m: Matcher): CompiledMatcher {
+  const get = (byName: ReadonlyMap<string, string>): string => byName.get(m.name) ?? '';
+  switch (m.op) {
+    case '=':
+      return (l) => get(l) === m.value;
+    case '!=':
+      return (l) => get(l) !== m.value;
+    case '=~':
+    case '!~': {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${m.value})$`, 'u');
+      } catch (e) {
+        throw new HotpathError('invalid_matcher', 400, 'invalid_argument', `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`);
+      }
+      return m.op === '=~' ? (l) => re.test(get(l)) : (l) => !re.test(get(l));
+    }
+  }
+}
+
+/** A growable column of u64 values indexed by dense key. */
+class U64Column {
+  data = new BigUint64Array(1024);
+  set(i: number, v: bigint): void {
+    if (i >= this.data.length) {
+      let size = this.data.length * 2;
+      while (size <= i) size *= 2;
+      const next = new BigUint64Array(size);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[i] = v;
+  }
+}
+
+function int(n: number, what: string): string {
+  if (!Number.isFinite(n)) throw new HotpathError('invalid_argument', 400, 'invalid_argument', `${what} must be a finite number, got ${n}`);
+  return String(Math.trunc(n));
+}
+
+export class DuckDBStore implements Store {
+  readonly kind = 'duckdb';
+  readonly path: string;
+  private instance: DuckDBInstance | undefined;
+  private writer: DuckDBConnection | undefined;
+  private readonly idleReaders: DuckDBConnection[] = [];
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private initialised: Promise<void> | undefined;
+  private closed = false;
+
+  // In-memory mirrors of the dictionaries.
+  private readonly seriesById = new Map<bigint, SeriesEntry>();
+  private readonly seriesByTenant = new Map<string, SeriesEntry[]>();
+  private readonly seriesByKey: SeriesEntry[] = [];
+  private readonly stackKeyById = new Map<bigint, number>();
+  private readonly stackIds = new U64Column();
+  private readonly stackParents = new U64Column();
+  private readonly stackFunctions = new U64Column();
+  private stackCount = 0;
+  private readonly functions = new Map<bigint, { name: string; file: string }>();
+
+  constructor(opts: DuckDBStoreOptions) {
+    this.path = join(opts.dataDir, opts.fileName ?? 'hotpath.duckdb');
+    mkdirSync(opts.dataDir, { recursive: true });
+  }
+
+  init(): Promise<void> {
+    this.initialised ??= this.doInit();
+    return this.initialised;
+  }
+
+  private async doInit(): Promise<void> {
+    this.instance = await DuckDBInstance.create(this.path);
+    this.writer = await this.instance.connect();
+    await this.migrate(this.writer);
+    await this.load(this.writer);
+  }
+
+  private async migrate(c: DuckDBConnection): Promise<void> {
+    await c.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const current = Number((await scalar(c, 'SELECT coalesce(max(version), 0) FROM schema_version')) ?? 0);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (const sql of m.sql) await c.run(sql);
+        await c.run(`INSERT INTO schema_version VALUES (${m.version})`);
+        await c.run('COMMIT');
+      } catch (e) {
+        await c.run('ROLLBACK');
+        throw e;
+      }
+    }
+  }
+
+  /** Fills the in-memory mirrors from the tables (on open). */
+  private async load(c: DuckDBConnection): Promise<void> {
+    await forEachChunk(c, 'SELECT key, tenant, id, labels FROM series ORDER BY key', (chunk) => {
+      const [keys, tenants, ids, labels] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
+      for (let r = 0; r < chunk.rowCount; r++) {
+        const pairs = JSON.parse(labels!.getItem(r) as string) as [string, string][];
+        this.addSeries({
+          key: Number(keys!.getItem(r)),
+          tenant: tenants!.getItem(r) as string,
+          id: ids!.getItem(r) as bigint,
+          labels: pairs.map(([name, value]) => ({ name, value })),
+          byName: new Map(pairs),
+          minMs: Infinity,
+          maxMs: -Infinity,
+        });
+      }
+    });
+    await forEachChunk(c, 'SELECT series_key, min(time_ms), max(time_ms) FROM profiles GROUP BY series_key', (chunk) => {
+      const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+      for (let r = 0; r < chunk.rowCount; r++) {
+        const s = this.seriesByKey[Number(keys!.getItem(r))];
+        if (s === undefined) continue;
+        s.minMs = Number(mins!.getItem(r));
+        s.maxMs = Number(maxs!.getItem(r));
+      }
+    });
+    await forEachChunk(c, 'SELECT key, id, parent_id, function_id FROM stacks ORDER BY key', (chunk) => {
+      const [keys, ids, parents, fns] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
+      for (let r = 0; r < chunk.rowCount; r++) {
+        const key = Number(keys!.getItem(r));
+        const id = ids!.getItem(r) as bigint;
+        this.stackKeyById.set(id, key);
+        this.stackIds.set(key, id);
+        this.stackParents.set(key, parents!.getItem(r) as bigint);
+        this.stackFunctions.set(key, fns!.getItem(r) as bigint);
+        this.stackCount = Math.max(this.stackCount, key + 1);
+      }
+    });
+    await forEachChunk(c, 'SELECT id, name, file FROM functions', (chunk) => {
+      const [ids, names, files] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+      for (let r = 0; r < chunk.rowCount; r++) {
+        this.functions.set(ids!.getItem(r) as bigint, { name: names!.getItem(r) as string, file: files!.getItem(r) as string });
+      }
+    });
+  }
+
+  private addSeries(s: SeriesEntry): void {
+    this.seriesById.set(s.id, s);
+    this.seriesByKey[s.key] = s;
+    let list = this.seriesByTenant.get(s.tenant);
+    if (list === undefined) this.seriesByTenant.set(s.tenant, (list = []));
+    list.push(s);
+  }
+
+  /** Number of series the store knows (all tenants). */
+  get seriesCount(): number {
+    return this.seriesById.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.initialised === undefined) return;
+    await this.initialised.catch(() => undefined);
+    await this.writeChain.catch(() => undefined);
+    try {
+      // A checkpoint moves the WAL into compressed blocks, so the file is compact after a clean stop.
+      await this.writer?.run('CHECKPOINT');
+    } finally {
+      for (const r of this.idleReaders.splice(0)) r.closeSync();
+      this.writer?.closeSync();
+      this.instance?.closeSync();
+    }
+  }
+
+  private ready(): DuckDBConnection {
+    if (this.closed) throw new HotpathError('store_closed', 503, 'unavailable', 'the store is closed');
+    if (this.writer === undefined) throw new HotpathError('store_not_ready', 503, 'unavailable', 'the store is not initialised yet');
+    return this.writer;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes
+
+  append(batch: WriteBatch): Promise<void> {
+    const run = this.writeChain.then(() => this.appendNow(batch));
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(batch: WriteBatch): Promise<void> {
+    const c = this.ready();
+    // Work out what is new first; the mirrors are updated only after the commit succeeds.
+    const newFunctions = new Map<bigint, FunctionRecord>();
+    for (const f of batch.functions) if (!this.functions.has(f.id)) newFunctions.set(f.id, f);
+    const newStacks = new Map<bigint, { key: number; s: StackRecord }>();
+    let nextStackKey = this.stackCount;
+    for (const s of batch.stacks) {
+      if (this.stackKeyById.has(s.id) || newStacks.has(s.id)) continue;
+      newStacks.set(s.id, { key: nextStackKey++, s });
+    }
+    const stackKeyOf = (id: bigint): number => {
+      const k = this.stackKeyById.get(id) ?? newStacks.get(id)?.key;
+      if (k === undefined) throw new HotpathError('unknown_stack', 500, 'internal', `stack id ${id} is neither in the batch nor in the store`);
+      return k;
+    };
+    const newSeries = new Map<bigint, SeriesEntry>();
+    let nextSeriesKey = this.seriesByKey.length;
+    const rows: { series: SeriesEntry; timeMs: number; keys: Uint32Array; values: Float64Array; total: number }[] = [];
+    for (const p of batch.profiles) {
+      const id = seriesIdOf(p.tenant, p.labels);
+      let series = this.seriesById.get(id) ?? newSeries.get(id);
+      if (series === undefined) {
+        series = {
+          key: nextSeriesKey++,
+          tenant: p.tenant,
+          id,
+          labels: p.labels,
+          byName: new Map(p.labels.map((l) => [l.name, l.value])),
+          minMs: Infinity,
+          maxMs: -Infinity,
+        };
+        newSeries.set(id, series);
+      }
+      // Sort the profile's rows by stack key: clustered, ascending keys delta-pack well.
+      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort((a, b) => a[0] - b[0]);
+      const keys = new Uint32Array(order.length);
+      const values = new Float64Array(order.length);
+      let total = 0;
+      order.forEach(([k, i], j) => {
+        keys[j] = k;
+        values[j] = p.values[i]!;
+        total += p.values[i]!;
+      });
+      rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, total });
+    }
+    rows.sort((a, b) => a.series.key - b.series.key || a.timeMs - b.timeMs);
+
+    await c.run('BEGIN TRANSACTION');
+    try {
+      if (newFunctions.size > 0) {
+        const a = await c.createAppender('functions');
+        for (const f of newFunctions.values()) {
+          a.appendUBigInt(f.id);
+          a.appendVarchar(f.name);
+          a.appendVarchar(f.file);
+          a.endRow();
+        }
+        a.closeSync();
+      }
+      if (newStacks.size > 0) {
+        const a = await c.createAppender('stacks');
+        for (const { key, s } of newStacks.values()) {
+          a.appendUInteger(key);
+          a.appendUBigInt(s.id);
+          a.appendUBigInt(s.parentId);
+          a.appendUBigInt(s.functionId);
+          a.endRow();
+        }
+        a.closeSync();
+      }
+      if (newSeries.size > 0) {
+        const a = await c.createAppender('series');
+        for (const s of newSeries.values()) {
+          a.appendUInteger(s.key);
+          a.appendVarchar(s.tenant);
+          a.appendUBigInt(s.id);
+          a.appendVarchar(JSON.stringify(s.labels.map((l) => [l.name, l.value])));
+          a.endRow();
+        }
+        a.closeSync();
+      }
+      if (rows.length > 0) {
+        const pa = await c.createAppender('profiles');
+        const sa = await c.createAppender('samples');
+        for (const r of rows) {
+          pa.appendUInteger(r.series.key);
+          pa.appendBigInt(BigInt(r.timeMs));
+          pa.appendDouble(r.total);
+          pa.endRow();
+          const t = BigInt(r.timeMs);
+          for (let j = 0; j < r.keys.length; j++) {
+            sa.appendUInteger(r.series.key);
+            sa.appendBigInt(t);
+            sa.appendUInteger(r.keys[j]!);
+            sa.appendDouble(r.values[j]!);
+            sa.endRow();
+          }
+        }
+        pa.closeSync();
+        sa.closeSync();
+      }
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+
+    // Committed: publish to the mirrors.
+    for (const f of newFunctions.values()) this.functions.set(f.id, { name: f.name, file: f.file });
+    for (const { key, s } of newStacks.values()) {
+      this.stackKeyById.set(s.id, key);
+      this.stackIds.set(key, s.id);
+      this.stackParents.set(key, s.parentId);
+      this.stackFunctions.set(key, s.functionId);
+    }
+    this.stackCount = nextStackKey;
+    for (const s of newSeries.values()) this.addSeries(s);
+    for (const r of rows) {
+      if (r.timeMs < r.series.minMs) r.series.minMs = r.timeMs;
+      if (r.timeMs > r.series.maxMs) r.series.maxMs = r.timeMs;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  private async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.ready();
+    const c = this.idleReaders.pop() ?? (await this.instance!.connect());
+    try {
+      return await fn(c);
+    } finally {
+      if (this.closed) c.closeSync();
+      else this.idleReaders.push(c);
+    }
+  }
+
+  /** Series of the tenant matching any selector (OR of ANDs). */
+  private matchSeries(tenant: string, selectors: readonly (readonly Matcher[])[]): SeriesEntry[] {
+    const list = this.seriesByTenant.get(tenant) ?? [];
+    const alternatives = selectors.length === 0 ? [[]] : selectors.map((sel) => sel.map(compileMatcher));
+    return list.filter((s) => alternatives.some((and) => and.every((f) => f(s.byName))));
+  }
+
+  /** Of the given series, those having a profile in [startMs, endMs]; SQL only when the cached bounds cannot tell. */
+  private async withDataIn(series: SeriesEntry[], startMs: number, endMs: number): Promise<SeriesEntry[]> {
+    const sure: SeriesEntry[] = [];
+    const unsure: SeriesEntry[] = [];
+    for (const s of series) {
+      if (s.maxMs < startMs || s.minMs > endMs) continue;
+      if ((s.minMs >= startMs && s.minMs <= endMs) || (s.maxMs >= startMs && s.maxMs <= endMs)) sure.push(s);
+      else unsure.push(s);
+    }
+    if (unsure.length === 0) return sure;
+    const sql = `SELECT DISTINCT series_key FROM profiles WHERE series_key IN (${unsure.map((s) => s.key).join(',')})
+                 AND time_ms BETWEEN ${int(startMs, 'startMs')} AND ${int(endMs, 'endMs')}`;
+    await this.withReader((c) =>
+      forEachChunk(c, sql, (chunk) => {
+        const keys = chunk.getColumnVector(0);
+        for (let r = 0; r < chunk.rowCount; r++) sure.push(this.seriesByKey[Number(keys.getItem(r))]!);
+      }),
+    );
+    return sure;
+  }
+
+  private async selectSeries(q: SeriesQuery): Promise<SeriesEntry[]> {
+    return this.withDataIn(this.matchSeries(q.tenant, q.selectors), q.startMs, q.endMs);
+  }
+
+  async profileTypes(q: SeriesQuery): Promise<string[]> {
+    const out = new Set<string>();
+    for (const s of await this.selectSeries(q)) {
+      const t = s.byName.get('__profile_type__');
+      if (t !== undefined) out.add(t);
+    }
+    return [...out].sort();
+  }
+
+  async labelNames(q: SeriesQuery): Promise<string[]> {
+    const out = new Set<string>();
+    for (const s of await this.selectSeries(q)) for (const l of s.labels) out.add(l.name);
+    return [...out].sort();
+  }
+
+  async labelValues(q: SeriesQuery & { readonly name: string }): Promise<string[]> {
+    const out = new Set<string>();
+    for (const s of await this.selectSeries(q)) {
+      const v = s.byName.get(q.name);
+      if (v !== undefined) out.add(v);
+    }
+    return [...out].sort();
+  }
+
+  async series(q: SeriesQuery): Promise<Labels[]> {
+    return (await this.selectSeries(q)).map((s) => s.labels);
+  }
+
+  private profileSeries(q: ProfileQuery): SeriesEntry[] {
+    return this.matchSeries(q.tenant, [[{ name: '__profile_type__', op: '=', value: q.profileTypeId }, ...q.matchers]]).filter(
+      (s) => !(s.maxMs < q.startMs || s.minMs > q.endMs),
+    );
+  }
+
+  async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
+    const series = this.profileSeries(q);
+    if (series.length === 0) return { stackIds: new BigUint64Array(0), values: new Float64Array(0) };
+    const sql = `SELECT stack_key, sum(value) FROM samples
+                 WHERE series_key IN (${series.map((s) => s.key).join(',')})
+                 AND time_ms BETWEEN ${int(q.startMs, 'startMs')} AND ${int(q.endMs, 'endMs')}
+                 GROUP BY stack_key`;
+    const keys: number[] = [];
+    const sums: number[] = [];
+    await this.withReader((c) =>
+      forEachChunk(c, sql, (chunk) => {
+        const k = chunk.getColumnVector(0);
+        const v = chunk.getColumnVector(1);
+        for (let r = 0; r < chunk.rowCount; r++) {
+          keys.push(Number(k.getItem(r)));
+          sums.push(v.getItem(r) as number);
+        }
+      }),
+    );
+    const stackIds = new BigUint64Array(keys.length);
+    const ids = this.stackIds.data;
+    for (let i = 0; i < keys.length; i++) stackIds[i] = ids[keys[i]!]!;
+    return { stackIds, values: Float64Array.from(sums) };
+  }
+
+  async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
+    if (!(q.stepMs > 0)) throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    const series = this.profileSeries(q);
+    if (series.length === 0) return [];
+    const start = int(q.startMs, 'startMs');
+    const step = int(Math.max(1, q.stepMs), 'stepMs');
+    const sql = `SELECT series_key, (time_ms - ${start}) // ${step} AS k, sum(total), count(*) FROM profiles
+                 WHERE series_key IN (${series.map((s) => s.key).join(',')})
+                 AND time_ms BETWEEN ${start} AND ${int(q.endMs, 'endMs')}
+                 GROUP BY ALL`;
+    // group key → bucket → [sum, profiles]
+    const groups = new Map<string, { labels: Labels; buckets: Map<number, [number, number]> }>();
+    const groupOf = (s: SeriesEntry) => {
+      const labels: Labels = [...q.groupBy]
+        .sort()
+        .filter((n) => s.byName.has(n))
+        .map((name) => ({ name, value: s.byName.get(name)! }));
+      const key = formatLabels(labels);
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { labels, buckets: new Map() }));
+      return g;
+    };
+    await this.withReader((c) =>
+      forEachChunk(c, sql, (chunk) => {
+        const [keys, ks, sums, counts] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const g = groupOf(this.seriesByKey[Number(keys!.getItem(r))]!);
+          const k = Number(ks!.getItem(r));
+          const b = g.buckets.get(k) ?? [0, 0];
+          b[0] += sums!.getItem(r) as number;
+          b[1] += Number(counts!.getItem(r));
+          g.buckets.set(k, b);
+        }
+      }),
+    );
+    const out: SeriesPoints[] = [];
+    for (const g of [...groups.values()].sort((a, b) => (formatLabels(a.labels) < formatLabels(b.labels) ? -1 : 1))) {
+      const ks = [...g.buckets.keys()].sort((a, b) => a - b);
+      out.push({
+        labels: g.labels,
+        timestampsMs: Float64Array.from(ks, (k) => Number(start) + k * Number(step)),
+        values: Float64Array.from(ks, (k) => {
+          const [sum, n] = g.buckets.get(k)!;
+          return q.aggregation === 'avg' ? sum / n : sum;
+        }),
+      });
+    }
+    return out;
+  }
+
+  async getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>> {
+    const out = new Map<bigint, StackRecord>();
+    for (const id of ids) {
+      const k = this.stackKeyById.get(id);
+      if (k === undefined) continue;
+      out.set(id, { id, parentId: this.stackParents.data[k]!, functionId: this.stackFunctions.data[k]! });
+    }
+    return out;
+  }
+
+  async getFunctions(ids: readonly bigint[]): Promise<Map<bigint, FunctionRecord>> {
+    const out = new Map<bigint, FunctionRecord>();
+    for (const id of ids) {
+      const f = this.functions.get(id);
+      if (f !== undefined) out.set(id, { id, name: f.name, file: f.file });
+    }
+    return out;
+  }
+
+  async stats(tenant: string): Promise<ProfileStats> {
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const s of this.seriesByTenant.get(tenant) ?? []) {
+      if (s.minMs < oldest) oldest = s.minMs;
+      if (s.maxMs > newest) newest = s.maxMs;
+    }
+    if (oldest === Infinity) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
+    return { dataIngested: true, oldestProfileTimeMs: oldest, newestProfileTimeMs: newest };
+  }
+}
+
+async function forEachChunk(c: DuckDBConnection, sql: string, visit: (chunk: DuckDBDataChunk) => void): Promise<void> {
+  const result = await c.run(sql);
+  for (let i = 0; i < result.chunkCount; i++) visit(result.getChunk(i));
+}
+
+async function scalar(c: DuckDBConnection, sql: string): Promise<unknown> {
+  const result = await c.run(sql);
+  return result.chunkCount === 0 ? undefined : result.getChunk(0).getColumnVector(0).getItem(0);
+}

@@ -1,0 +1,45 @@
+// The DuckDB schema as an ordered list of migrations; `schema_version` records how many have run.
+// Never edit a released migration: append a new one.
+//
+// Layout (DESIGN.md "Storage sketch"), chosen for bytes on disk (B4 ≤ 2 B/sample):
+// - 64-bit content-hash ids live only in the dictionaries; the hot `samples` table refers to dense
+//   32-bit keys (`series.key`, `stacks.key`) assigned in first-seen order, so a block of samples holds
+//   small, clustered integers that DuckDB bit-packs (and delta-packs when sorted).
+// - samples are appended sorted by (series_key, time_ms, stack_key): series and time compress to runs.
+// - `profiles` has one row per appended profile (series, time, total): time-series, label queries and
+//   stats read it instead of the samples.
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: [
+      `CREATE TABLE series (
+         key UINTEGER NOT NULL,      -- dense key referenced by samples/profiles
+         tenant VARCHAR NOT NULL,
+         id UBIGINT NOT NULL,        -- content hash of (tenant, labels)
+         labels VARCHAR NOT NULL     -- JSON [[name, value], ...], sorted by name
+       )`,
+      `CREATE TABLE functions (id UBIGINT NOT NULL, name VARCHAR NOT NULL, file VARCHAR NOT NULL)`,
+      `CREATE TABLE stacks (
+         key UINTEGER NOT NULL,      -- dense key referenced by samples
+         id UBIGINT NOT NULL,
+         parent_id UBIGINT NOT NULL, -- 0 for a root frame
+         function_id UBIGINT NOT NULL
+       )`,
+      `CREATE TABLE profiles (series_key UINTEGER NOT NULL, time_ms BIGINT NOT NULL, total DOUBLE NOT NULL)`,
+      `CREATE TABLE samples (
+         series_key UINTEGER NOT NULL,
+         time_ms BIGINT NOT NULL,
+         stack_key UINTEGER NOT NULL,
+         value DOUBLE NOT NULL
+       )`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
