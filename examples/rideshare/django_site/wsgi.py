@@ -1,0 +1,7 @@
+"""The WSGI entry point gunicorn loads (before forking its workers, see gunicorn.conf.py)."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_site.settings")
+application = get_wsgi_application()

@@ -1,0 +1,30 @@
+"""What each route of every server variant does, so the four variants differ only in their framework."""
+from __future__ import annotations
+
+import os
+
+from lib.bike import order_bike
+from lib.car import order_car
+from lib.scooter import order_scooter
+from lib.settings import settings
+
+# Search radius per vehicle, in seconds of search work (before RIDESHARE_WORK_SCALE).
+VEHICLES = {"bike": (order_bike, 0.2), "scooter": (order_scooter, 0.3), "car": (order_car, 0.4)}
+
+
+def order(vehicle: str) -> dict[str, str]:
+    order_function, search_radius = VEHICLES[vehicle]
+    order_function(search_radius)
+    return {"vehicle": vehicle, "region": settings.region}
+
+
+def describe(framework: str) -> dict[str, object]:
+    """The answer to `/`: which app this is and the environment it was configured with."""
+    names = sorted(k for k in os.environ if k.startswith(("HOTPATH_", "RIDESHARE_")) or k == "REGION")
+    return {
+        "app": settings.application_name,
+        "region": settings.region,
+        "framework": framework,
+        "routes": ["/" + v for v in VEHICLES],
+        "environment": {k: os.environ[k] for k in names},
+    }
