@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { functionId, labelsFromRecord, stackId } from '@hotpath/core';
+import { runStoreConformance } from './conformance.ts';
 import { openMemoryStore } from './memory.ts';
 import type { WriteBatch } from './types.ts';
 
@@ -88,3 +89,5 @@ describe('MemoryStore', () => {
     expect([...avg[0]!.values]).toEqual([1, (2 + 4 + 8) / 3]);
   });
 });
+
+runStoreConformance('memory', () => openMemoryStore(), { durable: false });
