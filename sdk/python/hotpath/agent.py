@@ -1,0 +1,264 @@
+"""The running profiler: sampler thread, window flushes, memory slices, uploads, fork handling."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Callable, List, Optional
+from urllib.parse import quote
+
+from . import tags as _tags
+from .config import Config
+from .memory import MemoryProfiler
+from .pprof import ProfileBuilder, Series, encode_push_request, gzip_bytes, series_labels
+from .sampler import FrameNamer, Sampler
+from .uploader import Request, Uploader
+
+log = logging.getLogger("hotpath")
+
+VERSION = "0.1.0"
+
+
+class Agent:
+    def __init__(self, config: Config, *, wall_clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._wall = wall_clock
+        self.sampler = Sampler(
+            oncpu=config.oncpu,
+            line_no=config.line_no,
+            report_pid=config.report_pid,
+            report_thread_id=config.report_thread_id,
+            report_thread_name=config.report_thread_name,
+        )
+        self.namer = FrameNamer(config.line_no)
+        self.memory = MemoryProfiler(config.mem_max_nframe, config.mem_duty_cycle) if config.mem_enabled else None
+        self.uploader = self._new_uploader()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._window_start = 0.0
+        self._slice_end = 0.0
+        self.flushes = 0
+        self.flush_errors = 0
+
+    def _new_uploader(self) -> Uploader:
+        c = self.config
+        headers = Uploader.auth_headers(c.basic_auth_username, c.basic_auth_password, c.tenant_id, c.http_headers)
+        return Uploader(c.server_address, headers=headers, timeout=c.upload_timeout, max_pending=c.upload_buffer)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.uploader.start()
+        self._stop.clear()
+        self._window_start = self._wall()
+        if self.memory is not None:
+            self.memory.start_slice()
+            self._slice_end = self._window_start + self.config.upload_interval * self.config.mem_duty_cycle
+        self._thread = threading.Thread(target=self._run, name="hotpath-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops sampling, uploads the last window, waits up to `timeout` s for pending uploads."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+        if self.memory is not None:
+            self.memory.stop()
+        self.uploader.stop(timeout)
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        self.sampler.exclude.add(me)
+        if self.uploader.ident is not None:
+            self.sampler.exclude.add(self.uploader.ident)
+        interval = 1.0 / self.config.sample_rate
+        upload_every = self.config.upload_interval
+        next_tick = time.monotonic()
+        next_flush = (int(self._wall() / upload_every) + 1) * upload_every
+        tick = self.sampler.tick
+        wait = self._stop.wait
+        while True:
+            next_tick += interval
+            delay = next_tick - time.monotonic()
+            if delay < 0:  # fell behind (GIL, suspend): skip ticks rather than burst
+                next_tick = time.monotonic()
+                delay = 0.0
+            if wait(delay):
+                break
+            if self.config.cpu_enabled:
+                tick()
+            now = self._wall()
+            if self.memory is not None and self.memory.tracing and now >= self._slice_end:
+                self._end_memory_slice()
+            if now >= next_flush:
+                next_flush = (int(now / upload_every) + 1) * upload_every
+                self.flush(now)
+        # Final window: charge the CPU used since the last tick, then upload.
+        if self.config.cpu_enabled:
+            tick()
+        self.flush(self._wall(), final=True)
+
+    # -- flushing -------------------------------------------------------------------------------
+
+    def _end_memory_slice(self) -> None:
+        assert self.memory is not None
+        try:
+            self._memory_snapshot = self.memory.end_slice()
+        except Exception:  # noqa: BLE001
+            self._memory_snapshot = None
+            self.flush_errors += 1
+
+    _memory_snapshot = None
+
+    def flush(self, now: float, final: bool = False) -> None:
+        """Ends the current window [window_start, now) and queues its profiles. Never raises."""
+        start, self._window_start = self._window_start, now
+        try:
+            self._flush(start, now, final)
+            self.flushes += 1
+        except Exception:  # noqa: BLE001 - never raise into the application
+            self.flush_errors += 1
+            log.exception("hotpath: building the profile failed; window dropped")
+
+    def _flush(self, start: float, end: float, final: bool) -> None:
+        c = self.config
+        time_nanos = int(start * 1e9)
+        duration_nanos = max(0, int((end - start) * 1e9))
+        series: List[Series] = []
+        values = self.sampler.take()
+        if values:
+            metric, sample_type = ("process_cpu", "cpu") if c.oncpu else ("wall", "wall")
+            builder = ProfileBuilder(
+                sample_types=[(sample_type, "nanoseconds")],
+                period_type=(sample_type, "nanoseconds"),
+                period=1_000_000_000 // c.sample_rate,
+                time_nanos=time_nanos,
+                duration_nanos=duration_nanos,
+            )
+            stack = self.namer.stack
+            for (raw, labels), value in values.items():
+                builder.add(stack(raw), (value,), labels)
+            series.append(Series(series_labels(metric, c.tags, c.application_name), builder.encode()))
+        if self.memory is not None:
+            if self.memory.tracing:
+                self._end_memory_slice()
+            snapshot, self._memory_snapshot = self._memory_snapshot, None
+            if snapshot is not None:
+                mem = self.memory.build(snapshot, self.namer, time_nanos, duration_nanos)
+                if mem.sample_count:
+                    series.append(Series(series_labels("memory", c.tags, c.application_name), mem.encode()))
+            if not final:
+                self.memory.start_slice()
+                self._slice_end = end + c.upload_interval * c.mem_duty_cycle
+        for request in self._requests(series, int(start), int(end) if end > int(start) else int(start) + 1):
+            self.uploader.submit(request)
+
+    def _requests(self, series: List[Series], start_s: int, end_s: int) -> List[Request]:
+        if not series:
+            return []
+        c = self.config
+        user_agent = f"hotpath-python/{VERSION} python/{sys.version_info[0]}.{sys.version_info[1]}"
+        if c.upload_protocol == "push":
+            body = gzip_bytes(encode_push_request(series))
+            headers = {"Content-Type": "application/proto", "Content-Encoding": "gzip", "User-Agent": user_agent}
+            return [Request("/push.v1.PusherService/Push", body, headers)]
+        out = []
+        for s in series:
+            tags = ",".join(f"{k}={v}" for k, v in s.labels if k not in ("__name__", "service_name"))
+            app = dict(s.labels).get("service_name", c.application_name)
+            name = f"{app}{{{tags}}}" if tags else app
+            query = (
+                f"?name={quote(name, safe='')}&from={start_s}&until={end_s}&format=pprof"
+                f"&sampleRate={c.sample_rate}&spyName=pyspy"
+            )
+            headers = {"Content-Type": "binary/octet-stream", "User-Agent": user_agent}
+            out.append(Request("/ingest" + query, gzip_bytes(s.pprof), headers))
+        return out
+
+    # -- fork -----------------------------------------------------------------------------------
+
+    def after_fork_in_child(self) -> None:
+        """The child has only the forking thread: start its own sampler and uploader, no old data."""
+        self._stop = threading.Event()
+        self.sampler.reset_after_fork()
+        self.sampler.exclude.clear()
+        self.uploader = self._new_uploader()  # the parent's queue is the parent's to send
+        self._memory_snapshot = None
+        if self.memory is not None:
+            self.memory.tracing = False
+            self.memory._owned = False  # tracemalloc state was inherited; restart it cleanly
+            import tracemalloc
+
+            if tracemalloc.is_tracing():
+                tracemalloc.stop()
+        self.start()
+
+
+_agent: Optional[Agent] = None
+_lock = threading.Lock()
+
+
+def current() -> Optional[Agent]:
+    return _agent
+
+
+def install(agent: Agent) -> None:
+    global _agent
+    with _lock:
+        if _agent is not None:
+            raise RuntimeError("hotpath is already configured; call hotpath.shutdown() first")
+        _agent = agent
+        agent.start()
+    _flush_in_multiprocessing_children(agent)
+
+
+def _flush_in_multiprocessing_children(agent: Agent) -> None:
+    # multiprocessing children leave through os._exit(), which skips atexit; its own finalizers
+    # do run, so each child registers one that flushes the child's last window.
+    try:
+        import multiprocessing.util as mp_util
+
+        def register(_: object) -> None:
+            mp_util.Finalize(None, _at_exit, exitpriority=-100)
+
+        mp_util.register_after_fork(agent, register)
+    except Exception:  # noqa: BLE001
+        log.debug("hotpath: multiprocessing hook not installed", exc_info=True)
+
+
+def uninstall(timeout: float = 5.0) -> bool:
+    global _agent
+    with _lock:
+        agent, _agent = _agent, None
+    if agent is None:
+        return False
+    agent.stop(timeout)
+    return True
+
+
+def _after_fork_child() -> None:
+    global _lock
+    _lock = threading.Lock()
+    _tags.reset_after_fork()
+    agent = _agent
+    if agent is not None:
+        try:
+            agent.after_fork_in_child()
+        except Exception:  # noqa: BLE001
+            log.exception("hotpath: could not restart the profiler in the forked child")
+
+
+def _at_exit() -> None:
+    try:
+        uninstall()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_child)
+atexit.register(_at_exit)

@@ -1,0 +1,312 @@
+"""The CPU/wall sampler: one tick reads every thread's stack and charges it the time it used.
+
+Each tick (sample_rate Hz) takes `sys._current_frames()` and, per thread, reads the thread's CPU
+clock. The CPU nanoseconds a thread used since the previous tick are charged to the stack it is
+in now, so a thread that slept or waited for the GIL costs one clock read and shows nothing, and a
+tick delayed by the GIL still charges exactly the CPU that was used. With oncpu=False every thread
+is charged the wall time since the previous tick instead.
+
+Everything the sampler needs from the outside (monotonic clock, frame source, per-thread CPU
+clock) is injectable, so tests drive `tick()` with a fake clock and fake frames.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from types import CodeType, FrameType
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from . import tags as _tags
+from .config import LineNo
+from .pprof import FrameKey, LabelsKey, StackKey
+
+# Raw stack: leaf-first code objects interleaved with line numbers (code0, line0, code1, line1...).
+RawStack = Tuple[Any, ...]
+SampleKey = Tuple[RawStack, LabelsKey]
+
+_PERTHREAD_SCHED_CLOCK = 6  # Linux: CPUCLOCK_PERTHREAD_MASK (4) | CPUCLOCK_SCHED (2)
+
+
+def thread_cpu_clockid(native_id: int) -> int:
+    """The Linux clockid of a thread's CPU clock, from its kernel tid (as in glibc/kernel headers).
+
+    Unlike pthread_getcpuclockid() this never touches a possibly-exited thread's pthread struct:
+    a dead tid just makes clock_gettime fail with EINVAL.
+    """
+    return ((~native_id) << 3) | _PERTHREAD_SCHED_CLOCK
+
+
+class ThreadCpuClocks:
+    """Reads the CPU time (ns) of a thread by its threading ident; raises OSError if it is gone."""
+
+    def __init__(self) -> None:
+        self._clockids: Dict[int, int] = {}
+        me = threading.get_native_id()
+        self._formula_ok = sys.platform.startswith("linux") and self._probe(me)
+
+    @staticmethod
+    def _probe(native_id: int) -> bool:
+        try:
+            expected = time.pthread_getcpuclockid(threading.get_ident())
+            return thread_cpu_clockid(native_id) == expected
+        except (AttributeError, OSError):
+            return False
+
+    def _clockid(self, ident: int) -> int:
+        clockid = self._clockids.get(ident)
+        if clockid is None:
+            thread = threading._active.get(ident)  # type: ignore[attr-defined]
+            native_id = getattr(thread, "native_id", None)
+            if self._formula_ok and native_id is not None:
+                clockid = thread_cpu_clockid(native_id)
+            else:
+                clockid = time.pthread_getcpuclockid(ident)
+            self._clockids[ident] = clockid
+        return clockid
+
+    def __call__(self, ident: int) -> int:
+        try:
+            return time.clock_gettime_ns(self._clockid(ident))
+        except OSError:
+            self._clockids.pop(ident, None)
+            raise
+
+    def forget(self, idents: Iterable[int]) -> None:
+        for ident in idents:
+            self._clockids.pop(ident, None)
+
+
+def _thread_names() -> Dict[int, str]:
+    return {ident: t.name for ident, t in list(threading._active.items())}  # type: ignore[attr-defined]
+
+
+class Sampler:
+    """Aggregates (stack, labels) -> nanoseconds. Call tick() at sample_rate Hz, take() to drain."""
+
+    def __init__(
+        self,
+        *,
+        oncpu: bool = True,
+        line_no: LineNo = LineNo.LastInstruction,
+        report_pid: bool = False,
+        report_thread_id: bool = False,
+        report_thread_name: bool = False,
+        clock: Callable[[], int] = time.monotonic_ns,
+        frames: Callable[[], Mapping[int, Any]] = sys._current_frames,
+        cpu_clock: Optional[Callable[[int], int]] = None,
+        thread_names: Callable[[], Mapping[int, str]] = _thread_names,
+        exclude: Optional[Set[int]] = None,
+        frame_tags: Optional[Mapping[Any, _tags.TagItems]] = None,
+        thread_tags: Optional[Mapping[int, _tags.TagItems]] = None,
+    ) -> None:
+        self.oncpu = oncpu
+        self.line_no = LineNo(line_no)
+        self.report_pid = report_pid
+        self.report_thread_id = report_thread_id
+        self.report_thread_name = report_thread_name
+        self._clock = clock
+        self._frames = frames
+        self._cpu = cpu_clock if cpu_clock is not None else ThreadCpuClocks()
+        self._thread_names = thread_names
+        self.exclude: Set[int] = exclude if exclude is not None else set()
+        self._frame_tags = _tags.frame_tags if frame_tags is None else frame_tags
+        self._thread_tags = _tags.thread_tags if thread_tags is None else thread_tags
+        self._lock = threading.Lock()
+        self._values: Dict[SampleKey, int] = {}
+        self._last_tick: Optional[int] = None
+        self._last_cpu: Dict[int, int] = {}
+        self._labels_memo: Dict[Any, LabelsKey] = {}
+        self._names: Mapping[int, str] = {}
+        self.pid = os.getpid()
+        self.ticks = 0
+        self.errors = 0  # ticks that failed (counted, never raised)
+
+    # -- sampling -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Takes one sample of every thread. Never raises (failures are counted in .errors)."""
+        try:
+            self._tick()
+        except Exception:  # noqa: BLE001 - the sampler must never raise into the application
+            self.errors += 1
+
+    def _tick(self) -> None:
+        now = self._clock()
+        frames = self._frames()
+        last_tick = self._last_tick
+        self._last_tick = now
+        self.ticks += 1
+        if last_tick is None:
+            # First tick: baseline every thread's CPU clock; nothing to charge yet.
+            if self.oncpu:
+                for ident in frames:
+                    if ident not in self.exclude:
+                        try:
+                            self._last_cpu[ident] = self._cpu(ident)
+                        except OSError:
+                            pass
+            return
+        wall = now - last_tick
+        if self.report_thread_name:
+            self._names = self._thread_names()
+        exclude = self.exclude
+        last_cpu = self._last_cpu
+        next_cpu: Dict[int, int] = {}
+        charged: List[Tuple[int, Any, int]] = []
+        if self.oncpu:
+            cpu = self._cpu
+            for ident, frame in frames.items():
+                if ident in exclude:
+                    continue
+                try:
+                    used = cpu(ident)
+                except OSError:
+                    continue
+                next_cpu[ident] = used
+                # A thread seen for the first time started after the previous tick (threads alive
+                # then were baselined), so all of its CPU time is new.
+                delta = used - last_cpu.get(ident, 0)
+                if delta > 0:
+                    charged.append((ident, frame, delta))
+            self._last_cpu = next_cpu
+            if isinstance(self._cpu, ThreadCpuClocks) and len(last_cpu) > len(next_cpu):
+                self._cpu.forget(set(last_cpu) - set(next_cpu))
+        elif wall > 0:
+            charged = [(ident, frame, wall) for ident, frame in frames.items() if ident not in exclude]
+        if not charged:
+            return
+        with self._lock:
+            values = self._values
+            for ident, frame, value in charged:
+                key = self._walk(ident, frame)
+                values[key] = values.get(key, 0) + value
+
+    def _walk(self, ident: int, frame: Any) -> SampleKey:
+        raw: List[Any] = []
+        append = raw.append
+        found: List[_tags.TagItems] = []
+        ftags = self._frame_tags
+        f = frame
+        mode = self.line_no
+        if mode == LineNo.LastInstruction:
+            if ftags:
+                while f is not None:
+                    append(f.f_code)
+                    append(f.f_lineno)
+                    t = ftags.get(f)
+                    if t:
+                        found.append(t)
+                    f = f.f_back
+            else:
+                while f is not None:
+                    append(f.f_code)
+                    append(f.f_lineno)
+                    f = f.f_back
+        else:
+            while f is not None:
+                append(f.f_code)
+                if ftags:
+                    t = ftags.get(f)
+                    if t:
+                        found.append(t)
+                f = f.f_back
+        return tuple(raw), self._labels(ident, found)
+
+    def _labels(self, ident: int, found: List[_tags.TagItems]) -> LabelsKey:
+        ttags = self._thread_tags.get(ident, ())
+        if not found and not ttags and not (self.report_pid or self.report_thread_id or self.report_thread_name):
+            return ()
+        memo_key = (ident, ttags, tuple(found)) if (self.report_thread_id or self.report_thread_name) else (ttags, tuple(found))
+        labels = self._labels_memo.get(memo_key)
+        if labels is None:
+            d: Dict[str, str] = dict(ttags)
+            for t in reversed(found):  # outermost first, so the innermost block wins
+                d.update(t)
+            if self.report_pid:
+                d["pid"] = str(self.pid)
+            if self.report_thread_id:
+                d["thread_id"] = str(ident)
+            if self.report_thread_name:
+                d["thread_name"] = self._names.get(ident, "")
+            labels = tuple(sorted(d.items()))
+            if len(self._labels_memo) > 10000:
+                self._labels_memo.clear()
+            self._labels_memo[memo_key] = labels
+        return labels
+
+    # -- draining -------------------------------------------------------------------------------
+
+    def take(self) -> Dict[SampleKey, int]:
+        """Returns the values aggregated since the previous take() and starts a new window."""
+        with self._lock:
+            values, self._values = self._values, {}
+        return values
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: new lock, no inherited samples, re-baseline clocks on the next tick."""
+        self._lock = threading.Lock()
+        self._values = {}
+        self._last_tick = None
+        self._last_cpu = {}
+        self._labels_memo = {}
+        self.pid = os.getpid()
+        if isinstance(self._cpu, ThreadCpuClocks):
+            self._cpu = ThreadCpuClocks()
+
+
+class FrameNamer:
+    """Turns raw stacks into pprof frames `function (path:line)`, paths relative to sys.path."""
+
+    def __init__(self, line_no: LineNo = LineNo.LastInstruction, path: Optional[List[str]] = None) -> None:
+        self.line_no = LineNo(line_no)
+        roots = [os.path.abspath(p or os.curdir) for p in (path if path is not None else sys.path)]
+        # Longest root first, so site-packages wins over its parent lib directory.
+        self._roots = sorted({r.rstrip(os.sep) + os.sep for r in roots}, key=len, reverse=True)
+        self._files: Dict[str, str] = {}
+        self._codes: Dict[Any, Tuple[str, str, int]] = {}
+
+    def relative(self, filename: str) -> str:
+        rel = self._files.get(filename)
+        if rel is None:
+            rel = filename
+            if os.path.isabs(filename):
+                for root in self._roots:
+                    if filename.startswith(root):
+                        rel = filename[len(root):]
+                        break
+            self._files[filename] = rel
+        return rel
+
+    def _code(self, code: Any) -> Tuple[str, str, int]:
+        info = self._codes.get(code)
+        if info is None:
+            name = getattr(code, "co_qualname", None) or code.co_name
+            info = (name, self.relative(code.co_filename), code.co_firstlineno)
+            self._codes[code] = info
+        return info
+
+    def frame(self, name: str, filename: str, start_line: int, line: int) -> FrameKey:
+        rel = self.relative(filename)
+        if self.line_no == LineNo.NoLine:
+            return (f"{name} ({rel})", filename, start_line, 0)
+        return (f"{name} ({rel}:{line})", filename, start_line, line)
+
+    def stack(self, raw: RawStack) -> StackKey:
+        out: List[FrameKey] = []
+        if self.line_no == LineNo.LastInstruction:
+            for i in range(0, len(raw), 2):
+                name, rel, first = self._code(raw[i])
+                line = raw[i + 1] or first
+                out.append((f"{name} ({rel}:{line})", raw[i].co_filename, first, line))
+        elif self.line_no == LineNo.First:
+            for code in raw:
+                name, rel, first = self._code(code)
+                out.append((f"{name} ({rel}:{first})", code.co_filename, first, first))
+        else:
+            for code in raw:
+                name, rel, first = self._code(code)
+                out.append((f"{name} ({rel})", code.co_filename, first, 0))
+        return tuple(out)
