@@ -2,4 +2,7 @@
 export * from './errors.ts';
 export * from './flamebearer.ts';
 export * from './call-tree.ts';
-export { compareNames } from './name-tree.ts';
+export * from './merge.ts';
+export * from './top.ts';
+export * from './views.ts';
+export { compareNames, buildNameTree, type NameTree } from './name-tree.ts';
