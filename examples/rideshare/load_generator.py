@@ -106,6 +106,8 @@ def run(targets: dict[str, str], stats: Stats, rate: float, workers: int, durati
             print(stats.summary(), flush=True)
     finally:
         stop.set()
+        for t in threads:  # let rides in flight finish and be counted, within reason
+            t.join(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,139 @@
+"""The whole chain on real processes: hotpath server (embedded DuckDB store), the three stdlib regions
+with the Python SDK, and the load generator, over four 5-second periods (two slow, two fast), then
+checked through the query API only."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+import unittest
+
+from harness import (
+    REGIONS,
+    Processes,
+    diff_ticks,
+    function_ticks,
+    label_values,
+    missing_prerequisite,
+    render,
+    render_diff,
+    start_hotpath,
+    start_region,
+)
+
+PERIOD_S = 5
+PERIODS = 4
+# The apps upload every second; windows start on whole seconds and carry their start as time.
+APP_ENV = {"RIDESHARE_PERIOD_S": str(PERIOD_S), "RIDESHARE_WORK_SCALE": "0.1", "HOTPATH_UPLOAD_INTERVAL": "1"}
+# A slow-path request started just before a period ends runs on for up to 0.4 s (mutex_lock at work
+# scale 0.1), so it can land in the first one-second window of the next period: fast periods are
+# read from their second window on.
+SPILL_MS = 1000
+
+
+class RideshareEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        reason = missing_prerequisite()
+        if reason:
+            raise unittest.SkipTest(reason)
+        cls.procs = Processes()
+        try:
+            cls.run_scenario()
+        except BaseException:
+            cls.procs.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.procs.close()
+
+    @classmethod
+    def run_scenario(cls) -> None:
+        procs = cls.procs
+        cls.server = start_hotpath(procs)
+        targets = {region: start_region(procs, "stdlib", region, cls.server, sys.executable, APP_ENV) for region in REGIONS}
+        started_s = time.time()
+        procs.start(
+            "load",
+            [sys.executable, "examples/rideshare/load_generator.py", "--rate", "10", "--report", "5", "--seed", "7",
+             "--targets", ",".join(f"{r}={u}" for r, u in targets.items())],
+            env={},
+        )
+        first_s = math.ceil((started_s + 0.5) / PERIOD_S) * PERIOD_S
+        # (start_s, slow) for each full period; eu-north is slow in even periods.
+        cls.periods = [(first_s + k * PERIOD_S, (first_s // PERIOD_S + k) % 2 == 0) for k in range(PERIODS)]
+        end_s = first_s + PERIODS * PERIOD_S
+        time.sleep(max(0.0, end_s - time.time()))
+        # Stopping the apps makes each upload its last window, so nothing is left in flight.
+        procs.stop("load")
+        for region in REGIONS:
+            procs.stop(f"stdlib-{region}")
+        cls.range_ms = (int(started_s * 1000) - 5000, int(time.time() * 1000) + 1000)
+
+    def fail_with_logs(self, message: str) -> None:
+        self.fail(f"{message}\n{self.procs.logs()}")
+
+    def slow_periods(self) -> list[tuple[int, int]]:
+        return [(s * 1000, (s + PERIOD_S) * 1000 - 1) for s, slow in self.periods if slow]
+
+    def fast_periods(self) -> list[tuple[int, int]]:
+        return [(s * 1000 + SPILL_MS, (s + PERIOD_S) * 1000 - 1) for s, slow in self.periods if not slow]
+
+    def test_load_generator_ran_without_errors(self) -> None:
+        final = [line for line in self.procs.log("load").splitlines() if line.endswith("(final)")]
+        if not final:
+            self.fail_with_logs("the load generator printed no final summary line")
+        self.assertRegex(final[0], r"^load: \d+ requests .*, 0 errors;")
+        self.assertGreater(int(final[0].split()[1]), 50)
+
+    def test_three_regions(self) -> None:
+        self.assertEqual(label_values(self.server, "region", *self.range_ms), sorted(REGIONS))
+
+    def test_vehicle_tags_on_samples(self) -> None:
+        self.assertEqual(label_values(self.server, "vehicle", *self.range_ms), ["bike", "car", "scooter"])
+        for vehicle in ("bike", "scooter", "car"):
+            ticks = function_ticks(render(self.server, *self.range_ms, vehicle=vehicle)["flamebearer"])
+            orders = {f for f in ticks if f.startswith("order_")}
+            self.assertEqual(orders, {f"order_{vehicle}"}, f"order functions in samples tagged vehicle={vehicle}")
+
+    def test_order_car_is_the_largest_order_function(self) -> None:
+        ticks = function_ticks(render(self.server, *self.range_ms)["flamebearer"])
+        totals = {f: ticks.get(f, {"total": 0})["total"] for f in ("order_bike", "order_scooter", "order_car")}
+        self.assertGreater(totals["order_bike"], 0, totals)
+        self.assertGreater(totals["order_scooter"], 0, totals)
+        self.assertGreater(totals["order_car"], max(totals["order_bike"], totals["order_scooter"]), totals)
+
+    def test_mutex_lock_only_in_eu_north_slow_periods(self) -> None:
+        for region in ("us-east", "ap-south"):
+            ticks = function_ticks(render(self.server, *self.range_ms, region=region)["flamebearer"])
+            self.assertIn("order_car", ticks, f"{region} has no order_car samples")
+            self.assertNotIn("mutex_lock", ticks, f"{region} never takes the slow path")
+        slow = [function_ticks(render(self.server, *p, region="eu-north")["flamebearer"]) for p in self.slow_periods()]
+        self.assertGreater(sum(t.get("mutex_lock", {"total": 0})["total"] for t in slow), 0, "no mutex_lock in eu-north's slow periods")
+        for period in self.fast_periods():
+            flamebearer = render(self.server, *period, region="eu-north")["flamebearer"]
+            self.assertGreater(flamebearer["numTicks"], 0, f"eu-north sent no samples in fast period {period}")
+            self.assertNotIn("mutex_lock", function_ticks(flamebearer), f"mutex_lock in eu-north's fast period {period}")
+
+    def test_diff_of_a_slow_and_a_fast_period_shows_mutex_lock(self) -> None:
+        slow = max(
+            self.slow_periods(),
+            key=lambda p: function_ticks(render(self.server, *p, region="eu-north")["flamebearer"]).get("mutex_lock", {"total": 0})["total"],
+        )
+        fast = self.fast_periods()[0]
+        diff = render_diff(self.server, slow, fast, region="eu-north")
+        self.assertEqual(diff["metadata"]["format"], "double")
+        left_ticks, right_ticks = diff["leftTicks"], diff["rightTicks"]
+        self.assertGreater(left_ticks, 0)
+        self.assertGreater(right_ticks, 0)
+        ticks = diff_ticks(diff["flamebearer"])
+        self.assertGreater(ticks["mutex_lock"]["left_total"], 0)
+        self.assertEqual(ticks["mutex_lock"]["right_total"], 0)
+        # The change: the function whose own share of CPU grew the most from fast to slow.
+        growth = {f: t["left_self"] / left_ticks - t["right_self"] / right_ticks for f, t in ticks.items()}
+        self.assertEqual(max(growth, key=growth.__getitem__), "mutex_lock", growth)
+
+
+if __name__ == "__main__":
+    unittest.main()
