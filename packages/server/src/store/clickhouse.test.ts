@@ -1,0 +1,186 @@
+// The ClickHouse store against a real clickhouse-server started on loopback for this file: the shared
+// conformance suite, then what is specific to ClickHouse (escaping, batching, outages, retention).
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CPU, T0, batchOf, foldedOf, runStoreConformance, seriesLabels } from './conformance.ts';
+import { ClickHouseStore, openClickHouseStore } from './clickhouse.ts';
+import { ClickHouseHttp, sqlIdList, sqlString } from './clickhouse/http.ts';
+import { SCHEMA_VERSION } from './clickhouse/schema.ts';
+import { findClickHouseServer, freePort, startClickHouse, type ClickHouseServer } from '../../test/support/clickhouse.ts';
+
+const binary = findClickHouseServer();
+if (binary === null) {
+  describe.skip('ClickHouse store: skipped because clickhouse-server is not installed (apt-get install clickhouse-server)', () => {
+    it('needs clickhouse-server', () => {});
+  });
+} else {
+  let server: ClickHouseServer;
+  let sql: ClickHouseHttp;
+  const opened: ClickHouseStore[] = [];
+
+  beforeAll(async () => {
+    server = await startClickHouse();
+    sql = new ClickHouseHttp({ url: server.url });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const s of opened) await s.close().catch(() => {});
+    sql?.close();
+    await server?.stop();
+  }, 30_000);
+
+  /** One database per conformance data dir, so re-opening a dir re-opens its data. */
+  const databaseFor = (dir: string): string => `hp_${createHash('sha1').update(dir).digest('hex').slice(0, 16)}`;
+  const open = (database: string, opts: { flushIntervalMs?: number; maxBufferedSamples?: number } = {}): ClickHouseStore => {
+    const s = new ClickHouseStore({ url: server.url, database, flushIntervalMs: opts.flushIntervalMs ?? 0, maxBufferedSamples: opts.maxBufferedSamples });
+    opened.push(s);
+    return s;
+  };
+  const count = async (q: string): Promise<number> => Number((await sql.exec(q)).toString('utf8').trim());
+
+  runStoreConformance('clickhouse', async (dir) => open(databaseFor(dir)));
+
+  describe('ClickHouse SQL text', () => {
+    it('sqlString round-trips awkward strings through the server', async () => {
+      const samples = ["it's", 'back\\slash', 'tab\there', 'new\nline', 'cr\rx', 'nul\u0000x', 'bell\u0007', "\\'", 'ünïcödé ✓ 😀', '', "'; DROP TABLE x; --"];
+      for (const s of samples) {
+        const out = await sql.jsonRows<{ s: string }>(`SELECT ${sqlString(s)} AS s`);
+        expect(out[0]!.s).toBe(s);
+      }
+    });
+
+    it('sqlIdList keeps 64-bit ids exact', async () => {
+      const ids = [1n, 0xffffffffffffffffn, 0x8000000000000000n];
+      const out = await sql.jsonRows<{ x: string }>(`SELECT arrayJoin([${sqlIdList(ids)}]) AS x`);
+      expect(out.map((r) => BigInt(r.x))).toEqual(ids);
+    });
+  });
+
+  describe('ClickHouse store specifics', () => {
+    it('stores names, files and tenants with any characters', async () => {
+      const store = open('hp_chars');
+      await store.init();
+      const tenant = "ten'ant\\\t1";
+      const labels = seriesLabels(CPU, { service_name: 'svc "x"\n', region: "o'hare\\" });
+      const weird = ['a\tb', "c'd", 'e\\f\ng', 'ü😀'].join(';');
+      await store.append(batchOf(tenant, [{ labels, timeMs: T0, folded: { [weird]: 7 } }]));
+      const merged = await store.mergeStacks({ tenant, profileTypeId: CPU, matchers: [{ name: 'region', op: '=', value: "o'hare\\" }], startMs: T0, endMs: T0 });
+      expect(await foldedOf(store, merged)).toEqual({ [weird]: 7 });
+      expect(await store.series({ tenant, selectors: [], startMs: T0, endMs: T0 })).toEqual([labels]);
+      expect(await store.labelValues({ tenant, selectors: [], name: 'service_name', startMs: T0, endMs: T0 })).toEqual(['svc "x"\n']);
+    });
+
+    it('writes each dictionary entry once per replica and records the schema version', async () => {
+      const store = open('hp_once');
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'a' });
+      for (let i = 0; i < 3; i++) await store.append(batchOf('t', [{ labels, timeMs: T0 + i, folded: { 'main;work': 1, 'main;work;deep': 2 } }]));
+      expect(await count('SELECT count() FROM hp_once.functions')).toBe(3);
+      expect(await count('SELECT count() FROM hp_once.stacks')).toBe(3);
+      expect(await count('SELECT count() FROM hp_once.series')).toBe(1);
+      expect(await count('SELECT count() FROM hp_once.profiles')).toBe(3);
+      expect(await count('SELECT count() FROM hp_once.samples')).toBe(6);
+      expect(await count('SELECT max(version) FROM hp_once.schema_versions')).toBe(SCHEMA_VERSION);
+      // A second replica (no shared memory) writes the entries again; ReplacingMergeTree folds them.
+      const other = open('hp_once');
+      await other.init();
+      await other.append(batchOf('t', [{ labels, timeMs: T0 + 5, folded: { 'main;work': 1 } }]));
+      await sql.exec('OPTIMIZE TABLE hp_once.stacks FINAL');
+      expect(await count('SELECT count() FROM hp_once.stacks')).toBe(3);
+      expect(await count('SELECT count() FROM hp_once.schema_versions')).toBe(1);
+      const merged = await other.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 10 });
+      expect(await foldedOf(other, merged)).toEqual({ 'main;work': 4, 'main;work;deep': 6 });
+    });
+
+    it('batches concurrent appends into one insert per table and acknowledges each', async () => {
+      const store = open('hp_batch', { flushIntervalMs: 200 });
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'b' });
+      await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { x: 1 } }]));
+      expect(store.flushes).toBe(1);
+      // Issued together right after a flush: they wait for the interval and go as one insert.
+      await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1, 'x;y': i } }]))));
+      expect(store.flushes).toBe(2);
+      expect(await count('SELECT count() FROM hp_batch.profiles')).toBe(6);
+      const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 10 });
+      expect(await foldedOf(store, merged)).toEqual({ x: 6, 'x;y': 10 });
+    });
+
+    it('flushes at once when the buffer is full, without waiting for the interval', async () => {
+      const store = open('hp_full', { flushIntervalMs: 3_600_000, maxBufferedSamples: 3 });
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'f' });
+      await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { a: 1 } }]));
+      // The next append is inside the (hour-long) interval but fills the buffer: it must not wait.
+      await store.append(batchOf('t', [{ labels, timeMs: T0 + 1, folded: { a: 1, b: 1, c: 1 } }]));
+      expect(store.flushes).toBe(2);
+      // close() flushes what is still buffered.
+      const pending = store.append(batchOf('t', [{ labels, timeMs: T0 + 2, folded: { a: 1 } }]));
+      await store.close();
+      await pending;
+      expect(await count('SELECT count() FROM hp_full.samples')).toBe(5);
+    });
+
+    it('rejects an invalid regex matcher with a coded error', async () => {
+      const store = open('hp_regex');
+      await store.init();
+      await expect(store.series({ tenant: 't', selectors: [[{ name: 'service_name', op: '=~', value: '(' }]], startMs: 0, endMs: T0 })).rejects.toMatchObject({
+        code: 'invalid_matcher',
+        httpStatus: 400,
+      });
+    });
+
+    it('drops whole UTC days for retention', async () => {
+      const store = open('hp_retention');
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'r' });
+      const day = 86_400_000;
+      const base = Math.floor(T0 / day) * day;
+      await store.append(batchOf('t', [0, 1, 2].map((d) => ({ labels, timeMs: base + d * day + 5, folded: { a: d + 1 } }))));
+      expect(await store.dropDaysBefore(base + 2 * day + 10)).toEqual([base / day, base / day + 1]);
+      const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: base + 3 * day });
+      expect([...merged.values]).toEqual([3]);
+      expect((await store.stats('t')).oldestProfileTimeMs).toBe(base + 2 * day + 5);
+    });
+
+    it('names the URL when ClickHouse is unreachable at start', async () => {
+      const url = `http://127.0.0.1:${await freePort()}`;
+      await expect(openClickHouseStore({ url })).rejects.toMatchObject({
+        code: 'store_unavailable',
+        httpStatus: 503,
+        message: expect.stringContaining(`ClickHouse at ${url} is unreachable`),
+      });
+    });
+
+    it('names an unknown cluster', async () => {
+      await expect(openClickHouseStore({ url: server.url, cluster: 'nope', database: 'hp_nocluster' })).rejects.toMatchObject({
+        code: 'clickhouse_cluster_unknown',
+        message: expect.stringContaining('nope'),
+      });
+    });
+
+    // Last: it stops and restarts the server this file shares.
+    it('answers 503 while ClickHouse is down, acknowledges nothing, and recovers by itself', async () => {
+      const store = open('hp_outage');
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'o' });
+      const q = { tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 10 };
+      await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { a: 1 } }]));
+
+      await server.kill(true);
+      await expect(store.append(batchOf('t', [{ labels, timeMs: T0 + 1, folded: { a: 100 } }]))).rejects.toMatchObject({
+        code: 'store_unavailable',
+        httpStatus: 503,
+        connectCode: 'unavailable',
+        message: expect.stringContaining(server.url),
+      });
+      await expect(store.mergeStacks(q)).rejects.toMatchObject({ code: 'store_unavailable', httpStatus: 503 });
+      await expect(store.labelNames({ tenant: 't', selectors: [], startMs: T0, endMs: T0 })).rejects.toMatchObject({ httpStatus: 503 });
+
+      await server.restart();
+      await store.append(batchOf('t', [{ labels, timeMs: T0 + 2, folded: { a: 10 } }]));
+      const merged = await store.mergeStacks(q);
+      expect(await foldedOf(store, merged)).toEqual({ a: 11 });
+    }, 90_000);
+  });
+}

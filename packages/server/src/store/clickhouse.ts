@@ -1,0 +1,578 @@
+// The scale-out Store: all state in ClickHouse (one node, or a cluster through Distributed tables), so
+// Hotpath server replicas are stateless and never coordinate (ids are content hashes; schema in
+// clickhouse/schema.ts, wire in clickhouse/http.ts).
+//
+// Writes: ClickHouse wants few large inserts, so appends are buffered per replica and flushed as one
+// insert per table when the buffer holds `maxBufferedSamples` samples or `flushIntervalMs` after the
+// previous flush began (a lone append after a quiet spell goes at once). `append` resolves only after
+// the flush holding its batch was acknowledged by ClickHouse, and rejects (503) when it was not.
+// Dictionary entries this replica already wrote are not sent again.
+// Reads: series are resolved in JS over the (small) series table with the selector module's matchers,
+// then ClickHouse sums samples per stack id (mergeStacks) and profile totals per step and group
+// (timeSeries); results stream back as RowBinary / JSONEachRow. No query reads a whole table into Node.
+
+import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
+import { HotpathError } from '../errors.ts';
+import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
+import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings } from './clickhouse/http.ts';
+import { alignedConcat, encodeString, encodeU64, RowBinaryWriter, splitIdValueRows } from './clickhouse/rowbinary.ts';
+import { MIGRATIONS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
+import type {
+  FunctionRecord,
+  Matcher,
+  MergedStacks,
+  ProfileQuery,
+  ProfileStats,
+  SeriesPoints,
+  SeriesQuery,
+  StackRecord,
+  Store,
+  TimeSeriesQuery,
+  WriteBatch,
+} from './types.ts';
+
+export interface ClickHouseStoreOptions {
+  /** HTTP interface of a ClickHouse node, e.g. http://127.0.0.1:8123. */
+  readonly url: string;
+  /** Cluster name from the node's remote_servers: tables become Distributed over `<table>_local`. */
+  readonly cluster?: string;
+  /** Default 'hotpath'; created when missing. */
+  readonly database?: string;
+  /** Minimum ms between two flushes of this replica's insert buffer; default 1000. */
+  readonly flushIntervalMs?: number;
+  /** A flush starts at once when this many samples are buffered; default 500,000 (below ClickHouse's 1,048,576-row insert block, so a flush is one block). */
+  readonly maxBufferedSamples?: number;
+  /** ms one ClickHouse request may take before it fails with 503; default 60,000. */
+  readonly timeoutMs?: number;
+}
+
+/** Series id: a content hash of (tenant, canonical label text), the same in every replica and backend. */
+export function seriesIdOf(tenant: string, labels: Labels): bigint {
+  return functionId(tenant, formatLabels(labels));
+}
+
+/** Opens and initialises (creates or migrates the schema of) a ClickHouse store. */
+export async function openClickHouseStore(opts: {
+  url: string;
+  cluster?: string;
+  database?: string;
+  flushIntervalMs?: number;
+}): Promise<Store> {
+  const store = new ClickHouseStore(opts);
+  await store.init();
+  return store;
+}
+
+/** Appends waiting for the same flush. */
+interface Pending {
+  readonly batches: WriteBatch[];
+  samples: number;
+  readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+interface SeriesRow {
+  readonly id: bigint;
+  readonly labels: Labels;
+}
+
+/** Dictionaries are immutable (content-hashed), so caching them can never be stale; only bounded. */
+const CACHE_LIMIT = 1_000_000;
+/** Ids per `IN (...)` list; the query text then stays below ~1.2 MB. */
+const IDS_PER_QUERY = 50_000;
+/** Settings for queries carrying long id lists (18.16's default max_query_size is 256 KiB). */
+const LIST_SETTINGS: Settings = { max_query_size: 64 * 1024 * 1024 };
+
+export class ClickHouseStore implements Store {
+  readonly kind = 'clickhouse';
+  readonly database: string;
+  private readonly http: ClickHouseHttp;
+  private readonly cluster: string | undefined;
+  private layout: Layout = { kind: 'single' };
+  private readonly flushIntervalMs: number;
+  private readonly maxBufferedSamples: number;
+
+  private pending: Pending | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private lastFlushStartMs = -Infinity;
+  private closed = false;
+  private initialised = false;
+  /** Flushes that reached ClickHouse (successful or not): one insert per table each. */
+  flushes = 0;
+
+  /** Ids this replica has written (or read back): not written again. */
+  private readonly writtenFunctions = new Set<bigint>();
+  private readonly writtenStacks = new Set<bigint>();
+  private readonly writtenSeries = new Set<bigint>();
+  private readonly seriesIds = new Map<string, bigint>();
+  private readonly stackCache = new Map<bigint, StackRecord>();
+  private readonly functionCache = new Map<bigint, FunctionRecord>();
+
+  constructor(opts: ClickHouseStoreOptions) {
+    this.http = new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
+    this.database = sqlIdentifier(opts.database ?? 'hotpath', 'database name');
+    this.cluster = opts.cluster === undefined || opts.cluster === '' ? undefined : sqlIdentifier(opts.cluster, 'cluster name');
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.maxBufferedSamples = opts.maxBufferedSamples ?? 500_000;
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  private t(table: string): string {
+    return `${this.database}.${table}`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Schema
+
+  async init(): Promise<void> {
+    if (this.initialised) return;
+    await this.http.ping();
+    const db = this.database;
+    if (this.cluster !== undefined) {
+      const known = await this.http.jsonRows<{ n: string }>(`SELECT count() AS n FROM system.clusters WHERE cluster = ${sqlString(this.cluster)}`);
+      if (Number(known[0]?.n ?? 0) === 0) {
+        throw new HotpathError(
+          'clickhouse_cluster_unknown',
+          400,
+          'failed_precondition',
+          `ClickHouse at ${this.url} has no cluster ${JSON.stringify(this.cluster)} in its remote_servers configuration`,
+          { url: this.url, cluster: this.cluster },
+        );
+      }
+      this.layout = { kind: 'cluster', cluster: this.cluster, onCluster: await this.hasZooKeeper() };
+    }
+    const on = this.layout.kind === 'cluster' && this.layout.onCluster ? ` ON CLUSTER ${this.layout.cluster}` : '';
+    await this.http.exec(`CREATE DATABASE IF NOT EXISTS ${db}${on}`);
+    await this.http.exec(schemaVersionsTable(db));
+    const rows = await this.http.jsonRows<{ v: number | string }>(`SELECT max(version) AS v FROM ${db}.schema_versions`);
+    const current = Number(rows[0]?.v ?? 0);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      for (const sql of m.statements(db, this.layout)) await this.http.exec(sql);
+      await this.http.exec(`INSERT INTO ${db}.schema_versions VALUES (${m.version}, ${Date.now()})`);
+    }
+    this.initialised = true;
+  }
+
+  /** Distributed DDL (ON CLUSTER) needs ZooKeeper; without it each node is migrated by a replica pointed at it. */
+  private async hasZooKeeper(): Promise<boolean> {
+    try {
+      await this.http.exec(`SELECT count() FROM system.zookeeper WHERE path = '/'`);
+      return true;
+    } catch (e) {
+      if (e instanceof HotpathError && e.code === 'store_error') return false;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.flushNow();
+    } finally {
+      this.http.close();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Write path
+
+  append(batch: WriteBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('ClickHouse store is closed'));
+    let samples = 0;
+    for (const p of batch.profiles) samples += p.stackIds.length;
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending === null) this.pending = { batches: [], samples: 0, waiters: [] };
+      this.pending.batches.push(batch);
+      this.pending.samples += samples;
+      this.pending.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Starts a flush when the buffer is full or the interval since the last flush has passed. */
+  private schedule(): void {
+    if (this.pending === null || this.flushing !== null) return;
+    const dueInMs = this.lastFlushStartMs + this.flushIntervalMs - Date.now();
+    if (this.pending.samples >= this.maxBufferedSamples || dueInMs <= 0) {
+      void this.flushNow();
+    } else if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        void this.flushNow();
+      }, dueInMs);
+    }
+  }
+
+  /** Flushes what is buffered (and what arrives meanwhile, when due); resolves when idle. */
+  private async flushNow(): Promise<void> {
+    if (this.flushing !== null) return this.flushing.then(() => (this.closed ? this.flushNow() : undefined));
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    this.lastFlushStartMs = Date.now();
+    this.flushes++;
+    this.flushing = this.insert(p.batches).then(
+      () => {
+        for (const w of p.waiters) w.resolve();
+      },
+      (e: unknown) => {
+        for (const w of p.waiters) w.reject(e);
+      },
+    );
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+      if (this.closed) await this.flushNow();
+      else this.schedule();
+    }
+  }
+
+  private async insert(batches: readonly WriteBatch[]): Promise<void> {
+    const settings: Settings = this.layout.kind === 'cluster' ? { insert_distributed_sync: 1 } : {};
+
+    const functions = new RowBinaryWriter();
+    const newFunctions: bigint[] = [];
+    const stacks = new RowBinaryWriter();
+    const newStacks: bigint[] = [];
+    for (const b of batches) {
+      for (const f of b.functions) {
+        if (this.writtenFunctions.has(f.id)) continue;
+        this.writtenFunctions.add(f.id); // undone below when the insert fails
+        newFunctions.push(f.id);
+        functions.u64(f.id);
+        functions.string(f.name);
+        functions.string(f.file);
+      }
+      for (const s of b.stacks) {
+        if (this.writtenStacks.has(s.id)) continue;
+        this.writtenStacks.add(s.id);
+        newStacks.push(s.id);
+        stacks.u64(s.id);
+        stacks.u64(s.parentId);
+        stacks.u64(s.functionId);
+      }
+    }
+
+    const series = new RowBinaryWriter();
+    const newSeries: bigint[] = [];
+    const profiles = new RowBinaryWriter();
+    const samples = new RowBinaryWriter(1 << 20);
+    for (const b of batches) {
+      for (const p of b.profiles) {
+        const key = `${p.tenant}\n${formatLabels(p.labels)}`;
+        let id = this.seriesIds.get(key);
+        if (id === undefined) {
+          id = seriesIdOf(p.tenant, p.labels);
+          if (this.seriesIds.size >= CACHE_LIMIT) this.seriesIds.clear();
+          this.seriesIds.set(key, id);
+        }
+        if (!this.writtenSeries.has(id)) {
+          this.writtenSeries.add(id);
+          newSeries.push(id);
+          series.string(p.tenant);
+          series.u64(id);
+          series.string(getLabel(p.labels, '__profile_type__') ?? '');
+          series.varUInt(p.labels.length);
+          for (const l of p.labels) series.string(l.name);
+          series.varUInt(p.labels.length);
+          for (const l of p.labels) series.string(l.value);
+        }
+        const tenant = encodeString(p.tenant);
+        const seriesId = encodeU64(id);
+        const time = new Uint8Array(8);
+        new DataView(time.buffer).setBigInt64(0, BigInt(p.timeMs), true);
+        let total = 0;
+        const n = p.stackIds.length;
+        const halves = new Uint32Array(p.stackIds.buffer, p.stackIds.byteOffset, n * 2);
+        for (let i = 0; i < n; i++) {
+          samples.bytes(tenant);
+          samples.bytes(seriesId);
+          samples.bytes(time);
+          samples.u64Halves(halves[2 * i]!, halves[2 * i + 1]!);
+          samples.f64(p.values[i]!);
+          total += p.values[i]!;
+        }
+        profiles.bytes(tenant);
+        profiles.bytes(seriesId);
+        profiles.bytes(time);
+        profiles.f64(total);
+        profiles.u32(n);
+      }
+    }
+
+    try {
+      // Dictionaries first: a query that sees a sample can always resolve its stack.
+      if (functions.length > 0) await this.http.insert(this.t('functions'), 'RowBinary', functions.finish(), settings);
+      if (stacks.length > 0) await this.http.insert(this.t('stacks'), 'RowBinary', stacks.finish(), settings);
+      if (series.length > 0) await this.http.insert(this.t('series'), 'RowBinary', series.finish(), settings);
+      if (profiles.length > 0) await this.http.insert(this.t('profiles'), 'RowBinary', profiles.finish(), settings);
+      if (samples.length > 0) await this.http.insert(this.t('samples'), 'RowBinary', samples.finish(), settings);
+    } catch (e) {
+      for (const id of newFunctions) this.writtenFunctions.delete(id);
+      for (const id of newStacks) this.writtenStacks.delete(id);
+      for (const id of newSeries) this.writtenSeries.delete(id);
+      throw e;
+    }
+    for (const set of [this.writtenFunctions, this.writtenStacks, this.writtenSeries]) if (set.size > CACHE_LIMIT) set.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Series selection (label matching in JS, like every backend: selector.ts semantics)
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('ClickHouse store is closed');
+  }
+
+  /** Series of a tenant, optionally of one profile type and/or having profiles in a time range. */
+  private async loadSeries(tenant: string, profileType: string | null, range: { startMs: number; endMs: number } | null): Promise<SeriesRow[]> {
+    this.checkOpen();
+    let where = `tenant = ${sqlString(tenant)}`;
+    if (profileType !== null) where += ` AND profile_type = ${sqlString(profileType)}`;
+    if (range !== null) {
+      where += ` AND series_id GLOBAL IN (SELECT series_id FROM ${this.t('profiles')} WHERE tenant = ${sqlString(tenant)} AND ${timeFilter(range)})`;
+    }
+    const rows = await this.http.jsonRows<{ series_id: string; label_names: string[]; label_values: string[] }>(
+      `SELECT DISTINCT series_id, label_names, label_values FROM ${this.t('series')} WHERE ${where}`,
+    );
+    return rows.map((r) => ({ id: BigInt(r.series_id), labels: r.label_names.map((name, i) => ({ name, value: r.label_values[i] ?? '' })) }));
+  }
+
+  private async selectedSeries(q: SeriesQuery): Promise<SeriesRow[]> {
+    for (const s of q.selectors) checkMatchers(s);
+    const all = await this.loadSeries(q.tenant, null, q);
+    return all.filter((s) => matchAny(s.labels, q.selectors));
+  }
+
+  private async profileSeries(q: ProfileQuery): Promise<SeriesRow[]> {
+    checkMatchers(q.matchers);
+    const all = await this.loadSeries(q.tenant, q.profileTypeId, null);
+    return all.filter((s) => matchLabels(s.labels, q.matchers));
+  }
+
+  async profileTypes(q: SeriesQuery): Promise<string[]> {
+    return sortedUnique((await this.selectedSeries(q)).map((s) => getLabel(s.labels, '__profile_type__') ?? '').filter((t) => t !== ''));
+  }
+
+  async labelNames(q: SeriesQuery): Promise<string[]> {
+    return sortedUnique((await this.selectedSeries(q)).flatMap((s) => s.labels.map((l) => l.name)));
+  }
+
+  async labelValues(q: SeriesQuery & { readonly name: string }): Promise<string[]> {
+    const values: string[] = [];
+    for (const s of await this.selectedSeries(q)) {
+      const v = getLabel(s.labels, q.name);
+      if (v !== undefined) values.push(v);
+    }
+    return sortedUnique(values);
+  }
+
+  async series(q: SeriesQuery): Promise<Labels[]> {
+    const texts = new Map<string, Labels>();
+    for (const s of await this.selectedSeries(q)) texts.set(formatLabels(s.labels), s.labels);
+    return [...texts.keys()].sort(cmp).map((k) => texts.get(k)!);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Aggregations in the engine
+
+  async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
+    const series = await this.profileSeries(q);
+    if (series.length === 0) return { stackIds: new BigUint64Array(0), values: new Float64Array(0) };
+    const chunks: Buffer[] = [];
+    await this.http.stream(
+      `SELECT stack_id, sum(value) AS v FROM ${this.t('samples')}
+       WHERE tenant = ${sqlString(q.tenant)} AND ${timeFilter(q)} AND series_id IN (${sqlIdList(series.map((s) => s.id))})
+       GROUP BY stack_id HAVING v != 0 FORMAT RowBinary`,
+      (c) => chunks.push(c),
+      LIST_SETTINGS,
+    );
+    const bytes = alignedConcat(chunks);
+    if (bytes.length % 16 !== 0) {
+      throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
+    }
+    const { ids, values } = splitIdValueRows(bytes, bytes.length / 16);
+    return { stackIds: ids, values };
+  }
+
+  async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
+    if (!(q.stepMs > 0)) throw new HotpathError('invalid_step', 400, 'invalid_argument', `timeSeries step must be > 0 ms, got ${q.stepMs}`);
+    const series = await this.profileSeries(q);
+    if (series.length === 0) return [];
+    // Group index per series, computed here; ClickHouse maps series_id → group with transform().
+    const groups: Labels[] = [];
+    const groupOf = new Map<string, number>();
+    const seriesGroup: number[] = [];
+    for (const s of series) {
+      const labels: Labels = q.groupBy
+        .map((name) => ({ name, value: getLabel(s.labels, name) }))
+        .filter((l): l is { name: string; value: string } => l.value !== undefined)
+        .sort((a, b) => cmp(a.name, b.name));
+      const key = formatLabels(labels);
+      let g = groupOf.get(key);
+      if (g === undefined) {
+        g = groups.length;
+        groups.push(labels);
+        groupOf.set(key, g);
+      }
+      seriesGroup.push(g);
+    }
+    const step = Math.floor(q.stepMs);
+    // Bucket k covers [start + k·step, start + (k+1)·step) (conformance.ts); avg = sum / profiles.
+    const rows = await this.http.jsonRows<{ g: number | string; k: number | string; total: number; n: number | string }>(
+      `SELECT transform(series_id, [${sqlIdList(series.map((s) => s.id))}], [${seriesGroup.join(',')}], toUInt32(0)) AS g,
+              intDiv(time_ms - ${Math.floor(q.startMs)}, ${step}) AS k, sum(total) AS total, count() AS n
+       FROM ${this.t('profiles')}
+       WHERE tenant = ${sqlString(q.tenant)} AND ${timeFilter(q)} AND series_id IN (${sqlIdList(series.map((s) => s.id))})
+       GROUP BY g, k ORDER BY g, k`,
+      LIST_SETTINGS,
+    );
+    const byGroup = new Map<number, { t: number[]; v: number[] }>();
+    for (const r of rows) {
+      const g = Number(r.g);
+      let acc = byGroup.get(g);
+      if (acc === undefined) {
+        acc = { t: [], v: [] };
+        byGroup.set(g, acc);
+      }
+      acc.t.push(q.startMs + Number(r.k) * step);
+      acc.v.push(q.aggregation === 'avg' ? r.total / Number(r.n) : r.total);
+    }
+    const out: SeriesPoints[] = [];
+    for (const [g, acc] of byGroup) {
+      out.push({ labels: groups[g]!, timestampsMs: Float64Array.from(acc.t), values: Float64Array.from(acc.v) });
+    }
+    return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dictionaries
+
+  async getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>> {
+    this.checkOpen();
+    const out = new Map<bigint, StackRecord>();
+    const missing: bigint[] = [];
+    for (const id of new Set(ids)) {
+      const s = this.stackCache.get(id);
+      if (s !== undefined) out.set(id, s);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += IDS_PER_QUERY) {
+      const chunks: Buffer[] = [];
+      await this.http.stream(
+        `SELECT id, parent_id, function_id FROM ${this.t('stacks')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))}) FORMAT RowBinary`,
+        (c) => chunks.push(c),
+        LIST_SETTINGS,
+      );
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length % 24 !== 0) {
+        throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
+      }
+      if (this.stackCache.size + bytes.length / 24 > CACHE_LIMIT) this.stackCache.clear();
+      for (let at = 0; at < bytes.length; at += 24) {
+        const s: StackRecord = { id: bytes.readBigUInt64LE(at), parentId: bytes.readBigUInt64LE(at + 8), functionId: bytes.readBigUInt64LE(at + 16) };
+        out.set(s.id, s);
+        this.stackCache.set(s.id, s);
+      }
+    }
+    return out;
+  }
+
+  async getFunctions(ids: readonly bigint[]): Promise<Map<bigint, FunctionRecord>> {
+    this.checkOpen();
+    const out = new Map<bigint, FunctionRecord>();
+    const missing: bigint[] = [];
+    for (const id of new Set(ids)) {
+      const f = this.functionCache.get(id);
+      if (f !== undefined) out.set(id, f);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += IDS_PER_QUERY) {
+      const rows = await this.http.jsonRows<{ id: string; name: string; file: string }>(
+        `SELECT DISTINCT id, name, file FROM ${this.t('functions')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))})`,
+        LIST_SETTINGS,
+      );
+      if (this.functionCache.size + rows.length > CACHE_LIMIT) this.functionCache.clear();
+      for (const r of rows) {
+        const f: FunctionRecord = { id: BigInt(r.id), name: r.name, file: r.file };
+        out.set(f.id, f);
+        this.functionCache.set(f.id, f);
+      }
+    }
+    return out;
+  }
+
+  async stats(tenant: string): Promise<ProfileStats> {
+    this.checkOpen();
+    const rows = await this.http.jsonRows<{ n: string; oldest: string; newest: string }>(
+      `SELECT count() AS n, min(time_ms) AS oldest, max(time_ms) AS newest FROM ${this.t('profiles')} WHERE tenant = ${sqlString(tenant)}`,
+    );
+    const r = rows[0];
+    if (r === undefined || Number(r.n) === 0) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
+    return { dataIngested: true, oldestProfileTimeMs: Number(r.oldest), newestProfileTimeMs: Number(r.newest) };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retention
+
+  /**
+   * Drops the day partitions of samples and profiles that end before `cutoffMs` (whole UTC days only).
+   * In a cluster this drops on the node this store is connected to; run it against every node
+   * (Distributed tables cannot drop partitions). Returns the day numbers dropped.
+   */
+  async dropDaysBefore(cutoffMs: number): Promise<number[]> {
+    this.checkOpen();
+    const lastDay = Math.floor(cutoffMs / 86_400_000) - 1;
+    const suffix = this.layout.kind === 'cluster' ? '_local' : '';
+    const dropped = new Set<number>();
+    for (const table of ['samples', 'profiles']) {
+      const rows = await this.http.jsonRows<{ partition: string }>(
+        `SELECT DISTINCT partition FROM system.parts WHERE database = ${sqlString(this.database)} AND table = ${sqlString(table + suffix)} AND active`,
+      );
+      for (const r of rows) {
+        const day = Number(r.partition);
+        if (!Number.isInteger(day) || day > lastDay) continue;
+        await this.http.exec(`ALTER TABLE ${this.t(table + suffix)} DROP PARTITION ${day}`);
+        dropped.add(day);
+      }
+    }
+    return [...dropped].sort((a, b) => a - b);
+  }
+}
+
+function timeFilter(r: { startMs: number; endMs: number }): string {
+  return `time_ms >= ${Math.floor(r.startMs)} AND time_ms <= ${Math.floor(r.endMs)}`;
+}
+
+/** Regexes are compiled before any query so a bad one is a 400, as in every backend. */
+function checkMatchers(matchers: readonly Matcher[]): void {
+  for (const m of matchers) {
+    if (m.op !== '=~' && m.op !== '!~') continue;
+    try {
+      anchoredRegex(m.value);
+    } catch (e) {
+      throw new HotpathError('invalid_matcher', 400, 'invalid_argument', `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`);
+    }
+  }
+}
+
+function tailText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.subarray(Math.max(0, bytes.length - 300))).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortedUnique(xs: string[]): string[] {
+  return [...new Set(xs)].sort(cmp);
+}

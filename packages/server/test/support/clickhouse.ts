@@ -1,0 +1,212 @@
+// Starts and stops real clickhouse-server processes for tests and benchmarks: loopback only, free
+// ports, a temporary config/data directory, small memory settings. Every server started here is
+// killed when the test process exits, also when a test fails before its afterAll ran.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The clickhouse-server binary (Debian puts it in /usr/sbin, often not on a user's PATH), or null. */
+export function findClickHouseServer(): string | null {
+  const candidates = [process.env.CLICKHOUSE_SERVER ?? '', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server', '/usr/local/bin/clickhouse-server'];
+  for (const c of candidates) if (c !== '' && existsSync(c)) return c;
+  const which = spawnSync('sh', ['-c', 'command -v clickhouse-server'], { encoding: 'utf8' });
+  const found = which.stdout.trim();
+  return which.status === 0 && found !== '' ? found : null;
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; ClickHouse binds it right after). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ClickHousePorts {
+  readonly http: number;
+  readonly tcp: number;
+  readonly interserver: number;
+}
+
+export async function allocatePorts(): Promise<ClickHousePorts> {
+  const seen = new Set<number>();
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!seen.has(p)) {
+        seen.add(p);
+        return p;
+      }
+    }
+  };
+  return { http: await next(), tcp: await next(), interserver: await next() };
+}
+
+export interface ClickHouseServer {
+  readonly url: string;
+  readonly ports: ClickHousePorts;
+  readonly dir: string;
+  /** Kills the server (SIGKILL with `hard`, else SIGTERM then SIGKILL after 10 s) and keeps its data. */
+  kill(hard?: boolean): Promise<void>;
+  /** Starts it again on the same ports and data (after kill). */
+  restart(): Promise<void>;
+  /** Kills it and removes its directory. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly ports?: ClickHousePorts;
+  /** Inner XML of <remote_servers> (cluster definitions). */
+  readonly remoteServers?: string;
+  /** Inner XML of <macros>. */
+  readonly macros?: string;
+  /** Inner XML of <zookeeper>. */
+  readonly zookeeper?: string;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const killAll = (): void => {
+    for (const p of running) {
+      try {
+        p.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+function configXml(dir: string, ports: ClickHousePorts, opts: StartOptions): string {
+  return `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/server.log</log><errorlog>${dir}/server.err.log</errorlog><size>10M</size><count>1</count><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${ports.http}</http_port>
+  <tcp_port>${ports.tcp}</tcp_port>
+  <interserver_http_port>${ports.interserver}</interserver_http_port>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>67108864</mark_cache_size>
+  <uncompressed_cache_size>33554432</uncompressed_cache_size>
+  <max_concurrent_queries>64</max_concurrent_queries>
+  <keep_alive_timeout>3</keep_alive_timeout>
+  <mlock_executable>false</mlock_executable>
+  <remote_servers>${opts.remoteServers ?? ''}</remote_servers>
+  ${opts.macros ? `<macros>${opts.macros}</macros>` : ''}
+  ${opts.zookeeper ? `<zookeeper>${opts.zookeeper}</zookeeper>` : ''}
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+</yandex>
+`;
+}
+
+const USERS_XML = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default>
+    <max_memory_usage>800000000</max_memory_usage>
+    <max_threads>2</max_threads>
+    <background_pool_size>2</background_pool_size>
+  </default></profiles>
+  <users><default>
+    <password></password>
+    <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+    <profile>default</profile><quota>default</quota>
+  </default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`;
+
+async function ping(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a clickhouse-server and resolves when /ping answers (throws with its error log otherwise). */
+export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHouseServer> {
+  const binary = findClickHouseServer();
+  if (binary === null) throw new Error('clickhouse-server not found (install the clickhouse-server package or set CLICKHOUSE_SERVER)');
+  installExitHook();
+  const ports = opts.ports ?? (await allocatePorts());
+  const dir = mkdtempSync(join(tmpdir(), 'hotpath-ch-'));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(join(dir, sub));
+  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, opts));
+  writeFileSync(join(dir, 'users.xml'), USERS_XML);
+  const url = `http://127.0.0.1:${ports.http}`;
+  let child: ChildProcess | null = null;
+
+  const launch = async (): Promise<void> => {
+    const p = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
+    child = p;
+    running.add(p);
+    let exited = false;
+    p.once('exit', () => {
+      exited = true;
+      running.delete(p);
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (exited) break;
+      if (await ping(url)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    p.kill('SIGKILL');
+    const log = existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-2000) : '';
+    throw new Error(`clickhouse-server on ${url} did not start${exited ? ' (it exited)' : ' within 60 s'}: ${log}`);
+  };
+
+  const kill = async (hard = false): Promise<void> => {
+    const p = child;
+    child = null;
+    if (p === null || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  await launch().catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    url,
+    ports,
+    dir,
+    kill,
+    restart: launch,
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
