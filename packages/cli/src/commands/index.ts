@@ -1,4 +1,7 @@
 // The registry of CLI commands, in the order `hotpath --help` lists them.
 import type { Command } from '../command.ts';
+import { demo } from './demo.ts';
 
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = {
+  demo,
+};
