@@ -1,0 +1,144 @@
+"""The whole agent against a local recording server: push and /ingest uploads, tags, memory, shutdown."""
+
+from __future__ import annotations
+
+import time
+import unittest
+from typing import Any, Dict, List
+from urllib.parse import parse_qs, urlsplit
+
+from _support import Recorder, decode_pprof, decode_push
+
+import hotpath
+
+
+def burn(seconds: float) -> int:
+    end = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < end:
+        for i in range(2000):
+            x += i
+    return x
+
+
+def cpu_by_vehicle(profiles: List[bytes]) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for raw in profiles:
+        for s in decode_pprof(raw)["samples"]:
+            v = s["labels"].get("vehicle", "-")
+            out[v] = out.get(v, 0) + s["values"][0]
+    return out
+
+
+class AgentUploads(unittest.TestCase):
+    def setUp(self) -> None:
+        self.server = Recorder(lambda n: 200)
+
+    def tearDown(self) -> None:
+        hotpath.shutdown(timeout=1.0)
+        self.server.close()
+
+    def test_push_uploads_carry_series_labels_and_tagged_cpu(self) -> None:
+        hotpath.configure(
+            application_name="agent-test",
+            server_address=self.server.url,
+            tags={"region": "us-east"},
+            upload_interval=0.5,
+            report_pid=True,
+        )
+        with hotpath.tag_wrapper({"vehicle": "car"}):
+            burn(0.3)
+        with hotpath.tag_wrapper({"vehicle": "bike"}):
+            burn(0.1)
+        self.assertTrue(hotpath.shutdown(timeout=2.0))
+        self.assertTrue(self.server.requests, "nothing was uploaded")
+        profiles: List[bytes] = []
+        for r in self.server.requests:
+            self.assertEqual(r["path"], "/push.v1.PusherService/Push")
+            self.assertEqual(r["headers"]["Content-Type"], "application/proto")
+            self.assertEqual(r["headers"]["Content-Encoding"], "gzip")
+            for series in decode_push(r["body"]):
+                self.assertEqual(series["labels"], [("__name__", "process_cpu"), ("region", "us-east"), ("service_name", "agent-test")])
+                profiles += series["profiles"]
+        first = decode_pprof(profiles[0])
+        self.assertEqual(first["sample_types"], [("cpu", "nanoseconds")])
+        self.assertEqual(first["period"], 10_000_000)
+        self.assertGreater(first["duration_nanos"], 0)
+        cpu = cpu_by_vehicle(profiles)
+        # 300 ms and 100 ms of thread CPU were burnt; the sampler charges measured CPU time.
+        self.assertGreater(cpu.get("car", 0), 0.2e9)
+        self.assertGreater(cpu.get("bike", 0), 0.05e9)
+        self.assertLess(cpu.get("car", 0), 0.45e9)
+        stacks = [s["stack"] for raw in profiles for s in decode_pprof(raw)["samples"] if s["labels"].get("vehicle") == "car"]
+        self.assertTrue(any("burn (test_agent.py:" in st for st in stacks), stacks[:3])
+        pids = {s["labels"].get("pid") for raw in profiles for s in decode_pprof(raw)["samples"]}
+        self.assertEqual(len(pids), 1)
+
+    def test_ingest_protocol(self) -> None:
+        hotpath.configure(
+            application_name="ingest-test",
+            server_address=self.server.url,
+            tags={"region": "eu"},
+            upload_interval=60,
+            upload_protocol="ingest",
+        )
+        burn(0.1)
+        hotpath.shutdown(timeout=2.0)
+        (r,) = self.server.requests
+        url = urlsplit(r["path"])
+        self.assertEqual(url.path, "/ingest")
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.assertEqual(q["name"], "ingest-test{region=eu}")
+        self.assertEqual((q["format"], q["spyName"], q["sampleRate"]), ("pprof", "pyspy", "100"))
+        self.assertLess(int(q["from"]), int(q["until"]))
+        self.assertGreater(sum(cpu_by_vehicle([r["body"]]).values()), 0.05e9)
+
+    def test_memory_profiles(self) -> None:
+        hotpath.configure(
+            application_name="mem-test",
+            server_address=self.server.url,
+            upload_interval=60,
+            mem_enabled=True,
+            mem_duty_cycle=0.5,
+            cpu_enabled=False,
+        )
+        keep: List[Any] = []
+
+        def allocate_vehicle_memory() -> None:
+            for _ in range(50):
+                keep.append(bytearray(64 * 1024))
+
+        allocate_vehicle_memory()
+        hotpath.shutdown(timeout=2.0)
+        (r,) = self.server.requests
+        (series,) = decode_push(r["body"])
+        self.assertEqual(series["labels"][0], ("__name__", "memory"))
+        p = decode_pprof(series["profiles"][0])
+        self.assertEqual(
+            p["sample_types"], [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes")]
+        )
+        mine = [s for s in p["samples"] if "allocate_vehicle_memory" in s["stack"]]
+        self.assertTrue(mine, [s["stack"] for s in p["samples"]][:5])
+        inuse = sum(s["values"][3] for s in mine)
+        alloc = sum(s["values"][1] for s in mine)
+        self.assertGreaterEqual(inuse, 50 * 64 * 1024)
+        self.assertEqual(alloc, inuse * 2)  # scaled by 1 / duty_cycle
+        leaf = mine[0]["stack"].split(";")[-1]
+        self.assertRegex(leaf, r"allocate_vehicle_memory \(test_agent\.py:\d+\)")
+
+    def test_stats_and_nothing_raised_when_the_server_is_down(self) -> None:
+        self.server.close()
+        hotpath.configure(application_name="down", server_address=self.server.url, upload_interval=0.2)
+        burn(0.3)
+        deadline = time.monotonic() + 5
+        while hotpath.stats()["upload_retries"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        st = hotpath.stats()
+        self.assertGreater(st["upload_retries"], 0)
+        self.assertEqual(st["sent"] if "sent" in st else st["uploads_sent"], 0)
+        self.assertEqual(st["sampler_errors"], 0)
+        self.server = Recorder(lambda n: 200)  # for tearDown
+
+
+if __name__ == "__main__":
+    unittest.main()
