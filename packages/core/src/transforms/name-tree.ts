@@ -97,11 +97,13 @@ export function buildNameTree(profiles: readonly Profile[]): NameTree {
   nameId[0] = -1;
   let length = 1;
 
-  // Open-addressing hash of (parent node, name id) -> node, slots hold node index or -1.
+  // Open-addressing hash of (parent node, name id) -> node. Each slot is 3 adjacent ints
+  // [parent, nameId, node] so a probe touches one cache line; node -1 marks an empty slot.
   let tableSize = 16;
-  while (tableSize < capacity * 2) tableSize *= 2;
+  while (tableSize < capacity * 1.5) tableSize *= 2;
   const mask = tableSize - 1;
-  const table = new Int32Array(tableSize).fill(-1);
+  const table = new Int32Array(tableSize * 3);
+  for (let i = 2; i < table.length; i += 3) table[i] = -1;
 
   for (let c = 0; c < columns; c++) {
     const p = profiles[c]!;
@@ -121,18 +123,21 @@ export function buildNameTree(profiles: readonly Profile[]): NameTree {
       }
       const pn = ps < 0 ? 0 : nodeOfStack[ps]!;
       const nm = frameName[stackFrame[s]!]!;
-      let slot = (Math.imul(pn, 0x9e3779b1) ^ Math.imul(nm + 1, 0x85ebca77)) & mask;
+      let slot = ((Math.imul(pn, 0x9e3779b1) ^ Math.imul(nm + 1, 0x85ebca77)) >>> 7) & mask;
       let node: number;
       for (;;) {
-        node = table[slot]!;
+        const at = slot * 3;
+        node = table[at + 2]!;
         if (node === -1) {
           node = length++;
           parent[node] = pn;
           nameId[node] = nm;
-          table[slot] = node;
+          table[at] = pn;
+          table[at + 1] = nm;
+          table[at + 2] = node;
           break;
         }
-        if (parent[node] === pn && nameId[node] === nm) break;
+        if (table[at] === pn && table[at + 1] === nm) break;
         slot = (slot + 1) & mask;
       }
       nodeOfStack[s] = node;
