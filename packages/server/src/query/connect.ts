@@ -1,0 +1,253 @@
+// Connect `querier.v1.QuerierService` (compat §3.3): one registerUnary per method; decoding is ours
+// (messages.ts) so malformed bodies are 400s; every call is scoped by X-Scope-OrgID.
+
+import { encodePprof, parseProfileTypeId, type Labels } from '@hotpath/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerDeps } from '../app.ts';
+import { registerUnary, type UnaryMethod } from '../connect/unary.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Limits } from '../limits.ts';
+import type { Matcher, ProfileQuery, SeriesQuery } from '../store/types.ts';
+import { tenantFromHeader } from '../tenant.ts';
+import { checkProfileType, checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
+import {
+  DiffRequestCodec,
+  EmptyRequestCodec,
+  LabelNamesRequestCodec,
+  LabelValuesRequestCodec,
+  ProfileFormat,
+  ProfileTypesRequestCodec,
+  SelectMergeProfileRequestCodec,
+  SelectMergeSpanProfileRequestCodec,
+  SelectMergeStacktracesRequestCodec,
+  SelectSeriesRequestCodec,
+  SeriesRequestCodec,
+  diffResponseJson,
+  encodeDiffResponse,
+  encodeNames,
+  encodeProfileStats,
+  encodeProfileTypes,
+  encodeSelectMergeStacktraces,
+  encodeSelectSeriesResponse,
+  encodeSeriesResponse,
+  namesJson,
+  profileStatsJson,
+  profileTypesJson,
+  selectMergeStacktracesJson,
+  selectSeriesJson,
+  seriesResponseJson,
+  type FlameGraphDiffMessage,
+  type ProfileStatsMessage,
+  type ProfileTypeMessage,
+  type SelectMergeStacktracesResponse,
+  type SelectRequest,
+  type SeriesMessage,
+} from './messages.ts';
+import { pprofToJson } from './pprof-json.ts';
+import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile, selectSeries } from './readpath.ts';
+import { parseSelector } from './selector.ts';
+
+export const QUERIER = '/querier.v1.QuerierService';
+/** ProfileTypes accepts a zero range (Grafana's health check sends 1000..4000): read all time then. */
+const ALL_TIME_END_MS = 8.64e15;
+
+export interface QueryContext {
+  readonly deps: ServerDeps;
+  readonly limits: Limits;
+  readonly metrics: Metrics;
+  now(): number;
+}
+
+export function tenantOf(request: FastifyRequest): string {
+  return tenantFromHeader(request.headers['x-scope-orgid']);
+}
+
+/** `matchers` strings (OR of selectors) → store selectors; [] selects everything. */
+export function selectorsOf(matchers: readonly string[]): Matcher[][] {
+  return matchers.map((m) => parseSelector(m));
+}
+
+export function profileTypeMessage(id: string): ProfileTypeMessage {
+  const t = parseProfileTypeId(id);
+  if (t === null) return { id, name: id, sampleType: '', sampleUnit: '', periodType: '', periodUnit: '' };
+  return { id, name: t.name, sampleType: t.sampleType, sampleUnit: t.sampleUnit, periodType: t.periodType, periodUnit: t.periodUnit };
+}
+
+/** Validates a Select* request into a store query. */
+function profileQueryOf(req: SelectRequest, tenant: string, limits: Limits): ProfileQuery {
+  const type = checkProfileType(req.profileTypeId);
+  if (req.labelSelector === '') throw queryErrors.missingLabelSelector();
+  const matchers = parseSelector(req.labelSelector);
+  checkRange(req.start, req.end, limits);
+  return { tenant, profileTypeId: type.id, matchers, startMs: req.start, endMs: req.end };
+}
+
+function method<Req, Res>(
+  name: string,
+  codec: { binary(b: Uint8Array): Req; json(j: Record<string, unknown>): Req },
+  encodeBinary: (res: Res) => Uint8Array,
+  encodeJson: (res: Res) => unknown,
+  handle: (req: Req, request: FastifyRequest) => Promise<Res>,
+): UnaryMethod<Req, Res> {
+  return {
+    path: `${QUERIER}/${name}`,
+    decodeBinary: codec.binary,
+    decodeJson: (j) => codec.json(j as Record<string, unknown>),
+    encodeBinary,
+    encodeJson,
+    handle,
+  };
+}
+
+export function registerQuerierService(app: FastifyInstance, ctx: QueryContext): void {
+  const { store } = ctx.deps;
+  const limits = ctx.limits;
+  const opts = {
+    maxDecompressedBytes: limits.maxDecompressedBodyBytes,
+    onDone: (path: string, seconds: number) => ctx.metrics.queryDuration.observe(seconds, { method: path.slice(QUERIER.length + 1) }),
+  };
+  const seriesQuery = (req: { matchers: string[]; start: number; end: number }, request: FastifyRequest): SeriesQuery => {
+    const tenant = tenantOf(request);
+    const selectors = selectorsOf(req.matchers);
+    checkRange(req.start, req.end, limits);
+    return { tenant, selectors, startMs: req.start, endMs: req.end };
+  };
+
+  registerUnary(
+    app,
+    method('ProfileTypes', ProfileTypesRequestCodec, encodeProfileTypes, profileTypesJson, async (req, request) => {
+      const tenant = tenantOf(request);
+      let { start, end } = req;
+      if (start === 0 && end === 0) end = ALL_TIME_END_MS;
+      if (start > end) throw queryErrors.invalidTimeRange(start, end);
+      const ids = await store.profileTypes({ tenant, selectors: [], startMs: start, endMs: end });
+      return ids.map(profileTypeMessage);
+    }),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('LabelNames', LabelNamesRequestCodec, encodeNames, namesJson, async (req, request) => store.labelNames(seriesQuery(req, request))),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('LabelValues', LabelValuesRequestCodec, encodeNames, namesJson, async (req, request) => {
+      if (req.name === '') throw queryErrors.missingLabelName();
+      return store.labelValues({ ...seriesQuery(req, request), name: req.name });
+    }),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('Series', SeriesRequestCodec, encodeSeriesResponse, seriesResponseJson, async (req, request) => {
+      const sets = await store.series(seriesQuery(req, request));
+      return projectLabelSets(sets, req.labelNames);
+    }),
+    opts,
+  );
+
+  const mergeStacktraces = async (req: SelectRequest, request: FastifyRequest): Promise<SelectMergeStacktracesResponse> => {
+    const q = profileQueryOf(req, tenantOf(request), limits);
+    const maxNodes = resolveMaxNodes(req.maxNodes, limits);
+    if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q) };
+    // TREE (Pyroscope's internal tree bytes) and DOT are answered with the flame graph: documented.
+    const fb = await selectFlamebearer(store, q, maxNodes);
+    return { flamegraph: { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf } };
+  };
+  const pprofOf = async (q: ProfileQuery): Promise<Uint8Array> => {
+    const profile = await selectMergedProfile(store, q);
+    return encodePprof([profile], { timeNs: q.startMs * 1e6 });
+  };
+
+  registerUnary(
+    app,
+    method('SelectMergeStacktraces', SelectMergeStacktracesRequestCodec, encodeSelectMergeStacktraces, (r) => selectMergeStacktracesJson(r, pprofToJson), mergeStacktraces),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method(
+      'SelectMergeSpanProfile',
+      SelectMergeSpanProfileRequestCodec,
+      encodeSelectMergeStacktraces,
+      (r) => selectMergeStacktracesJson(r),
+      async (req, request) => {
+        // Spans are not stored, so a span selector cannot be honoured: say so rather than answer
+        // with the whole service's profile.
+        if (req.spanSelector.length > 0) throw queryErrors.spanSelectorUnsupported(req.spanSelector.length);
+        return mergeStacktraces({ ...req, format: ProfileFormat.Flamegraph }, request);
+      },
+    ),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('SelectMergeProfile', SelectMergeProfileRequestCodec, (b: Uint8Array) => b, pprofToJson, async (req, request) => {
+      const q = profileQueryOf(req, tenantOf(request), limits);
+      if (req.maxNodes !== undefined) resolveMaxNodes(req.maxNodes, limits); // validated; pprof is not truncated
+      return pprofOf(q);
+    }),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('SelectSeries', SelectSeriesRequestCodec, encodeSelectSeriesResponse, selectSeriesJson, async (req, request): Promise<SeriesMessage[]> => {
+      const q = profileQueryOf({ ...req, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] }, tenantOf(request), limits);
+      if (!(req.step > 0)) throw queryErrors.missingStep();
+      if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
+      const series = await selectSeries(store, { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation }, req.limit);
+      return series.map((s) => ({
+        labels: s.labels,
+        points: Array.from(s.timestampsMs, (t, i) => ({ value: s.values[i]!, timestampMs: t })),
+      }));
+    }),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('Diff', DiffRequestCodec, encodeDiffResponse, diffResponseJson, async (req, request): Promise<FlameGraphDiffMessage> => {
+      if (req.left === undefined) throw queryErrors.missingDiffSide('left');
+      if (req.right === undefined) throw queryErrors.missingDiffSide('right');
+      const tenant = tenantOf(request);
+      const left = profileQueryOf(req.left, tenant, limits);
+      const right = profileQueryOf(req.right, tenant, limits);
+      const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
+      const fb = await selectFlamebearerDiff(store, left, right, maxNodes);
+      return { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf, leftTicks: fb.leftTicks, rightTicks: fb.rightTicks };
+    }),
+    opts,
+  );
+
+  registerUnary(
+    app,
+    method('GetProfileStats', EmptyRequestCodec, encodeProfileStats, profileStatsJson, async (_req, request): Promise<ProfileStatsMessage> => {
+      const s = await store.stats(tenantOf(request));
+      return { dataIngested: s.dataIngested, oldestProfileTime: s.oldestProfileTimeMs, newestProfileTime: s.newestProfileTimeMs };
+    }),
+    opts,
+  );
+}
+
+/** Keeps only `names` of each label set (all when empty), deduplicated, in the store's order. */
+export function projectLabelSets(sets: Labels[], names: readonly string[]): Labels[] {
+  if (names.length === 0) return sets;
+  const wanted = new Set(names);
+  const seen = new Set<string>();
+  const out: Labels[] = [];
+  for (const s of sets) {
+    const kept = s.filter((l) => wanted.has(l.name));
+    const key = JSON.stringify(kept);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(kept);
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+// The read path's error catalogue (docs/errors.md "## Query"): every rejection of a query is a 400
+// with a stable code and the facts (limit, actual value, parameter) in its details.
+
+import { parseProfileTypeId, type ProfileType } from '@hotpath/core';
+import { HotpathError } from '../errors.ts';
+import type { Limits } from '../limits.ts';
+
+function bad(code: string, message: string, details: Record<string, string | number | boolean> = {}): HotpathError {
+  return new HotpathError(code, 400, 'invalid_argument', message, details);
+}
+
+export const queryErrors = {
+  missingTimeRange: (param: string) => bad('missing_time_range', `${param}: start and end are required (ms since epoch, non-zero)`, { param }),
+  invalidTimeRange: (startMs: number, endMs: number) =>
+    bad('invalid_time_range', `start ${startMs} is after end ${endMs}`, { start: startMs, end: endMs }),
+  rangeTooLong: (limitMs: number, actualMs: number) =>
+    bad('query_range_too_long', `the query range is ${actualMs} ms, the limit is ${limitMs} ms`, { limit: limitMs, actual: actualMs }),
+  missingProfileType: () => bad('missing_profile_type', 'profileTypeID is required, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds'),
+  invalidProfileType: (id: string) =>
+    bad('invalid_profile_type', `profile type ${JSON.stringify(id)} is not <name>:<sample type>:<sample unit>:<period type>:<period unit>`, {
+      actual: id,
+    }),
+  missingLabelSelector: () => bad('missing_label_selector', 'labelSelector is required; use {} to select every series'),
+  maxNodesTooLarge: (limit: number, actual: number) =>
+    bad('max_nodes_too_large', `maxNodes is ${actual}, the limit is ${limit}`, { limit, actual }),
+  invalidMaxNodes: (actual: number | string) => bad('invalid_max_nodes', `maxNodes must be >= 0, got ${actual}`, { actual }),
+  missingStep: () => bad('missing_step', 'step (seconds, > 0) is required'),
+  missingParameter: (param: string) => bad('missing_parameter', `query parameter '${param}' is required`, { param }),
+  missingLabelName: () => bad('missing_label_name', 'the label name is required'),
+  profileTypeMismatch: (left: string, right: string) =>
+    bad('profile_type_mismatch', `left profile type ${left} differs from right ${right}`, { left, right }),
+  missingDiffSide: (side: 'left' | 'right') => bad('missing_diff_side', `the ${side} side of the diff is required`, { side }),
+  invalidTime: (param: string, value: string) =>
+    bad('invalid_time', `${param}=${JSON.stringify(value)} is not a time (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`, { param, actual: value }),
+  spanSelectorUnsupported: (count: number) =>
+    bad('span_selector_unsupported', `span selectors are not supported: Hotpath does not store span ids (got ${count})`, { actual: count }),
+};
+
+/** Validates a Connect time range: both ends required, start ≤ end, length within the limit. */
+export function checkRange(start: number, end: number, limits: Limits, what = 'start/end'): void {
+  if (start === 0 || end === 0) throw queryErrors.missingTimeRange(what);
+  if (start > end) throw queryErrors.invalidTimeRange(start, end);
+  if (end - start > limits.maxQueryRangeMs) throw queryErrors.rangeTooLong(limits.maxQueryRangeMs, end - start);
+}
+
+export function checkProfileType(id: string): ProfileType {
+  if (id === '') throw queryErrors.missingProfileType();
+  const t = parseProfileTypeId(id);
+  if (t === null) throw queryErrors.invalidProfileType(id);
+  return t;
+}
+
+/** maxNodes: absent or 0 → the default; negative or above the maximum → 400. */
+export function resolveMaxNodes(requested: number | undefined, limits: Limits): number {
+  if (requested === undefined || requested === 0) return limits.defaultMaxNodes;
+  if (requested < 0) throw queryErrors.invalidMaxNodes(requested);
+  if (requested > limits.maxMaxNodes) throw queryErrors.maxNodesTooLarge(limits.maxMaxNodes, requested);
+  return requested;
+}

@@ -1,0 +1,245 @@
+// The read path: select series → the store sums values per stack id (engine side) → stack ids are
+// resolved to frame chains through a per-store cache (parent-pointer walk, missing parents fetched in
+// batches) → one Profile via ProfileBuilder → core's flamebearer transforms. No per-sample objects.
+
+import {
+  ProfileBuilder,
+  parseProfileTypeId,
+  toFlamebearer,
+  toFlamebearerDiff,
+  type Flamebearer,
+  type FlamebearerDiff,
+  type Profile,
+  type ProfileType,
+} from '@hotpath/core';
+import type { MergedStacks, ProfileQuery, SeriesPoints, Store, TimeSeriesQuery } from '../store/types.ts';
+import { IdTable } from './id-table.ts';
+
+/** Frame name used when the dictionary lacks a stack or function (totals stay conserved). */
+export const UNKNOWN_FRAME = '[unknown]';
+const RESOLVED = 1;
+const MISSING = 2;
+const QUEUED = 3;
+/** Lookups per store call, so one query never sends an unbounded IN list. */
+const BATCH = 50_000;
+/** The cache is dropped when it grows past this many stacks (~40 bytes each). */
+const CACHE_LIMIT = 8_000_000;
+
+/**
+ * Stack id → (parent node, function name) cache for one store. Content-hashed ids never change
+ * meaning, so entries stay valid for the life of the process.
+ */
+export class StackResolver {
+  private ids = new IdTable(1 << 14);
+  private parent = new Int32Array(1 << 14);
+  private fn = new Int32Array(1 << 14);
+  private state = new Uint8Array(1 << 14);
+  private fnIds = new IdTable(1 << 12);
+  private fnNames: string[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** Function name of node `i`. */
+  name(i: number): string {
+    return this.fnNames[this.fn[i]!] ?? UNKNOWN_FRAME;
+  }
+
+  parentOf(i: number): number {
+    return this.parent[i]!;
+  }
+
+  /** Node indexes for `stackIds` (every id gets one; unknown stacks become an `[unknown]` root). */
+  resolve(stackIds: BigUint64Array): Promise<Int32Array> {
+    // Serialised: two queries never fetch the same ids concurrently or see half-filled entries.
+    const run = this.queue.then(() =>
+      this.resolveNow(stackIds).catch((e: unknown) => {
+        this.reset(); // a failed store call leaves entries half-filled
+        throw e;
+      }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.parent.length) return;
+    let size = this.parent.length;
+    while (size < n) size *= 2;
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(a);
+      return next;
+    };
+    this.parent = grow(this.parent, (k) => new Int32Array(k));
+    this.fn = grow(this.fn, (k) => new Int32Array(k));
+    this.state = grow(this.state, (k) => new Uint8Array(k));
+  }
+
+  private internFn(id: bigint, pendingFns: bigint[]): number {
+    const before = this.fnIds.size;
+    const i = this.fnIds.intern(id);
+    if (i === before) {
+      this.fnNames.push(UNKNOWN_FRAME);
+      pendingFns.push(id);
+    }
+    return i;
+  }
+
+  private async resolveNow(stackIds: BigUint64Array): Promise<Int32Array> {
+    if (this.ids.size + stackIds.length > CACHE_LIMIT) this.reset();
+    const nodes = this.ids.internAll(stackIds);
+    this.ensure(this.ids.size);
+    let pending: number[] = [];
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (this.state[n] === 0 || this.state[n] === QUEUED) {
+        this.state[n] = QUEUED;
+        pending.push(n);
+      }
+    }
+    const pendingFns: bigint[] = [];
+    while (pending.length > 0) {
+      const next: number[] = [];
+      for (let b = 0; b < pending.length; b += BATCH) {
+        const chunk = pending.slice(b, b + BATCH);
+        const found = await this.store.getStacks(chunk.map((n) => this.ids.idAt(n)));
+        for (const n of chunk) {
+          if (this.state[n] !== QUEUED) continue;
+          const rec = found.get(this.ids.idAt(n));
+          if (rec === undefined) {
+            this.state[n] = MISSING;
+            this.parent[n] = -1;
+            this.fn[n] = -1;
+            continue;
+          }
+          this.fn[n] = this.internFn(rec.functionId, pendingFns);
+          if (rec.parentId === 0n) this.parent[n] = -1;
+          else {
+            const p = this.ids.intern(rec.parentId);
+            this.ensure(this.ids.size);
+            this.parent[n] = p;
+            if (this.state[p] === 0) {
+              this.state[p] = QUEUED;
+              next.push(p);
+            }
+          }
+          this.state[n] = RESOLVED;
+        }
+      }
+      pending = next;
+    }
+    for (let b = 0; b < pendingFns.length; b += BATCH) {
+      const chunk = pendingFns.slice(b, b + BATCH);
+      const found = await this.store.getFunctions(chunk);
+      for (const id of chunk) {
+        const f = found.get(id);
+        this.fnNames[this.fnIds.get(id)] = f === undefined ? UNKNOWN_FRAME : f.name;
+      }
+    }
+    return nodes;
+  }
+
+  private reset(): void {
+    this.ids = new IdTable(1 << 14);
+    this.parent = new Int32Array(1 << 14);
+    this.fn = new Int32Array(1 << 14);
+    this.state = new Uint8Array(1 << 14);
+    this.fnIds = new IdTable(1 << 12);
+    this.fnNames = [];
+  }
+}
+
+const resolvers = new WeakMap<Store, StackResolver>();
+
+export function resolverFor(store: Store): StackResolver {
+  let r = resolvers.get(store);
+  if (r === undefined) {
+    r = new StackResolver(store);
+    resolvers.set(store, r);
+  }
+  return r;
+}
+
+/** Builds one Profile (frames = function names) from merged per-stack sums. */
+export async function profileFromMerged(store: Store, type: ProfileType, merged: MergedStacks): Promise<Profile> {
+  const resolver = resolverFor(store);
+  const nodes = await resolver.resolve(merged.stackIds);
+  const builder = new ProfileBuilder([type]);
+  // Node → builder stack, filled lazily; every cached node is converted at most once per query.
+  const memo = new Int32Array(resolver.size).fill(-2);
+  const frameOf = new Map<string, number>();
+  const path: number[] = [];
+  const values = merged.values;
+  const one = [0];
+  for (let i = 0; i < nodes.length; i++) {
+    let n = nodes[i]!;
+    path.length = 0;
+    while (n !== -1 && memo[n] === -2) {
+      path.push(n);
+      n = resolver.parentOf(n);
+    }
+    let stack = n === -1 ? -1 : memo[n]!;
+    for (let k = path.length - 1; k >= 0; k--) {
+      const node = path[k]!;
+      const name = resolver.name(node);
+      let frame = frameOf.get(name);
+      if (frame === undefined) {
+        frame = builder.frame(name);
+        frameOf.set(name, frame);
+      }
+      stack = builder.stack(stack, frame);
+      memo[node] = stack;
+    }
+    one[0] = values[i]!;
+    builder.sample(stack, one);
+  }
+  return builder.build()[0]!;
+}
+
+export function profileTypeOf(id: string): ProfileType {
+  const t = parseProfileTypeId(id);
+  if (t === null) throw new Error(`not a profile type id: ${id}`);
+  return t;
+}
+
+/** The merged profile of a query (all selected series and the whole range). */
+export async function selectMergedProfile(store: Store, q: ProfileQuery): Promise<Profile> {
+  const merged = await store.mergeStacks(q);
+  return profileFromMerged(store, profileTypeOf(q.profileTypeId), merged);
+}
+
+export async function selectFlamebearer(store: Store, q: ProfileQuery, maxNodes: number): Promise<Flamebearer> {
+  return toFlamebearer(await selectMergedProfile(store, q), { maxNodes });
+}
+
+export async function selectFlamebearerDiff(
+  store: Store,
+  left: ProfileQuery,
+  right: ProfileQuery,
+  maxNodes: number,
+): Promise<FlamebearerDiff> {
+  const [l, r] = await Promise.all([selectMergedProfile(store, left), selectMergedProfile(store, right)]);
+  return toFlamebearerDiff(l, r, { maxNodes });
+}
+
+/** Keeps the `limit` series with the largest totals (0 = all), in the store's order. */
+export function topSeries(series: SeriesPoints[], limit: number): SeriesPoints[] {
+  if (!(limit > 0) || series.length <= limit) return series;
+  const totals = series.map((s) => s.values.reduce((a, b) => a + b, 0));
+  const keep = new Set(
+    series
+      .map((_, i) => i)
+      .sort((a, b) => totals[b]! - totals[a]! || a - b)
+      .slice(0, limit),
+  );
+  return series.filter((_, i) => keep.has(i));
+}
+
+export async function selectSeries(store: Store, q: TimeSeriesQuery, limit: number): Promise<SeriesPoints[]> {
+  return topSeries(await store.timeSeries(q), limit);
+}
