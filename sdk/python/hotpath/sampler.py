@@ -46,6 +46,10 @@ class ThreadCpuClocks:
         self._clockids: Dict[int, int] = {}
         me = threading.get_native_id()
         self._formula_ok = sys.platform.startswith("linux") and self._probe(me)
+        if self._formula_ok:
+            # After fork, threading keeps the parent's native_id on the surviving Thread object
+            # (CPython 3.11), which would read the parent's clock: seed the calling thread.
+            self._clockids[threading.get_ident()] = thread_cpu_clockid(me)
 
     @staticmethod
     def _probe(native_id: int) -> bool:
