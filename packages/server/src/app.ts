@@ -1,12 +1,16 @@
 // buildServer: the Hotpath HTTP app as a factory that does not listen (only main.ts listens).
 // The write path (ingest/) and the read path (query/) each register their routes as an
-// encapsulated Fastify plugin with their own body parsers.
+// encapsulated Fastify plugin with their own body parsers; operations routes (/ready, /metrics)
+// and the web UI (static.ts) live at the root.
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from './store/types.ts';
 import { Metrics } from './metrics.ts';
-import { registerIngestRoutes } from './ingest/routes.ts';
+import { resolveLimits, type Limits } from './limits.ts';
+import type { GroupCommitOptions } from './ingest/committer.ts';
+import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
+import { defaultUiDir, registerStatic } from './static.ts';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -18,12 +22,45 @@ export interface ServerDeps {
   readonly logger?: boolean | object;
   /** Directory with the built web UI (packages/ui/dist), served at `/` when present. */
   readonly uiDir?: string;
+  /** Limits (limits.ts); buildServer resolves the defaults when absent. */
+  readonly limits?: Limits;
+  /** Group commit timing of the write path. */
+  readonly groupCommit?: GroupCommitOptions;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The write path (group committer, series limiter) of this app. */
+    hotpathWritePath: WritePath;
+  }
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 256 * 1024 * 1024 });
-  const full: ServerDeps & { metrics: Metrics } = { ...deps, metrics: deps.metrics ?? new Metrics() };
-  await app.register(async (scope) => registerIngestRoutes(scope, full));
+  const limits = deps.limits ?? resolveLimits();
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.maxBodyBytes });
+  const full: ServerDeps & { metrics: Metrics; limits: Limits } = { ...deps, metrics: deps.metrics ?? new Metrics(), limits };
+  const writePath = new WritePath(full);
+  app.decorate('hotpathWritePath', writePath);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Runs after in-flight requests have finished: commit whatever they left waiting.
+  app.addHook('onClose', async () => {
+    await writePath.committer.close();
+  });
+
+  app.get('/ready', async (_request, reply) => {
+    if (closing) return reply.code(503).type('text/plain').send('shutting down\n');
+    return reply.code(200).type('text/plain').send('ready\n');
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(full.metrics.render());
+  });
+
+  await app.register(async (scope) => registerIngestRoutes(scope, { ...full, writePath }));
   await app.register(async (scope) => registerQueryRoutes(scope, full));
+  await app.register(async (scope) => registerStatic(scope, deps.uiDir ?? defaultUiDir()));
   return app;
 }

@@ -1,4 +1,10 @@
 // Public surface of @hotpath/server.
 export { buildServer, type ServerDeps } from './app.ts';
+export { startServer, type StartOptions, type RunningServer } from './main.ts';
+export { openStore, STORE_KINDS, type OpenStoreOptions, type StoreKind } from './store/index.ts';
+export { openDuckDBStore, DuckDBStore, type DuckDBStoreOptions } from './store/duckdb.ts';
 export type * from './store/types.ts';
 export { HotpathError } from './errors.ts';
+export { Metrics } from './metrics.ts';
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { GroupCommitter, type GroupCommitOptions } from './ingest/committer.ts';

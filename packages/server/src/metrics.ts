@@ -87,6 +87,7 @@ export class Metrics {
   readonly requestDuration = new Histogram('hotpath_request_duration_seconds', 'Request latency by route.');
   readonly queryDuration = new Histogram('hotpath_query_duration_seconds', 'Query latency by method.');
   readonly commitDuration = new Histogram('hotpath_store_commit_duration_seconds', 'Store group-commit latency.');
+  readonly truncations = new Counter('hotpath_ingest_truncations_total', 'Stacks cut to the depth limit and symbols cut to the length limit, by kind.');
   readonly activeSeries = new Gauge('hotpath_series', 'Series known to the store.');
 
   render(): string {
@@ -96,6 +97,7 @@ export class Metrics {
         this.ingestedProfiles,
         this.ingestedSamples,
         this.rejections,
+        this.truncations,
         this.requestDuration,
         this.queryDuration,
         this.commitDuration,

@@ -1,0 +1,155 @@
+// Request bodies → Uploads (decoded profiles + labels + time), for /ingest (compat spec §1.2-1.7)
+// and for Push (§2). No validation of limits here beyond sizes: normalize.ts does the rest.
+
+import { gunzipSync } from 'node:zlib';
+import * as core from '@hotpath/core';
+import { decodePprof, isGzip, makeProfileType, type ImportedProfiles, type LabelPair, type Profile } from '@hotpath/core';
+import type { Limits } from '../limits.ts';
+import { IngestErrors } from './errors.ts';
+import { multipartBoundary, parseMultipart } from './multipart.ts';
+import type { Upload } from './normalize.ts';
+import { legacyProfileType, parseName, parseSampleRate, parseTime, splitAppSuffix } from './params.ts';
+import type { PushRequest } from './push.ts';
+
+/** Gunzips (when the magic says gzip) within the request cap, then checks the one-profile cap. */
+export function inflateProfile(bytes: Uint8Array, limits: Limits): Uint8Array {
+  let raw = bytes;
+  if (isGzip(bytes)) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: limits.maxDecompressedBodyBytes });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw IngestErrors.decompressedTooLarge(limits.maxDecompressedBodyBytes);
+      throw IngestErrors.malformedGzip((e as Error).message);
+    }
+  }
+  if (raw.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
+  return raw;
+}
+
+export function decodePprofBytes(bytes: Uint8Array, limits: Limits, displayNames?: Record<string, string>): Profile[] {
+  const raw = inflateProfile(bytes, limits);
+  return decodePprof(raw, displayNames === undefined ? {} : { displayNames });
+}
+
+/** The format an /ingest request carries (§1.4, first match wins). */
+export type IngestFormat = 'trie' | 'tree' | 'lines' | 'jfr' | 'pprof' | 'speedscope' | 'multipart' | 'folded';
+
+export function ingestFormat(format: string | undefined, contentType: string | undefined): IngestFormat {
+  const ct = (contentType ?? '').toLowerCase();
+  if (format === 'trie' || ct.startsWith('binary/octet-stream+trie')) return 'trie';
+  if (format === 'tree' || ct.startsWith('binary/octet-stream+tree')) return 'tree';
+  if (format === 'lines') return 'lines';
+  if (format === 'jfr') return 'jfr';
+  if (format === 'pprof') return 'pprof';
+  if (format === 'speedscope') return 'speedscope';
+  if (ct.includes('multipart/form-data')) return 'multipart';
+  return 'folded';
+}
+
+/** Importers of the legacy text/binary formats, from core; looked up by name so a format core does not ship yet is a clear 415. */
+const LEGACY_IMPORTERS: Readonly<Record<string, string>> = {
+  folded: 'importFolded',
+  lines: 'importLines',
+  trie: 'importTrie',
+  tree: 'importTree',
+  speedscope: 'importSpeedscope',
+};
+
+type Importer = (bytes: Uint8Array) => ImportedProfiles | null;
+
+function legacyImporter(format: string): Importer {
+  const fn = (core as unknown as Record<string, unknown>)[LEGACY_IMPORTERS[format] ?? ''];
+  if (typeof fn !== 'function') throw IngestErrors.unsupportedFormat(format);
+  return fn as Importer;
+}
+
+export interface IngestQuery {
+  readonly name?: string;
+  readonly from?: string;
+  readonly until?: string;
+  readonly format?: string;
+  readonly sampleRate?: string;
+  readonly spyName?: string;
+  readonly units?: string;
+  readonly aggregationType?: string;
+}
+
+/** Decodes one /ingest request into Uploads. */
+export function decodeIngest(q: IngestQuery, contentType: string | undefined, body: Uint8Array, limits: Limits, nowMs: number): Upload[] {
+  const name = parseName(q.name);
+  const fromMs = parseTime('from', q.from, nowMs);
+  if (q.until !== undefined) parseTime('until', q.until, nowMs);
+  const spy = q.spyName === undefined || q.spyName === '' ? 'unknown' : q.spyName;
+  const hasService = name.labels.some((l) => l.name === 'service_name');
+  const format = ingestFormat(q.format, contentType);
+
+  if (format === 'pprof' || format === 'multipart') {
+    const labels: LabelPair[] = [...name.labels, { name: 'pyroscope_spy', value: spy }];
+    if (!hasService) labels.push({ name: 'service_name', value: name.app });
+    let profileBytes: Uint8Array = body;
+    let displayNames: Record<string, string> | undefined;
+    if (format === 'multipart') {
+      const boundary = multipartBoundary(contentType);
+      if (boundary === undefined) throw IngestErrors.malformedMultipart('Content-Type has no boundary');
+      const files = parseMultipart(body, boundary).filter((p) => p.filename !== undefined);
+      if (files.some((p) => p.name === 'prev_profile')) throw IngestErrors.unsupportedClient();
+      const profile = files.find((p) => p.name === 'profile');
+      if (profile === undefined) throw IngestErrors.missingProfilePart();
+      profileBytes = profile.data;
+      const config = files.find((p) => p.name === 'sample_type_config');
+      if (config !== undefined) displayNames = parseSampleTypeConfig(config.data);
+    }
+    const profiles = decodePprofBytes(profileBytes, limits, displayNames);
+    return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: true }];
+  }
+  if (format === 'jfr') throw IngestErrors.unsupportedFormat('jfr');
+
+  // Legacy formats: the app-name suffix picks the profile type (§1.7).
+  const { app, suffix } = splitAppSuffix(name.app);
+  const sampleRate = parseSampleRate(q.sampleRate);
+  const legacy = legacyProfileType(suffix, sampleRate);
+  const labels: LabelPair[] = [...name.labels, { name: 'pyroscope_spy', value: spy }];
+  if (hasService) labels.push({ name: 'app_name', value: app });
+  else labels.push({ name: 'service_name', value: app });
+  const bytes = isGzip(body) ? inflateProfile(body, limits) : body;
+  if (bytes.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, bytes.length);
+  const imported = legacyImporter(format)(bytes);
+  if (imported === null) throw IngestErrors.malformedBody(format, 'the body is not in this format');
+  const profiles = imported.profiles.map((p) => {
+    // speedscope files carry their own unit: bytes become memory:samples:bytes (§8 fixtures).
+    if (format === 'speedscope' && p.type.sampleUnit === 'bytes') return { ...p, type: makeProfileType('memory', 'samples', 'bytes') };
+    return { ...p, type: legacy.type };
+  });
+  return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: false, scale: legacy.scale }];
+}
+
+function parseSampleTypeConfig(bytes: Uint8Array): Record<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
+    throw IngestErrors.malformedMultipart(`sample_type_config is not JSON: ${(e as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  if (json === null || typeof json !== 'object') return out;
+  for (const [type, cfg] of Object.entries(json as Record<string, unknown>)) {
+    const display = (cfg as Record<string, unknown> | null)?.['display-name'];
+    if (typeof display === 'string' && display !== '') out[type] = display;
+  }
+  return out;
+}
+
+/** Decodes the raw profiles of a Push request into Uploads (one per raw sample). */
+export function decodePush(req: PushRequest, limits: Limits, nowMs: number): Upload[] {
+  const uploads: Upload[] = [];
+  for (const s of req.series) {
+    if (!s.labels.some((l) => l.name === '__name__' && l.value !== '')) throw IngestErrors.missingMetricName();
+    const labels = s.labels.filter((l) => l.name !== '__delta__');
+    for (const sample of s.samples) {
+      const profiles = decodePprofBytes(sample.rawProfile, limits);
+      uploads.push({ profiles, labels, fallbackTimeMs: nowMs, preferProfileTime: true });
+    }
+  }
+  if (uploads.length === 0) throw IngestErrors.noProfiles();
+  return uploads;
+}

@@ -1,0 +1,316 @@
+// Normalisation of decoded profiles into what the store appends (DESIGN.md write path):
+// one series per profile type and per distinct promoted sample-label set, series labels per compat
+// spec §1.6 (profile type id, __name__ relabel rules, private __type__/__unit__/... labels,
+// service_name fallback), content-hash stack ids (core ids.ts), one row per distinct stack with
+// values summed and zeros dropped, deep stacks truncated and long symbols shortened.
+// Everything here validates before anything is appended: a rejected upload leaves no trace.
+
+import {
+  formatLabels,
+  functionId,
+  makeProfileType,
+  normalizeLabels,
+  stackId,
+  type LabelPair,
+  type Labels,
+  type Profile,
+  type ProfileType,
+} from '@hotpath/core';
+import type { Limits } from '../limits.ts';
+import type { FunctionRecord, ProfileRecord, StackRecord } from '../store/types.ts';
+import { IngestErrors } from './errors.ts';
+
+/** One decoded upload: profiles of one source sharing labels and a time. */
+export interface Upload {
+  readonly profiles: readonly Profile[];
+  /** Request labels (name grammar or Push labels), unsorted, may include `__name__`. */
+  readonly labels: readonly LabelPair[];
+  /** ms since epoch; used when a profile carries no time of its own. */
+  readonly fallbackTimeMs: number;
+  /** For pprof /ingest: use the profile's own time_nanos unless 0 or in 1970 (§1.2). */
+  readonly preferProfileTime: boolean;
+  /** Multiplies values (legacy cpu/wall with a sample rate); default 1. */
+  readonly scale?: number;
+}
+
+export interface Normalized {
+  readonly profiles: ProfileRecord[];
+  readonly functions: FunctionRecord[];
+  readonly stacks: StackRecord[];
+  /** Samples whose stacks were deeper than maxStackDepth (kept, truncated). */
+  readonly truncatedStacks: number;
+  /** Function names longer than maxSymbolLength (kept, shortened to their suffix). */
+  readonly truncatedSymbols: number;
+  /** Distinct stacks written (rows), for metrics. */
+  readonly rows: number;
+}
+
+/** Labels the server itself sets; not counted against the per-series label limit. */
+const PRIVATE = new Set(['__profile_type__', '__type__', '__unit__', '__period_type__', '__period_unit__']);
+/** Sample labels that stay per sample (§1.6) and never become series labels. */
+const NOT_PROMOTED = new Set(['trace_id', 'span_id', 'profile_id']);
+const UNKNOWN_SERVICE = 'unknown_service';
+const YEAR_1971_MS = Date.UTC(1971, 0, 1);
+
+/** Ids computed once per shared frame/stack table (all sample types of one pprof share them). */
+interface TableIds {
+  /** Effective stack index after depth truncation. */
+  readonly effective: Int32Array;
+  readonly stackIds: BigUint64Array;
+  readonly functionIds: BigUint64Array;
+  readonly names: string[];
+  readonly truncatedStackIndexes: Uint8Array;
+  readonly truncatedSymbols: number;
+}
+
+function tableIds(p: Profile, limits: Limits): TableIds {
+  const { frames, stacks } = p;
+  const names: string[] = new Array(frames.length);
+  const functionIds = new BigUint64Array(frames.length);
+  let truncatedSymbols = 0;
+  for (let f = 0; f < frames.length; f++) {
+    let name = frames.name[f] ?? '';
+    if (name.length > limits.maxSymbolLength) {
+      name = name.slice(name.length - limits.maxSymbolLength);
+      truncatedSymbols++;
+    }
+    names[f] = name;
+    functionIds[f] = functionId(name, frames.file[f] ?? '');
+  }
+  const depth = new Int32Array(stacks.length);
+  const effective = new Int32Array(stacks.length);
+  const ids = new BigUint64Array(stacks.length);
+  const truncated = new Uint8Array(stacks.length);
+  for (let s = 0; s < stacks.length; s++) {
+    const parent = stacks.parent[s]!;
+    depth[s] = parent === -1 ? 1 : depth[parent]! + 1;
+    if (depth[s]! > limits.maxStackDepth) {
+      // Deeper than the limit: the sample counts for its ancestor at the limit (root frames kept).
+      effective[s] = effective[parent]!;
+      truncated[s] = 1;
+      continue;
+    }
+    effective[s] = s;
+    ids[s] = stackId(parent === -1 ? 0n : ids[parent]!, functionIds[stacks.frame[s]!]!);
+  }
+  return { effective, stackIds: ids, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols };
+}
+
+/** The Pyroscope relabel defaults (§1.6): strip `godeltaprof_`, and wall with __type__=cpu is process_cpu. */
+function metricName(name: string, type: ProfileType): string {
+  let n = name.startsWith('godeltaprof_') ? name.slice('godeltaprof_'.length) : name;
+  if (n === 'wall' && type.sampleType === 'cpu') n = 'process_cpu';
+  return n;
+}
+
+/** Series labels of one profile type: request labels + promoted sample labels + the reserved ones. */
+export function seriesLabelsFor(request: readonly LabelPair[], promoted: Labels, type: ProfileType): Labels {
+  const byName = new Map<string, string>();
+  let metric = type.name;
+  for (const l of request) {
+    if (l.name === '__name__') {
+      metric = l.value;
+      continue;
+    }
+    if (l.name.startsWith('__') && l.name !== '__session_id__') continue;
+    byName.set(l.name, l.value);
+  }
+  for (const l of promoted) if (!byName.has(l.name) && !l.name.startsWith('__')) byName.set(l.name, l.value);
+  if (!byName.has('service_name')) byName.set('service_name', UNKNOWN_SERVICE);
+  const name = metricName(metric, type);
+  const id = makeProfileType(name, type.sampleType, type.sampleUnit, type.periodType, type.periodUnit).id;
+  byName.set('__name__', name);
+  byName.set('__profile_type__', id);
+  byName.set('__type__', type.sampleType);
+  byName.set('__unit__', type.sampleUnit);
+  byName.set('__period_type__', type.periodType);
+  byName.set('__period_unit__', type.periodUnit);
+  return normalizeLabels([...byName].map(([n, value]) => ({ name: n, value })));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A JS string is valid UTF-8 text when it has no unpaired surrogate. */
+function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Label checks of §4.3 (private labels the server adds are not counted). */
+export function validateSeriesLabels(labels: Labels, limits: Limits): void {
+  let count = 0;
+  for (const l of labels) {
+    if (!PRIVATE.has(l.name)) count++;
+    if (l.name === '' || !isWellFormed(l.name)) throw IngestErrors.invalidLabelName(l.name);
+    if (!isWellFormed(l.value)) throw IngestErrors.invalidUtf8(`value of label ${JSON.stringify(l.name)}`);
+    const nameBytes = utf8Length(l.name);
+    if (nameBytes > limits.maxLabelNameLength) throw IngestErrors.labelNameTooLong(limits.maxLabelNameLength, nameBytes, l.name);
+    const valueBytes = utf8Length(l.value);
+    if (valueBytes > limits.maxLabelValueLength) throw IngestErrors.labelValueTooLong(limits.maxLabelValueLength, valueBytes, l.name);
+  }
+  if (count > limits.maxLabelNamesPerSeries) throw IngestErrors.tooManyLabels(limits.maxLabelNamesPerSeries, count, formatLabels(labels).slice(0, 200));
+  const service = labels.find((l) => l.name === 'service_name');
+  if (service !== undefined && service.value === '') throw IngestErrors.emptyServiceName();
+}
+
+/** Checks request labels for duplicates and encoding before anything else (Push). */
+export function validateRequestLabels(labels: readonly LabelPair[]): void {
+  const seen = new Set<string>();
+  for (const l of labels) {
+    if (seen.has(l.name)) throw IngestErrors.duplicateLabelName(l.name);
+    seen.add(l.name);
+  }
+}
+
+/** Resolves a profile's time (ms) per §1.2 and checks the accepted window. */
+export function profileTimeMs(p: Profile, upload: Upload, nowMs: number, limits: Limits): number {
+  let t = upload.fallbackTimeMs;
+  if (upload.preferProfileTime && p.timeNs > 0) {
+    const ms = p.timeNs / 1e6;
+    if (ms >= YEAR_1971_MS) t = ms;
+  }
+  t = Math.floor(t);
+  if (t < nowMs - limits.rejectOlderThanMs) throw IngestErrors.profileTooOld(limits.rejectOlderThanMs, t, nowMs);
+  if (t > nowMs + limits.rejectNewerThanMs) throw IngestErrors.profileTooNew(limits.rejectNewerThanMs, t, nowMs);
+  return t;
+}
+
+/** Collects dictionary entries and series across uploads of one request. */
+export class BatchBuilder {
+  readonly profiles: ProfileRecord[] = [];
+  private readonly functions = new Map<bigint, FunctionRecord>();
+  private readonly stacks = new Map<bigint, StackRecord>();
+  truncatedStacks = 0;
+  truncatedSymbols = 0;
+  rows = 0;
+
+  constructor(
+    private readonly tenant: string,
+    private readonly limits: Limits,
+    private readonly nowMs: number,
+  ) {}
+
+  add(upload: Upload): void {
+    validateRequestLabels(upload.labels);
+    const scale = upload.scale ?? 1;
+    const idsByTable = new Map<object, TableIds>();
+    for (const p of upload.profiles) {
+      if (p.samples.length > this.limits.maxSamplesPerProfile) throw IngestErrors.tooManySamples(this.limits.maxSamplesPerProfile, p.samples.length);
+      const timeMs = profileTimeMs(p, upload, this.nowMs, this.limits);
+      let ids = idsByTable.get(p.stacks);
+      if (ids === undefined) {
+        ids = tableIds(p, this.limits);
+        idsByTable.set(p.stacks, ids);
+        this.truncatedSymbols += ids.truncatedSymbols;
+      }
+      // Sum per (label set, effective stack index); zeros dropped later.
+      const perSet = new Map<number, Float64Array>();
+      const { stack, value, labelSet } = p.samples;
+      for (let i = 0; i < p.samples.length; i++) {
+        const v = value[i]!;
+        if (v === 0) continue;
+        const s = stack[i]!;
+        if (ids.truncatedStackIndexes[s] === 1) this.truncatedStacks++;
+        const set = this.promotedSetOf(p, labelSet[i]!);
+        let sums = perSet.get(set);
+        if (sums === undefined) perSet.set(set, (sums = new Float64Array(p.stacks.length)));
+        sums[ids.effective[s]!]! += v * scale;
+      }
+      const promotedCache = this.promotedCache(p);
+      for (const [set, sums] of perSet) {
+        const labels = seriesLabelsFor(upload.labels, promotedCache[set]!, p.type);
+        validateSeriesLabels(labels, this.limits);
+        this.addRecord(labels, timeMs, sums, ids, p);
+      }
+    }
+  }
+
+  private promotedBySet = new WeakMap<Profile['sampleLabelSets'], { map: Int32Array; sets: Labels[] }>();
+
+  /** Maps a sample label set to the index of its promoted (series) part. */
+  private promotedSetOf(p: Profile, set: number): number {
+    return this.promoted(p).map[set]!;
+  }
+
+  private promotedCache(p: Profile): Labels[] {
+    return this.promoted(p).sets;
+  }
+
+  private promoted(p: Profile): { map: Int32Array; sets: Labels[] } {
+    let entry = this.promotedBySet.get(p.sampleLabelSets);
+    if (entry === undefined) {
+      const map = new Int32Array(p.sampleLabelSets.length);
+      const sets: Labels[] = [];
+      const byKey = new Map<string, number>();
+      p.sampleLabelSets.forEach((set, i) => {
+        const kept = set.filter((l) => !NOT_PROMOTED.has(l.name));
+        const key = formatLabels(kept);
+        let idx = byKey.get(key);
+        if (idx === undefined) {
+          idx = sets.length;
+          sets.push(kept);
+          byKey.set(key, idx);
+        }
+        map[i] = idx;
+      });
+      entry = { map, sets };
+      this.promotedBySet.set(p.sampleLabelSets, entry);
+    }
+    return entry;
+  }
+
+  private addRecord(labels: Labels, timeMs: number, sums: Float64Array, ids: TableIds, p: Profile): void {
+    const byId = new Map<bigint, number>();
+    for (let s = 0; s < sums.length; s++) {
+      const v = sums[s]!;
+      if (v === 0) continue;
+      const id = ids.stackIds[s]!;
+      byId.set(id, (byId.get(id) ?? 0) + v);
+      this.addStackChain(s, ids, p);
+    }
+    const stackIds = new BigUint64Array(byId.size);
+    const values = new Float64Array(byId.size);
+    let i = 0;
+    for (const [id, v] of byId) {
+      if (v === 0) continue;
+      stackIds[i] = id;
+      values[i++] = v;
+    }
+    if (i === 0) return;
+    this.rows += i;
+    this.profiles.push({
+      tenant: this.tenant,
+      labels,
+      timeMs,
+      stackIds: i === stackIds.length ? stackIds : stackIds.slice(0, i),
+      values: i === values.length ? values : values.slice(0, i),
+    });
+  }
+
+  /** Adds a stack and its ancestors (until one is already present) to the dictionaries. */
+  private addStackChain(s: number, ids: TableIds, p: Profile): void {
+    for (let cur = s; cur !== -1; cur = p.stacks.parent[cur]!) {
+      const id = ids.stackIds[cur]!;
+      if (this.stacks.has(id)) return;
+      const parent = p.stacks.parent[cur]!;
+      const frame = p.stacks.frame[cur]!;
+      const fn = ids.functionIds[frame]!;
+      this.stacks.set(id, { id, parentId: parent === -1 ? 0n : ids.stackIds[parent]!, functionId: fn });
+      if (!this.functions.has(fn)) this.functions.set(fn, { id: fn, name: ids.names[frame]!, file: p.frames.file[frame] ?? '' });
+    }
+  }
+
+  result(): Normalized {
+    return {
+      profiles: this.profiles,
+      functions: [...this.functions.values()],
+      stacks: [...this.stacks.values()],
+      truncatedStacks: this.truncatedStacks,
+      truncatedSymbols: this.truncatedSymbols,
+      rows: this.rows,
+    };
+  }
+}

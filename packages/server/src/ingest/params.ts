@@ -1,0 +1,162 @@
+// /ingest query parameters: the `name` label-set grammar (compat spec §1.3), times in
+// s/ms/µs/ns or `now-3h` (§4.6), and the legacy app-name suffix → profile type table (§1.7).
+
+import { makeProfileType, type LabelPair, type ProfileType } from '@hotpath/core';
+import { IngestErrors } from './errors.ts';
+
+export interface ParsedName {
+  /** The text before `{`, trimmed. */
+  readonly app: string;
+  /** Pairs from `{k=v,...}` in order; `__*` keys other than `__session_id__` already dropped. */
+  readonly labels: readonly LabelPair[];
+}
+
+const APP_CHARS = /^[a-zA-Z0-9_.\-/]+$/;
+const KEY_CHARS = /^[a-zA-Z0-9_.]+$/;
+
+/** Parses `APP{k1=v1,k2=v2}` (no quoting or escaping; text after `}` ignored). */
+export function parseName(name: string | undefined): ParsedName {
+  if (name === undefined || name.trim() === '') throw IngestErrors.missingName();
+  const brace = name.indexOf('{');
+  const app = (brace === -1 ? name : name.slice(0, brace)).trim();
+  if (app === '') throw IngestErrors.missingName();
+  if (!APP_CHARS.test(app)) throw IngestErrors.invalidName(`application name ${JSON.stringify(app)} has characters outside [a-zA-Z0-9_.-/]`);
+  const labels: LabelPair[] = [];
+  if (brace !== -1) {
+    const close = name.indexOf('}', brace);
+    if (close === -1) throw IngestErrors.invalidName("'{' is not closed by '}'");
+    const body = name.slice(brace + 1, close);
+    if (body.trim() !== '') {
+      for (const part of body.split(',')) {
+        const eq = part.indexOf('=');
+        if (eq === -1) throw IngestErrors.invalidName(`label ${JSON.stringify(part.trim())} has no '='`);
+        const key = part.slice(0, eq).trim();
+        const value = part.slice(eq + 1).trim();
+        if (!KEY_CHARS.test(key)) throw IngestErrors.invalidName(`label key ${JSON.stringify(key)} is empty or has characters outside [a-zA-Z0-9_.]`);
+        if (key === '__name__') throw IngestErrors.invalidName("label key '__name__' is reserved");
+        if (key.startsWith('__') && key !== '__session_id__') continue;
+        labels.push({ name: key, value });
+      }
+    }
+  }
+  return { app, labels };
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  M: 30 * 86_400_000,
+  mon: 30 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/**
+ * attime.Parse: digits only → 8 digits YYYYMMDD, 13 ms, 16 µs, 19 ns, other lengths seconds;
+ * otherwise `now` or `now-<n><unit>`. Returns ms since epoch (fractional for µs/ns input).
+ */
+export function parseTime(param: string, value: string | undefined, nowMs: number): number {
+  if (value === undefined || value === '') return nowMs;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) {
+    if (v.length === 8) {
+      const t = Date.UTC(Number(v.slice(0, 4)), Number(v.slice(4, 6)) - 1, Number(v.slice(6, 8)));
+      if (Number.isNaN(t)) throw IngestErrors.invalidParam(param, value, 'not a valid YYYYMMDD date');
+      return t;
+    }
+    const n = Number(v);
+    switch (v.length) {
+      case 13:
+        return n;
+      case 16:
+        return n / 1e3;
+      case 19:
+        // Above 2^53 ns: go through bigint to keep the ms part exact.
+        return Number(BigInt(v) / 1000n) / 1e3;
+      default:
+        return n * 1000;
+    }
+  }
+  if (v === 'now') return nowMs;
+  const m = /^now([+-])(\d+)([a-zA-Z]+)$/.exec(v);
+  if (m !== null) {
+    const unit = UNIT_MS[m[3]!];
+    if (unit === undefined) throw IngestErrors.invalidParam(param, value, `unknown unit '${m[3]}'; use s, m, h, d, w, M or y`);
+    return nowMs + (m[1] === '-' ? -1 : 1) * Number(m[2]) * unit;
+  }
+  throw IngestErrors.invalidParam(param, value, 'expected unix time in s, ms, µs or ns, YYYYMMDD, now or now-<n><unit>');
+}
+
+/** `sampleRate`: an integer ≥ 0; invalid or negative values fall back to the default 100 (§1.2). */
+export function parseSampleRate(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return 100;
+  return Number(value.trim());
+}
+
+export interface LegacyType {
+  readonly type: ProfileType;
+  /** Multiply sample counts by this (1e9/sampleRate for cpu/wall with a sample rate, else 1). */
+  readonly scale: number;
+}
+
+/** Profile type of a legacy (non-pprof) upload from the app-name suffix after the last '.' (§1.7). */
+export function legacyProfileType(suffix: string, sampleRate: number): LegacyType {
+  const timed = (name: string, sampleType: string): LegacyType =>
+    sampleRate !== 0
+      ? { type: makeProfileType(name, sampleType, 'nanoseconds', 'cpu', 'nanoseconds'), scale: 1e9 / sampleRate }
+      : { type: makeProfileType(name, 'samples', 'count'), scale: 1 };
+  const plain = (name: string, sampleType: string, unit: string): LegacyType => ({ type: makeProfileType(name, sampleType, unit), scale: 1 });
+  switch (suffix) {
+    case 'cpu':
+    case 'itimer':
+      return timed('process_cpu', 'cpu');
+    case 'wall':
+    case 'seconds':
+    case 'nanoseconds':
+    case 'microseconds':
+    case 'milliseconds':
+      return timed('wall', 'wall');
+    case 'inuse_objects':
+    case 'alloc_objects':
+      return plain('memory', suffix, 'count');
+    case 'inuse_space':
+    case 'alloc_space':
+      return plain('memory', suffix, 'bytes');
+    case 'goroutines':
+      return plain('goroutine', 'goroutines', 'count');
+    case 'mutex_count':
+      return plain('mutex', 'contentions', 'count');
+    case 'mutex_duration':
+      return plain('mutex', 'delay', 'nanoseconds');
+    case 'block_count':
+    case 'lock_count':
+      return plain('block', 'contentions', 'count');
+    case 'block_duration':
+    case 'lock_duration':
+      return plain('block', 'delay', 'nanoseconds');
+    case 'alloc_in_new_tlab_objects':
+    case 'alloc_outside_tlab_objects':
+      return plain('memory', suffix, 'count');
+    case 'alloc_in_new_tlab_bytes':
+    case 'alloc_outside_tlab_bytes':
+      return plain('memory', suffix, 'bytes');
+    case 'live':
+      return plain('memory', 'live', 'count');
+    case 'exceptions':
+      return plain('exceptions', 'samples', 'count');
+    case 'bytes':
+      return plain('memory', 'samples', 'bytes');
+    default:
+      throw IngestErrors.unknownProfileType(suffix);
+  }
+}
+
+/** Splits `my.app.cpu` into app `my.app` and suffix `cpu`; no dot → suffix `cpu`. */
+export function splitAppSuffix(app: string): { app: string; suffix: string } {
+  const dot = app.lastIndexOf('.');
+  if (dot === -1) return { app, suffix: 'cpu' };
+  return { app: app.slice(0, dot), suffix: app.slice(dot + 1) };
+}

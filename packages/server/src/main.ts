@@ -1,0 +1,101 @@
+// startServer: opens the store, builds the app and listens. The only place that listens.
+// Graceful shutdown (SIGINT/SIGTERM or close()): stop accepting, let in-flight writes finish and
+// commit, then close the store.
+
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './app.ts';
+import type { GroupCommitOptions } from './ingest/committer.ts';
+import { resolveLimits, type Limits } from './limits.ts';
+import { Metrics } from './metrics.ts';
+import { openStore, type StoreKind } from './store/index.ts';
+import type { Store } from './store/types.ts';
+
+export interface StartOptions {
+  /** Default 4040; 0 picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1; 0.0.0.0 listens on every interface. */
+  readonly host?: string;
+  readonly store?: StoreKind;
+  /** duckdb: default ./data */
+  readonly dataDir?: string;
+  readonly clickhouseUrl?: string;
+  readonly clickhouseCluster?: string;
+  /** Limit overrides, e.g. a wider accept window for backfill. */
+  readonly limits?: Partial<Limits>;
+  readonly groupCommit?: GroupCommitOptions;
+  /** Fastify logger option; default: JSON logs at 'info'. */
+  readonly logger?: boolean | object;
+  readonly uiDir?: string;
+  /** Install SIGINT/SIGTERM handlers that shut down and exit (default false). */
+  readonly handleSignals?: boolean;
+  readonly now?: () => number;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly port: number;
+  /** e.g. http://127.0.0.1:4040 */
+  readonly url: string;
+  /** Graceful: in-flight writes finish and commit, then the store closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const store = await openStore({
+    kind: opts.store ?? 'duckdb',
+    dataDir: opts.dataDir ?? './data',
+    ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
+    ...(opts.clickhouseCluster ? { clickhouseCluster: opts.clickhouseCluster } : {}),
+  });
+  const metrics = new Metrics();
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({
+      store,
+      metrics,
+      limits: resolveLimits(opts.limits),
+      logger: opts.logger ?? { level: 'info' },
+      ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
+      ...(opts.groupCommit ? { groupCommit: opts.groupCommit } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    await app.listen({ port: opts.port ?? 4040, host: opts.host ?? '127.0.0.1' });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (opts.port ?? 4040);
+  const host = opts.host ?? '127.0.0.1';
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        await app.close();
+      } finally {
+        await store.close();
+      }
+    })();
+    return closing;
+  };
+
+  if (opts.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      app.log.info({ signal }, 'shutting down');
+      close().then(
+        () => process.exit(0),
+        (e) => {
+          app.log.error({ err: e }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  return { app, store, port, url: `http://${shownHost}:${port}`, close };
+}
