@@ -1,12 +1,37 @@
 // The ClickHouse store against a real clickhouse-server started on loopback for this file: the shared
 // conformance suite, then what is specific to ClickHouse (escaping, batching, outages, retention).
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CPU, T0, batchOf, foldedOf, runStoreConformance, seriesLabels } from './conformance.ts';
 import { ClickHouseStore, openClickHouseStore } from './clickhouse.ts';
 import { ClickHouseHttp, sqlIdList, sqlString } from './clickhouse/http.ts';
 import { SCHEMA_VERSION } from './clickhouse/schema.ts';
-import { findClickHouseServer, freePort, startClickHouse, type ClickHouseServer } from '../../test/support/clickhouse.ts';
+import { findClickHouseServer, freePort, openChdbClient, startClickHouse, type ClickHouseServer } from '../../test/support/clickhouse.ts';
+import type { SqlClient } from './clickhouse/http.ts';
+
+/** One database per conformance data dir, so re-opening a dir re-opens its data. */
+const databaseFor = (dir: string): string => `hp_${createHash('sha1').update(dir).digest('hex').slice(0, 16)}`;
+
+// The same SQL on a current ClickHouse (chdb embeds one): one session, a database per store.
+const chdbDir = mkdtempSync(join(tmpdir(), 'hotpath-chdb-'));
+const chdb = await openChdbClient(chdbDir);
+if (chdb === null) {
+  rmSync(chdbDir, { recursive: true, force: true });
+  describe.skip('ClickHouse store on chdb: skipped because the chdb package does not load on this machine', () => {
+    it('needs chdb', () => {});
+  });
+} else {
+  afterAll(() => {
+    chdb.close();
+    rmSync(chdbDir, { recursive: true, force: true });
+  });
+  // Stores close their client; the session is shared, so theirs is a view that does not close it.
+  const shared: SqlClient = { ...chdb, close: () => {} };
+  runStoreConformance('clickhouse on chdb (current ClickHouse)', async (dir) => new ClickHouseStore({ url: chdb.url, database: databaseFor(dir), flushIntervalMs: 0, client: shared }));
+}
 
 const binary = findClickHouseServer();
 if (binary === null) {
@@ -29,8 +54,6 @@ if (binary === null) {
     await server?.stop();
   }, 30_000);
 
-  /** One database per conformance data dir, so re-opening a dir re-opens its data. */
-  const databaseFor = (dir: string): string => `hp_${createHash('sha1').update(dir).digest('hex').slice(0, 16)}`;
   const open = (database: string, opts: { flushIntervalMs?: number; maxBufferedSamples?: number } = {}): ClickHouseStore => {
     const s = new ClickHouseStore({ url: server.url, database, flushIntervalMs: opts.flushIntervalMs ?? 0, maxBufferedSamples: opts.maxBufferedSamples });
     opened.push(s);

@@ -14,7 +14,7 @@
 import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
-import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings } from './clickhouse/http.ts';
+import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings, type SqlClient } from './clickhouse/http.ts';
 import { alignedConcat, encodeString, encodeU64, RowBinaryWriter, splitIdValueRows } from './clickhouse/rowbinary.ts';
 import { MIGRATIONS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
 import type {
@@ -44,6 +44,8 @@ export interface ClickHouseStoreOptions {
   readonly maxBufferedSamples?: number;
   /** ms one ClickHouse request may take before it fails with 503; default 60,000. */
   readonly timeoutMs?: number;
+  /** Runs the SQL through this client instead of HTTP to `url` (tests check the SQL on chdb). */
+  readonly client?: SqlClient;
 }
 
 /** Series id: a content hash of (tenant, canonical label text), the same in every replica and backend. */
@@ -85,7 +87,7 @@ const LIST_SETTINGS: Settings = { max_query_size: 64 * 1024 * 1024 };
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
   readonly database: string;
-  private readonly http: ClickHouseHttp;
+  private readonly http: SqlClient;
   private readonly cluster: string | undefined;
   private layout: Layout = { kind: 'single' };
   private readonly flushIntervalMs: number;
@@ -109,7 +111,7 @@ export class ClickHouseStore implements Store {
   private readonly functionCache = new Map<bigint, FunctionRecord>();
 
   constructor(opts: ClickHouseStoreOptions) {
-    this.http = new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
+    this.http = opts.client ?? new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
     this.database = sqlIdentifier(opts.database ?? 'hotpath', 'database name');
     this.cluster = opts.cluster === undefined || opts.cluster === '' ? undefined : sqlIdentifier(opts.cluster, 'cluster name');
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
@@ -341,10 +343,12 @@ export class ClickHouseStore implements Store {
     if (range !== null) {
       where += ` AND series_id GLOBAL IN (SELECT series_id FROM ${this.t('profiles')} WHERE tenant = ${sqlString(tenant)} AND ${timeFilter(range)})`;
     }
-    const rows = await this.http.jsonRows<{ series_id: string; label_names: string[]; label_values: string[] }>(
-      `SELECT DISTINCT series_id, label_names, label_values FROM ${this.t('series')} WHERE ${where}`,
+    // 64-bit ids as strings: JSON numbers lose precision, and newer ClickHouse no longer quotes them.
+    // (Aliases differ from column names: 18.16 resolves a WHERE column to a same-named alias.)
+    const rows = await this.http.jsonRows<{ sid: string; label_names: string[]; label_values: string[] }>(
+      `SELECT DISTINCT toString(series_id) AS sid, label_names, label_values FROM ${this.t('series')} WHERE ${where}`,
     );
-    return rows.map((r) => ({ id: BigInt(r.series_id), labels: r.label_names.map((name, i) => ({ name, value: r.label_values[i] ?? '' })) }));
+    return rows.map((r) => ({ id: BigInt(r.sid), labels: r.label_names.map((name, i) => ({ name, value: r.label_values[i] ?? '' })) }));
   }
 
   private async selectedSeries(q: SeriesQuery): Promise<SeriesRow[]> {
@@ -497,13 +501,13 @@ export class ClickHouseStore implements Store {
       else missing.push(id);
     }
     for (let i = 0; i < missing.length; i += IDS_PER_QUERY) {
-      const rows = await this.http.jsonRows<{ id: string; name: string; file: string }>(
-        `SELECT DISTINCT id, name, file FROM ${this.t('functions')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))})`,
+      const rows = await this.http.jsonRows<{ fid: string; name: string; file: string }>(
+        `SELECT DISTINCT toString(id) AS fid, name, file FROM ${this.t('functions')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))})`,
         LIST_SETTINGS,
       );
       if (this.functionCache.size + rows.length > CACHE_LIMIT) this.functionCache.clear();
       for (const r of rows) {
-        const f: FunctionRecord = { id: BigInt(r.id), name: r.name, file: r.file };
+        const f: FunctionRecord = { id: BigInt(r.fid), name: r.name, file: r.file };
         out.set(f.id, f);
         this.functionCache.set(f.id, f);
       }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clickHouseError, sqlString, type SqlClient } from '../../src/store/clickhouse/http.ts';
 
 /** The clickhouse-server binary (Debian puts it in /usr/sbin, often not on a user's PATH), or null. */
 export function findClickHouseServer(): string | null {
@@ -209,4 +210,66 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// chdb: current ClickHouse embedded in the process (npm `chdb`), to check the store's SQL against a
+// recent engine as well as Debian's 18.16. RowBinary inserts go through `format(RowBinary, ...)` with
+// the bytes as \xHH escapes, since chdb's insert API takes text formats only.
+
+interface ChdbSession {
+  queryAsync(query: string, opts?: { format?: string }): Promise<{ bytes(): Uint8Array }>;
+  close(): void;
+}
+
+/** A SqlClient over a chdb session, or null when chdb cannot load on this machine. */
+export async function openChdbClient(path: string): Promise<SqlClient | null> {
+  let mod: { Session: new (path?: string) => ChdbSession };
+  try {
+    mod = (await import('chdb')) as unknown as { Session: new (path?: string) => ChdbSession };
+  } catch {
+    return null;
+  }
+  const session = new mod.Session(path);
+  const url = `chdb:${path}`;
+  const run = async (sql: string): Promise<Buffer> => {
+    try {
+      const r = await session.queryAsync(sql, { format: 'TabSeparated' });
+      return Buffer.from(r.bytes());
+    } catch (e) {
+      throw clickHouseError(url, 500, (e as Error).message);
+    }
+  };
+  const structures = new Map<string, string>();
+  const client: SqlClient = {
+    url,
+    exec: (sql) => run(sql),
+    stream: async (sql, onChunk) => onChunk(await run(sql)),
+    jsonRows: async <T>(sql: string): Promise<T[]> => {
+      const text = (await run(`${sql} FORMAT JSONEachRow`)).toString('utf8');
+      return text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as T);
+    },
+    insert: async (table, format, data) => {
+      let structure = structures.get(table);
+      if (structure === undefined) {
+        const [db, name] = table.split('.') as [string, string];
+        const cols = await client.jsonRows<{ name: string; type: string }>(
+          `SELECT name, type FROM system.columns WHERE database = ${sqlString(db)} AND table = ${sqlString(name)} ORDER BY position`,
+        );
+        structure = cols.map((c) => `${c.name} ${c.type}`).join(', ');
+        structures.set(table, structure);
+      }
+      let escaped = '';
+      for (const b of data) escaped += `\\x${b.toString(16).padStart(2, '0')}`;
+      await run(`INSERT INTO ${table} SELECT * FROM format(${format}, ${sqlString(structure)}, '${escaped}')`);
+    },
+    ping: async () => {
+      await run('SELECT 1');
+    },
+    close: () => session.close(),
+  };
+  return client;
 }

@@ -84,7 +84,19 @@ export interface ClickHouseHttpOptions {
 
 export type Settings = Readonly<Record<string, string | number>>;
 
-export class ClickHouseHttp {
+/** What the store needs from a ClickHouse connection; ClickHouseHttp is the real one. */
+export interface SqlClient {
+  /** Where the data lives, for error messages. */
+  readonly url: string;
+  exec(sql: string, settings?: Settings): Promise<Buffer>;
+  insert(table: string, format: string, data: Uint8Array, settings?: Settings): Promise<void>;
+  stream(sql: string, onChunk: (chunk: Buffer) => void, settings?: Settings): Promise<void>;
+  jsonRows<T>(sql: string, settings?: Settings): Promise<T[]>;
+  ping(): Promise<void>;
+  close(): void;
+}
+
+export class ClickHouseHttp implements SqlClient {
   readonly url: string;
   private readonly base: URL;
   private readonly agent: http.Agent;
