@@ -1,0 +1,194 @@
+// Client of the Hotpath query APIs: Connect querier JSON (protojson: int64 as strings, ms times) and
+// the legacy /pyroscope/render(-diff) endpoints. Server errors surface as ApiError with the server's text.
+import { decodeFlamebearer, decodeFlamebearerDiff, type FlameTree, type Flamebearer } from './flame/tree.ts';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string; error?: string };
+    return new ApiError(body.message ?? body.error ?? text, res.status, body.code ?? String(res.status));
+  } catch {
+    return new ApiError(text || `${res.status} ${res.statusText}`, res.status, String(res.status));
+  }
+}
+
+async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(`/querier.v1.QuerierService/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: signal ?? null,
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, { signal: signal ?? null });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+interface LabelPairJson {
+  name: string;
+  value: string;
+}
+
+/** service_name → its profile type ids, from Series(labelNames=[__profile_type__, service_name]). */
+export async function listServices(startMs: number, endMs: number, signal?: AbortSignal): Promise<Map<string, string[]>> {
+  const r = await connect<{ labelsSet?: { labels?: LabelPairJson[] }[] }>(
+    'Series',
+    { matchers: [], labelNames: ['__profile_type__', 'service_name'], start: startMs, end: endMs },
+    signal,
+  );
+  const out = new Map<string, Set<string>>();
+  for (const ls of r.labelsSet ?? []) {
+    const labels = ls.labels ?? [];
+    const svc = labels.find((l) => l.name === 'service_name')?.value;
+    const type = labels.find((l) => l.name === '__profile_type__')?.value;
+    if (svc === undefined || type === undefined) continue;
+    if (!out.has(svc)) out.set(svc, new Set());
+    out.get(svc)!.add(type);
+  }
+  return new Map([...out.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => [k, [...v].sort(compareTypes)]));
+}
+
+/** CPU first, then memory, then the rest alphabetically (as Pyroscope's UI pins them). */
+function compareTypes(a: string, b: string): number {
+  const rank = (t: string): number => (t.startsWith('process_cpu:cpu') ? 0 : t.startsWith('process_cpu') ? 1 : t.startsWith('memory') ? 2 : 3);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export async function labelNames(selector: string, startMs: number, endMs: number, signal?: AbortSignal): Promise<string[]> {
+  const r = await connect<{ names?: string[] }>('LabelNames', { matchers: [selector], start: startMs, end: endMs }, signal);
+  return (r.names ?? []).filter((n) => !n.startsWith('__') && n !== 'service_name').sort();
+}
+
+export async function labelValues(
+  name: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const r = await connect<{ names?: string[] }>('LabelValues', { name, matchers: [selector], start: startMs, end: endMs }, signal);
+  return (r.names ?? []).sort();
+}
+
+export interface ProfileStats {
+  readonly dataIngested: boolean;
+}
+
+export async function profileStats(signal?: AbortSignal): Promise<ProfileStats> {
+  const r = await connect<{ dataIngested?: boolean }>('GetProfileStats', {}, signal);
+  return { dataIngested: r.dataIngested === true };
+}
+
+export interface Timeline {
+  /** Unix seconds of the first bucket. */
+  readonly startTime: number;
+  readonly samples: readonly number[];
+  /** Bucket width in seconds. */
+  readonly durationDelta: number;
+}
+
+export interface RenderMetadata {
+  readonly units: string;
+  readonly name: string;
+  readonly sampleRate: number;
+}
+
+export interface RenderResult {
+  readonly tree: FlameTree;
+  readonly flamebearer: Flamebearer;
+  readonly metadata: RenderMetadata;
+  readonly timeline: Timeline | null;
+  readonly groups: Readonly<Record<string, Timeline>> | null;
+}
+
+interface RenderJson {
+  flamebearer: Flamebearer;
+  metadata?: Partial<RenderMetadata>;
+  timeline?: Timeline | null;
+  groups?: Record<string, Timeline> | null;
+  leftTicks?: number;
+  rightTicks?: number;
+}
+
+export interface RenderParams {
+  readonly profileType: string;
+  readonly selector: string;
+  readonly fromMs: number;
+  readonly untilMs: number;
+  readonly maxNodes: number;
+  readonly groupBy?: string;
+}
+
+export function renderUrl(p: RenderParams): string {
+  const q = new URLSearchParams({
+    query: `${p.profileType}${p.selector}`,
+    from: String(Math.round(p.fromMs)),
+    until: String(Math.round(p.untilMs)),
+    'max-nodes': String(p.maxNodes),
+    aggregation: 'sum',
+    format: 'json',
+  });
+  if (p.groupBy) q.set('groupBy', p.groupBy);
+  return `/pyroscope/render?${q}`;
+}
+
+function metadataOf(j: RenderJson): RenderMetadata {
+  return { units: j.metadata?.units ?? '', name: j.metadata?.name ?? '', sampleRate: j.metadata?.sampleRate ?? 0 };
+}
+
+export async function render(p: RenderParams, signal?: AbortSignal): Promise<RenderResult> {
+  const j = await getJson<RenderJson>(renderUrl(p), signal);
+  return {
+    tree: decodeFlamebearer(j.flamebearer),
+    flamebearer: j.flamebearer,
+    metadata: metadataOf(j),
+    timeline: j.timeline ?? null,
+    groups: j.groups ?? null,
+  };
+}
+
+export interface DiffParams {
+  readonly profileType: string;
+  readonly leftSelector: string;
+  readonly leftFromMs: number;
+  readonly leftUntilMs: number;
+  readonly rightSelector: string;
+  readonly rightFromMs: number;
+  readonly rightUntilMs: number;
+  readonly maxNodes: number;
+}
+
+export async function renderDiff(p: DiffParams, signal?: AbortSignal): Promise<RenderResult> {
+  const q = new URLSearchParams({
+    leftQuery: `${p.profileType}${p.leftSelector}`,
+    leftFrom: String(Math.round(p.leftFromMs)),
+    leftUntil: String(Math.round(p.leftUntilMs)),
+    rightQuery: `${p.profileType}${p.rightSelector}`,
+    rightFrom: String(Math.round(p.rightFromMs)),
+    rightUntil: String(Math.round(p.rightUntilMs)),
+    'max-nodes': String(p.maxNodes),
+  });
+  const j = await getJson<RenderJson>(`/pyroscope/render-diff?${q}`, signal);
+  return {
+    tree: decodeFlamebearerDiff(j.flamebearer, j.leftTicks ?? 0, j.rightTicks ?? 0),
+    flamebearer: j.flamebearer,
+    metadata: metadataOf(j),
+    timeline: null,
+    groups: null,
+  };
+}

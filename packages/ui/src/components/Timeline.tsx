@@ -1,0 +1,91 @@
+// Timeline of one or more series (uPlot). Dragging across it selects a time range.
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Timeline as TimelineData } from '../api.ts';
+import { formatValue, type Units } from '../format.ts';
+
+export interface TimelineSeries {
+  readonly label: string;
+  readonly color: string;
+  readonly data: TimelineData;
+}
+
+export const SERIES_COLORS = ['#e8590c', '#1c7ed6', '#2f9e44', '#ae3ec9', '#f59f00', '#0ca678', '#e64980', '#5c7cfa', '#868e96', '#d9480f'];
+
+/** Union of bucket times (unix s) and one value column per series, 0 where a series has no bucket. */
+export function alignSeries(series: readonly TimelineSeries[]): [number[], ...number[][]] {
+  const xs = new Set<number>();
+  for (const s of series) s.data.samples.forEach((_, k) => xs.add(s.data.startTime + k * s.data.durationDelta));
+  const sorted = [...xs].sort((a, b) => a - b);
+  const index = new Map(sorted.map((x, k) => [x, k]));
+  const cols = series.map((s) => {
+    const col = new Array<number>(sorted.length).fill(0);
+    s.data.samples.forEach((v, k) => (col[index.get(s.data.startTime + k * s.data.durationDelta)!] = v));
+    return col;
+  });
+  return [sorted, ...cols];
+}
+
+export function Timeline(props: {
+  readonly series: readonly TimelineSeries[];
+  readonly units: Units;
+  readonly onSelect: (fromMs: number, untilMs: number) => void;
+  readonly height?: number;
+  readonly testId?: string;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const onSelectRef = useRef(props.onSelect);
+  onSelectRef.current = props.onSelect;
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const data = alignSeries(props.series);
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height: props.height ?? 140,
+      legend: { show: props.series.length > 1 },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: 'var(--fg-muted)', grid: { stroke: 'var(--grid)' } },
+        {
+          stroke: 'var(--fg-muted)',
+          grid: { stroke: 'var(--grid)' },
+          size: 70,
+          values: (_u, vals) => vals.map((v) => formatValue(v, props.units)),
+        },
+      ],
+      series: [
+        {},
+        ...props.series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          fill: props.series.length === 1 ? `${s.color}33` : undefined,
+          width: 1.5,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => (v == null ? '–' : formatValue(v, props.units)),
+        })),
+      ],
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width < 2) return;
+            const from = u.posToVal(u.select.left, 'x') * 1000;
+            const until = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            onSelectRef.current(Math.round(from), Math.round(until));
+          },
+        ],
+      },
+    };
+    const plot = new uPlot(opts, data as uPlot.AlignedData, el);
+    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 140 }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      plot.destroy();
+    };
+  }, [props.series, props.units, props.height]);
+  return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
+}

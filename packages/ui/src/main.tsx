@@ -1,0 +1,6 @@
+// Entry of the Hotpath web UI.
+import { createRoot } from 'react-dom/client';
+import { App } from './App.tsx';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(<App />);
