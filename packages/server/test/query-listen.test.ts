@@ -1,0 +1,57 @@
+// The read path over a real socket: app.listen on 127.0.0.1 (free port) + fetch, as Grafana and
+// the UI call it (binary Connect with application/proto; JSON render).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { decodeFlameGraphResponse, encodeSelectRequest } from '../src/query/messages.ts';
+import { CPU, HOUR, NOW, serverWith } from './query-helpers.ts';
+
+describe('read path over HTTP', () => {
+  let app: FastifyInstance;
+  let base: string;
+
+  beforeAll(async () => {
+    ({ app } = await serverWith([
+      { labels: { service_name: 'ride' }, timeMs: NOW - 60_000, folded: ['a;b;e 1', 'a;c 2', 'a;c;d 1'] },
+    ]));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('no port');
+    base = `http://127.0.0.1:${addr.port}`;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('GET /pyroscope/render', async () => {
+    const q = encodeURIComponent(`${CPU}{service_name="ride"}`);
+    const res = await fetch(`${base}/pyroscope/render?query=${q}&from=${NOW - HOUR}&until=${NOW}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { flamebearer: { names: string[]; numTicks: number } };
+    expect(body.flamebearer.names).toEqual(['total', 'a', 'c', 'd', 'b', 'e']);
+    expect(body.flamebearer.numTicks).toBe(4);
+  });
+
+  it('POST SelectMergeStacktraces as binary proto', async () => {
+    const res = await fetch(`${base}/querier.v1.QuerierService/SelectMergeStacktraces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto' },
+      body: encodeSelectRequest({ profileTypeId: CPU, labelSelector: '{}', start: NOW - HOUR, end: NOW }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/proto');
+    const fg = decodeFlameGraphResponse(new Uint8Array(await res.arrayBuffer()))!;
+    expect(fg.levels).toEqual([[0, 4, 0, 0], [0, 4, 0, 1], [0, 1, 0, 4, 0, 3, 2, 2], [0, 1, 1, 5, 2, 1, 1, 3]]);
+    expect(fg.maxSelf).toBe(2);
+  });
+
+  it('gzip request bodies are accepted', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const res = await fetch(`${base}/querier.v1.QuerierService/LabelValues`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ name: 'service_name', start: NOW - HOUR, end: NOW })),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ names: ['ride'] });
+  });
+});
