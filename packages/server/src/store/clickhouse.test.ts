@@ -129,6 +129,17 @@ if (binary === null) {
       expect(await foldedOf(store, merged)).toEqual({ x: 6, 'x;y': 10 });
     });
 
+    it('appends arriving during an insert go together in the next one', async () => {
+      const store = open('hp_coalesce', { flushIntervalMs: 0 });
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'c' });
+      const first = store.append(batchOf('t', [{ labels, timeMs: T0, folded: { x: 1 } }]));
+      const rest = Array.from({ length: 4 }, (_, i) => store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1 } }])));
+      await Promise.all([first, ...rest]);
+      expect(store.flushes).toBe(2);
+      expect(await count('SELECT count() FROM hp_coalesce.profiles')).toBe(5);
+    });
+
     it('flushes at once when the buffer is full, without waiting for the interval', async () => {
       const store = open('hp_full', { flushIntervalMs: 3_600_000, maxBufferedSamples: 3 });
       await store.init();

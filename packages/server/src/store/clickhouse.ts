@@ -2,11 +2,13 @@
 // Hotpath server replicas are stateless and never coordinate (ids are content hashes; schema in
 // clickhouse/schema.ts, wire in clickhouse/http.ts).
 //
-// Writes: ClickHouse wants few large inserts, so appends are buffered per replica and flushed as one
-// insert per table when the buffer holds `maxBufferedSamples` samples or `flushIntervalMs` after the
-// previous flush began (a lone append after a quiet spell goes at once). `append` resolves only after
-// the flush holding its batch was acknowledged by ClickHouse, and rejects (503) when it was not.
-// Dictionary entries this replica already wrote are not sent again.
+// Writes: ClickHouse wants few large inserts. The write path already group-commits (one append per
+// --commit-interval, 200 ms by default; 1000 ms suits ClickHouse), and this store adds its own
+// per-replica buffer: appends that arrive while an insert is in flight go together in the next one,
+// which starts when the buffer holds `maxBufferedSamples` samples or `flushIntervalMs` after the
+// previous flush began (default 0: right after it returned, so a serial caller is never delayed).
+// `append` resolves only after the flush holding its batch was acknowledged by ClickHouse, and rejects
+// (503) when it was not. Dictionary entries this replica already wrote are not sent again.
 // Reads: series are resolved in JS over the (small) series table with the selector module's matchers,
 // then ClickHouse sums samples per stack id (mergeStacks) and profile totals per step and group
 // (timeSeries); results stream back as RowBinary / JSONEachRow. No query reads a whole table into Node.
@@ -38,7 +40,11 @@ export interface ClickHouseStoreOptions {
   readonly cluster?: string;
   /** Default 'hotpath'; created when missing. */
   readonly database?: string;
-  /** Minimum ms between two flushes of this replica's insert buffer; default 1000. */
+  /**
+   * Minimum ms between the starts of two flushes of this replica's buffer; default 0 (appends that
+   * arrive during an insert still go together). A value above the write path's commit interval
+   * throttles its serial group commits, so leave it 0 behind the server's committer.
+   */
   readonly flushIntervalMs?: number;
   /** A flush starts at once when this many samples are buffered; default 500,000 (below ClickHouse's 1,048,576-row insert block, so a flush is one block). */
   readonly maxBufferedSamples?: number;
@@ -114,7 +120,7 @@ export class ClickHouseStore implements Store {
     this.http = opts.client ?? new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
     this.database = sqlIdentifier(opts.database ?? 'hotpath', 'database name');
     this.cluster = opts.cluster === undefined || opts.cluster === '' ? undefined : sqlIdentifier(opts.cluster, 'cluster name');
-    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 0;
     this.maxBufferedSamples = opts.maxBufferedSamples ?? 500_000;
   }
 
