@@ -23,6 +23,9 @@ def start(framework: str) -> None:
     hotpath.configure(
         application_name=settings.application_name,
         tags={"region": settings.region, "framework": framework},
+        # One node per function (its first line) rather than one per executing line: the busy loops
+        # then show as one wide find_nearest_vehicle, as the tour describes.
+        line_no=hotpath.LineNo.First,
         **options,
     )
 

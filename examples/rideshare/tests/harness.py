@@ -209,11 +209,8 @@ def _get_json(url: str) -> dict:
 
 
 def function_name(frame: str) -> str:
-    """The bare function name of a frame name: `lib.car.order_car`, `car.py:order_car:12` -> order_car."""
-    parts = frame.split(":")
-    if len(parts) >= 3 and parts[-1].isdigit():
-        return parts[-2]
-    return parts[-1].rsplit(".", 1)[-1]
+    """The bare function name of a frame name: `Handler.do_GET (stdlib_server.py:21)` -> do_GET."""
+    return frame.split(" (", 1)[0].rsplit(".", 1)[-1]
 
 
 def function_ticks(flamebearer: dict) -> dict[str, dict[str, int]]:
