@@ -236,7 +236,8 @@ async function waitUntil(what: string, isUp: () => Promise<boolean>, isDead: () 
 
 function guide(ui: string, regions: Record<string, string>, framework: Framework, python: string, rate: number): string {
   const periodS = Number(process.env.RIDESHARE_PERIOD_S || 60);
-  const phase = periodS === 60 ? 'every other minute (even minutes are slow)' : `every other ${periodS} s period`;
+  const unit = periodS === 60 ? 'minute' : `${periodS} s period`;
+  const phase = periodS === 60 ? 'every other minute (even minutes are slow)' : `every other ${unit}`;
   return `
 Hotpath demo is running: ${APP_NAME} in three regions (${framework}, ${python}), ${rate} rides/s.
 
@@ -249,7 +250,7 @@ What to look at (give it a minute or two to collect):
   1. Flame graph of ${APP_NAME}, process_cpu: order_car is the widest of order_bike, order_scooter, order_car.
   2. Tag explorer, group by region: eu-north swings between high and low CPU ${phase}.
   3. find_nearest_vehicle holds most of the CPU; group by vehicle to see which rides cost most.
-  4. Comparison and diff: eu-north in a slow minute against a fast one; mutex_lock is the change.
+  4. Comparison and diff: eu-north in a slow ${unit} against a fast one; mutex_lock is the change.
   5. memory:inuse_space: the vehicle pools (allocate_vehicle_memory) grow and are trimmed.
 
 Press Ctrl-C to stop everything the demo started.
@@ -284,7 +285,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const ui = `http://127.0.0.1:${port}`;
   const appNames = REGIONS.map((r) => `${options.framework}-${r}`);
   try {
-    const serverArgs = [HOTPATH_BIN, 'server', '--port', String(port), '--data-dir', options.dataDir];
+    const serverArgs = [HOTPATH_BIN, 'server', '--port', String(port), '--data-dir', options.dataDir, '--log-level', 'warn'];
     if (options.store !== undefined) serverArgs.push('--store', options.store);
     children.start('hotpath', process.execPath, serverArgs, {});
     await Promise.race([waitUntil('hotpath server', () => answers(`${ui}/ready`), () => !children.isRunning('hotpath')), stopRequested]);
@@ -338,7 +339,7 @@ export const demo: Command = {
     try {
       options = parseOptions(argv);
     } catch (e) {
-      process.stderr.write(`hotpath demo: ${(e as Error).message}\n\n${HELP}`);
+      process.stderr.write(`hotpath demo: ${(e as Error).message}\nRun 'hotpath demo --help' for the options.\n`);
       return 2;
     }
     if (options === 'help') {
