@@ -154,7 +154,10 @@ class Agent:
             if not final:
                 self.memory.start_slice()
                 self._slice_end = end + c.upload_interval * c.mem_duty_cycle
-        for request in self._requests(series, int(start), int(end) if end > int(start) else int(start) + 1):
+        # /ingest takes whole seconds: cover the window, at least one second long.
+        from_s = int(start)
+        until_s = max(from_s + 1, -int(-end // 1))
+        for request in self._requests(series, from_s, until_s):
             self.uploader.submit(request)
 
     def _requests(self, series: List[Series], start_s: int, end_s: int) -> List[Request]:

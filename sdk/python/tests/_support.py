@@ -32,6 +32,7 @@ class FakeFrame:
     def __init__(self, code: FakeCode, lineno: int, back: Optional["FakeFrame"] = None) -> None:
         self.f_code = code
         self.f_lineno = lineno
+        self.f_lasti = lineno * 2
         self.f_back = back
         self.f_globals: Dict[str, Any] = {}
 
