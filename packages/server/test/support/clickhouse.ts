@@ -273,3 +273,60 @@ export async function openChdbClient(path: string): Promise<SqlClient | null> {
   };
   return client;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hotpath server replicas as child processes (`hotpath server`), so a test can SIGKILL one mid-load.
+
+export interface HotpathProcess {
+  readonly url: string;
+  readonly port: number;
+  /** What the process wrote to stderr so far (for failure messages). */
+  stderr(): string;
+  /** SIGKILL (hard) or SIGTERM, and wait for the exit. */
+  kill(hard?: boolean): Promise<void>;
+}
+
+const repoRoot = new URL('../../../../', import.meta.url).pathname;
+
+/** Starts `hotpath server --store clickhouse ...` on a free port; resolves once it listens. */
+export async function startHotpathServer(args: readonly string[]): Promise<HotpathProcess> {
+  installExitHook();
+  const port = await freePort();
+  const p = spawn(process.execPath, [join(repoRoot, 'packages/cli/bin/hotpath.js'), 'server', '--port', String(port), '--log-level', 'warn', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(p);
+  let out = '';
+  let err = '';
+  p.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  p.stderr!.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-20_000)));
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  void exited.then(() => running.delete(p));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('Hotpath listening on')) {
+    if (p.exitCode !== null || p.signalCode !== null || Date.now() > deadline) {
+      p.kill('SIGKILL');
+      throw new Error(`hotpath server did not start (exit ${p.exitCode ?? p.signalCode}): ${err.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stderr: () => err,
+    kill: async (hard = false) => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      p.kill(hard ? 'SIGKILL' : 'SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** `<remote_servers>` inner XML: cluster `name` with one shard per node (one replica each). */
+export function shardsXml(name: string, nodes: readonly ClickHousePorts[]): string {
+  const shards = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcp}</port></replica></shard>`).join('');
+  return `<${name}>${shards}</${name}>`;
+}
