@@ -124,7 +124,7 @@ export function findPython(framework: Framework, candidates: string[]): { python
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
