@@ -4,10 +4,9 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabel } from '@hotpath/core';
-import { ProtoWriter } from '../src/connect/wire.ts';
 import { foldedOf } from '../src/store/conformance.ts';
 import { ALL_TIME, NOW_MS, openTestServer, type TestServer } from './support/server.ts';
-import { pprofOf } from './support/pprof.ts';
+import { pprofOf, pushRequest } from './support/pprof.ts';
 
 const FIXTURES = new URL('../../core/test/fixtures/', import.meta.url).pathname;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -30,18 +29,6 @@ function multipart(boundary: string, parts: { name: string; filename?: string; d
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
-}
-
-/** PushRequest bytes: one series per entry with one RawSample each. */
-export function pushRequest(series: { labels: Record<string, string>; profiles: Uint8Array[] }[]): Uint8Array {
-  const w = new ProtoWriter();
-  for (const s of series) {
-    w.message(1, (sw) => {
-      for (const [name, value] of Object.entries(s.labels)) sw.message(1, (lw) => lw.string(1, name).string(2, value));
-      for (const p of s.profiles) sw.message(2, (rw) => rw.bytes(1, p).string(2, '6f1c3c43-6c2e-4c55-9d8a-3d3f5b3c0c11'));
-    });
-  }
-  return w.finish();
 }
 
 async function total(t: TestServer, tenant: string, profileTypeId: string, matchers = [] as { name: string; op: '='; value: string }[]) {

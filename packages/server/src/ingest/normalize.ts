@@ -143,7 +143,9 @@ function utf8Length(s: string): number {
 export function validateSeriesLabels(labels: Labels, limits: Limits): void {
   let count = 0;
   for (const l of labels) {
-    if (!PRIVATE.has(l.name)) count++;
+    // The server's own labels are well-formed by construction (their values come from the profile).
+    if (PRIVATE.has(l.name)) continue;
+    count++;
     if (l.name === '' || !isWellFormed(l.name)) throw IngestErrors.invalidLabelName(l.name);
     if (!isWellFormed(l.value)) throw IngestErrors.invalidUtf8(`value of label ${JSON.stringify(l.name)}`);
     const nameBytes = utf8Length(l.name);

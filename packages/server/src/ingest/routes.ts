@@ -52,9 +52,7 @@ export class WritePath {
   }
 
   reject(reply: FastifyReply, err: unknown, api: IngestApi): FastifyReply {
-    const e = toIngestError(err, api);
-    this.metrics.rejections.inc({ code: e instanceof HotpathError ? e.code : 'internal', api });
-    return sendError(reply, e);
+    return sendError(reply, toIngestError(err, api));
   }
 }
 
@@ -75,14 +73,15 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= limits.maxBodyBytes;
   });
-  const counted = <T>(decode: (x: T) => PushRequest) => (x: T): PushRequest => {
-    try {
-      return decode(x);
-    } catch (err) {
-      wp.metrics.rejections.inc({ code: err instanceof HotpathError ? err.code : 'internal', api: 'push' });
-      throw err;
+  // Every rejection of this scope, whoever raised it (decoders, registerUnary, body limits), is
+  // counted by the stable code of its JSON error body.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 400) {
+      const code = typeof payload === 'string' ? /"error":"([a-z0-9_]+)"/.exec(payload)?.[1] : undefined;
+      wp.metrics.rejections.inc({ code: code ?? `http_${reply.statusCode}`, api: request.url.startsWith(PUSH_PATH) ? 'push' : 'ingest' });
     }
-  };
+    return payload;
+  });
 
   // Body-limit and parser errors happen before a handler runs: answer them with coded errors.
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
@@ -124,8 +123,8 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
     app,
     {
       path: PUSH_PATH,
-      decodeBinary: counted(decodePushBinary),
-      decodeJson: counted(decodePushJson),
+      decodeBinary: decodePushBinary,
+      decodeJson: decodePushJson,
       encodeBinary: () => new Uint8Array(0),
       encodeJson: () => ({}),
       handle: async (req, request) => {
@@ -135,9 +134,7 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
           await wp.write(tenant, decodePush(req, limits, nowMs), nowMs);
         } catch (err) {
           // registerUnary answers with the error's status; keep Push on Connect's (400) statuses.
-          const e = toIngestError(err, 'push');
-          wp.metrics.rejections.inc({ code: e instanceof HotpathError ? e.code : 'internal', api: 'push' });
-          throw e;
+          throw toIngestError(err, 'push');
         }
         wp.metrics.ingestedBytes.inc({ tenant, api: 'push' }, bodyOf(request).length);
         return {};
