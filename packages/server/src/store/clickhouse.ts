@@ -83,7 +83,7 @@ interface SeriesRow {
   readonly labels: Labels;
 }
 
-/** Dictionaries are immutable (content-hashed), so caching them can never be stale; only bounded. */
+/** Bound of the per-replica sets of ids already written (content-hashed ids never go stale). */
 const CACHE_LIMIT = 1_000_000;
 /** Ids per `IN (...)` list; the query text then stays below ~1.2 MB. */
 const IDS_PER_QUERY = 50_000;
@@ -113,8 +113,6 @@ export class ClickHouseStore implements Store {
   private readonly writtenStacks = new Set<bigint>();
   private readonly writtenSeries = new Set<bigint>();
   private readonly seriesIds = new Map<string, bigint>();
-  private readonly stackCache = new Map<bigint, StackRecord>();
-  private readonly functionCache = new Map<bigint, FunctionRecord>();
 
   constructor(opts: ClickHouseStoreOptions) {
     this.http = opts.client ?? new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
@@ -467,19 +465,15 @@ export class ClickHouseStore implements Store {
   // ---------------------------------------------------------------------------------------------
   // Dictionaries
 
+  // Not cached here: the read path keeps its own stack resolver cache (query/readpath.ts).
   async getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>> {
     this.checkOpen();
     const out = new Map<bigint, StackRecord>();
-    const missing: bigint[] = [];
-    for (const id of new Set(ids)) {
-      const s = this.stackCache.get(id);
-      if (s !== undefined) out.set(id, s);
-      else missing.push(id);
-    }
-    for (let i = 0; i < missing.length; i += IDS_PER_QUERY) {
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
       const chunks: Buffer[] = [];
       await this.http.stream(
-        `SELECT id, parent_id, function_id FROM ${this.t('stacks')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))}) FORMAT RowBinary`,
+        `SELECT id, parent_id, function_id FROM ${this.t('stacks')} WHERE id IN (${sqlIdList(unique.slice(i, i + IDS_PER_QUERY))}) FORMAT RowBinary`,
         (c) => chunks.push(c),
         LIST_SETTINGS,
       );
@@ -487,11 +481,9 @@ export class ClickHouseStore implements Store {
       if (bytes.length % 24 !== 0) {
         throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
       }
-      if (this.stackCache.size + bytes.length / 24 > CACHE_LIMIT) this.stackCache.clear();
       for (let at = 0; at < bytes.length; at += 24) {
         const s: StackRecord = { id: bytes.readBigUInt64LE(at), parentId: bytes.readBigUInt64LE(at + 8), functionId: bytes.readBigUInt64LE(at + 16) };
         out.set(s.id, s);
-        this.stackCache.set(s.id, s);
       }
     }
     return out;
@@ -500,23 +492,13 @@ export class ClickHouseStore implements Store {
   async getFunctions(ids: readonly bigint[]): Promise<Map<bigint, FunctionRecord>> {
     this.checkOpen();
     const out = new Map<bigint, FunctionRecord>();
-    const missing: bigint[] = [];
-    for (const id of new Set(ids)) {
-      const f = this.functionCache.get(id);
-      if (f !== undefined) out.set(id, f);
-      else missing.push(id);
-    }
-    for (let i = 0; i < missing.length; i += IDS_PER_QUERY) {
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
       const rows = await this.http.jsonRows<{ fid: string; name: string; file: string }>(
-        `SELECT DISTINCT toString(id) AS fid, name, file FROM ${this.t('functions')} WHERE id IN (${sqlIdList(missing.slice(i, i + IDS_PER_QUERY))})`,
+        `SELECT DISTINCT toString(id) AS fid, name, file FROM ${this.t('functions')} WHERE id IN (${sqlIdList(unique.slice(i, i + IDS_PER_QUERY))})`,
         LIST_SETTINGS,
       );
-      if (this.functionCache.size + rows.length > CACHE_LIMIT) this.functionCache.clear();
-      for (const r of rows) {
-        const f: FunctionRecord = { id: BigInt(r.fid), name: r.name, file: r.file };
-        out.set(f.id, f);
-        this.functionCache.set(f.id, f);
-      }
+      for (const r of rows) out.set(BigInt(r.fid), { id: BigInt(r.fid), name: r.name, file: r.file });
     }
     return out;
   }
