@@ -22,10 +22,14 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRES
   const g = new Gunzip((chunk, final) => {
     total += chunk.length;
     if (total > maxBytes) {
-      throw new FormatError('decompressed_too_large', `decompressed size exceeds the limit of ${maxBytes} bytes (at least ${total} bytes)`, {
-        limit: maxBytes,
-        actual: total,
-      });
+      throw new FormatError(
+        'decompressed_too_large',
+        `decompressed size exceeds the limit of ${maxBytes} bytes (at least ${total} bytes)`,
+        {
+          limit: maxBytes,
+          actual: total,
+        },
+      );
     }
     chunks.push(chunk);
     if (final) ended = true;
@@ -37,14 +41,22 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRES
     }
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError('gzip_invalid', `gzip: corrupt stream (${(e as Error).message}) in ${bytes.length} compressed bytes`, {
-      length: bytes.length,
-    });
+    throw new FormatError(
+      'gzip_invalid',
+      `gzip: corrupt stream (${(e as Error).message}) in ${bytes.length} compressed bytes`,
+      {
+        length: bytes.length,
+      },
+    );
   }
   if (!ended) {
-    throw new FormatError('gzip_invalid', `gzip: stream ends early (${bytes.length} compressed bytes, ${total} decompressed)`, {
-      length: bytes.length,
-    });
+    throw new FormatError(
+      'gzip_invalid',
+      `gzip: stream ends early (${bytes.length} compressed bytes, ${total} decompressed)`,
+      {
+        length: bytes.length,
+      },
+    );
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);

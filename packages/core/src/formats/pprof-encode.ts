@@ -16,7 +16,8 @@ export interface PprofEncodeOptions {
 
 export function encodePprof(profiles: readonly Profile[], opts: PprofEncodeOptions = {}): Uint8Array {
   const first = profiles[0];
-  if (first === undefined) throw new FormatError('pprof_encode_empty', 'pprof: nothing to encode (0 profiles)', { profiles: 0 });
+  if (first === undefined)
+    throw new FormatError('pprof_encode_empty', 'pprof: nothing to encode (0 profiles)', { profiles: 0 });
   const cols = mergeColumns(profiles);
 
   const strings = new Map<string, number>([['', 0]]);
@@ -46,7 +47,8 @@ export function encodePprof(profiles: readonly Profile[], opts: PprofEncodeOptio
   const nTypes = profiles.length;
   for (let i = 0; i < cols.sampleStack.length; i++) {
     locIds.length = 0;
-    for (let s = cols.sampleStack[i]!; s !== -1; s = cols.stackParent[s]!) locIds.push(cols.stackFrame[s]! + 1);
+    for (let s = cols.sampleStack[i]!; s !== -1; s = cols.stackParent[s]!)
+      locIds.push(cols.stackFrame[s]! + 1);
     vals.length = 0;
     for (let t = 0; t < nTypes; t++) vals.push(Math.round(cols.values[t]![i]!));
     msg.pos = 0;

@@ -15,12 +15,16 @@ const DEFAULT_DISPLAY_NAMES: Readonly<Record<string, string>> = {
  * to its `display-name` from a sample_type_config. Examples:
  *   ['samples', 'cpu'] → 'process_cpu'; ['alloc_objects', ...] → 'memory'; ['sample', 'wall'] → 'wall'.
  */
-export function pprofMetricName(sampleTypes: readonly string[], displayNames: Readonly<Record<string, string>> = {}): string {
+export function pprofMetricName(
+  sampleTypes: readonly string[],
+  displayNames: Readonly<Record<string, string>> = {},
+): string {
   if (sampleTypes.includes('wall')) return 'wall';
   for (const t of sampleTypes) {
     const name = displayNames[t] ?? DEFAULT_DISPLAY_NAMES[t] ?? t;
     if (name.includes('cpu')) return 'process_cpu';
-    if (name.includes('alloc_') || name.includes('inuse_') || name === 'space' || name === 'objects') return 'memory';
+    if (name.includes('alloc_') || name.includes('inuse_') || name === 'space' || name === 'objects')
+      return 'memory';
     if (name.includes('mutex_')) return 'mutex';
     if (name.includes('block_')) return 'block';
     if (name.includes('goroutines')) return 'goroutines';

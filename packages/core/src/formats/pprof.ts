@@ -19,7 +19,16 @@ import {
 } from '../model.ts';
 import { gunzipCapped, isGzip } from './gzip.ts';
 import { pprofMetricName } from './pprof-metric.ts';
-import { LEN, VARINT, readInt64, readLenEnd, readVarint, skipField, wireTypeError, type Cursor } from './proto.ts';
+import {
+  LEN,
+  VARINT,
+  readInt64,
+  readLenEnd,
+  readVarint,
+  skipField,
+  wireTypeError,
+  type Cursor,
+} from './proto.ts';
 import { decodeUtf8 } from './utf8.ts';
 
 export interface PprofDecodeOptions {
@@ -49,7 +58,21 @@ const F_DEFAULT_SAMPLE_TYPE = 14;
 
 /** Expected wire type of each known top-level field (index = field number). */
 const TOP_WIRE: readonly (number | undefined)[] = [
-  undefined, LEN, LEN, LEN, LEN, LEN, LEN, VARINT, VARINT, VARINT, VARINT, LEN, VARINT, VARINT, VARINT,
+  undefined,
+  LEN,
+  LEN,
+  LEN,
+  LEN,
+  LEN,
+  LEN,
+  VARINT,
+  VARINT,
+  VARINT,
+  VARINT,
+  LEN,
+  VARINT,
+  VARINT,
+  VARINT,
 ];
 
 /** Growable list of [start, end) byte ranges. */
@@ -70,7 +93,8 @@ class Ranges {
 
 /** Maps pprof ids (uint64, usually dense from 1) to table indexes; -1 when unknown. */
 class IdIndex {
-  private readonly dense: Int32Array | null = null;
+  /** id → index for dense ids (read directly by the sample loop); null when ids are sparse. */
+  readonly dense: Int32Array | null = null;
   private readonly sparse: Map<number, number> | null = null;
 
   constructor(ids: Float64Array) {
@@ -93,12 +117,37 @@ class IdIndex {
   }
 }
 
+interface Functions {
+  readonly index: IdIndex;
+  readonly name: string[];
+  readonly file: string[];
+  /** Canonical number of each function's (name, file) pair. */
+  readonly canon: Int32Array;
+  /** (canonical function, line) → frame index. */
+  readonly frames: PairMap;
+}
+
+/** One UTF-16 code unit per byte (Latin-1): indexes into it equal byte offsets. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  const parts: string[] = [];
+  for (let a = start; a < end; a += 8192) {
+    parts.push(
+      String.fromCharCode.apply(null, bytes.subarray(a, Math.min(end, a + 8192)) as unknown as number[]),
+    );
+  }
+  return parts.join('');
+}
+
 function stringIndexError(field: string, index: number, count: number): FormatError {
-  return new FormatError('pprof_string_index', `pprof: ${field} refers to string ${index} but the string table has ${count} entries`, {
-    field,
-    index,
-    length: count,
-  });
+  return new FormatError(
+    'pprof_string_index',
+    `pprof: ${field} refers to string ${index} but the string table has ${count} entries`,
+    {
+      field,
+      index,
+      length: count,
+    },
+  );
 }
 
 /** True when `head` starts like an uncompressed pprof message (see registry.ts for the order). */
@@ -171,14 +220,9 @@ class PprofDecoder {
   private readonly frameName: string[] = [];
   private readonly frameFile: string[] = [];
   private frameLine = new Int32Array(256);
-  private readonly frameIndex = new Map<string, number>();
 
-  // Stack table under construction and its (parent, frame) → stack hash.
-  private stackParent = new Int32Array(1024);
-  private stackFrame = new Int32Array(1024);
-  private stackCount = 0;
-  private hash = new Int32Array(2048).fill(-1);
-  private hashMask = 2047;
+  // Stack table under construction.
+  private stacks = new StackInterner(1024);
 
   constructor(
     bytes: Uint8Array,
@@ -192,7 +236,9 @@ class PprofDecoder {
     this.decodeStrings();
     this.validateRefs();
     if (this.sampleTypes.length === 0) {
-      throw new FormatError('pprof_no_sample_type', 'pprof: the profile has no sample_type', { field: 'sample_type' });
+      throw new FormatError('pprof_no_sample_type', 'pprof: the profile has no sample_type', {
+        field: 'sample_type',
+      });
     }
     const types = this.decodeTypes();
     this.validateMappings();
@@ -210,7 +256,8 @@ class PprofDecoder {
       const tag = readVarint(c, end);
       const field = tag >>> 3;
       const wt = tag & 7;
-      if (field === 0) throw new FormatError('pprof_bad_field', `pprof: field number 0 at offset ${at}`, { offset: at });
+      if (field === 0)
+        throw new FormatError('pprof_bad_field', `pprof: field number 0 at offset ${at}`, { offset: at });
       const expected = TOP_WIRE[field];
       if (expected !== undefined && wt !== expected && !(field === F_COMMENT && wt === LEN)) {
         throw wireTypeError(c, at, field, wt, expected);
@@ -294,24 +341,55 @@ class PprofDecoder {
     return [type, unit];
   }
 
+  /**
+   * Decodes every string once. Encoders write the table as one run, so when it is contiguous the
+   * run is turned into one Latin-1 string and ASCII entries become substrings of it (no per-string
+   * decoder call); other entries go through the strict UTF-8 decoder.
+   */
   private decodeStrings(): void {
     const { bytes } = this.c;
     const r = this.stringRanges;
-    const out = new Array<string>(r.length);
-    for (let i = 0; i < r.length; i++) {
-      const s = decodeUtf8(bytes, r.data[2 * i]!, r.data[2 * i + 1]!);
+    const d = r.data;
+    const n = r.length;
+    const out = new Array<string>(n);
+    let lo = n > 0 ? d[0]! : 0;
+    let hi = lo;
+    let payload = 0;
+    for (let i = 0; i < n; i++) {
+      if (d[2 * i]! < lo) lo = d[2 * i]!;
+      if (d[2 * i + 1]! > hi) hi = d[2 * i + 1]!;
+      payload += d[2 * i + 1]! - d[2 * i]!;
+    }
+    const span = n > 16 && hi - lo <= payload * 2 + 64 ? latin1(bytes, lo, hi) : null;
+    for (let i = 0; i < n; i++) {
+      const a = d[2 * i]!;
+      const b = d[2 * i + 1]!;
+      let ascii = span !== null;
+      if (ascii) {
+        for (let k = a; k < b; k++) {
+          if (bytes[k]! >= 0x80) {
+            ascii = false;
+            break;
+          }
+        }
+      }
+      const s = ascii ? span!.substring(a - lo, b - lo) : decodeUtf8(bytes, a, b);
       if (s === null) {
-        throw new FormatError('invalid_utf8', `pprof: string_table[${i}] is not valid UTF-8 (offset ${r.data[2 * i]})`, {
+        throw new FormatError('invalid_utf8', `pprof: string_table[${i}] is not valid UTF-8 (offset ${a})`, {
           index: i,
-          offset: r.data[2 * i]!,
+          offset: a,
         });
       }
       out[i] = s;
     }
     if (out.length > 0 && out[0] !== '') {
-      throw new FormatError('pprof_string_table_start', `pprof: string_table[0] must be "" but is ${JSON.stringify(out[0]!.slice(0, 40))}`, {
-        index: 0,
-      });
+      throw new FormatError(
+        'pprof_string_table_start',
+        `pprof: string_table[0] must be "" but is ${JSON.stringify(out[0]!.slice(0, 40))}`,
+        {
+          index: 0,
+        },
+      );
     }
     this.strings = out;
   }
@@ -359,13 +437,20 @@ class PprofDecoder {
     }
   }
 
-  /** Functions: id → (name, file). */
-  private decodeFunctions(): { index: IdIndex; name: string[]; file: string[] } {
+  /**
+   * Functions: id → (name, file) and a canonical number per distinct (name, file) string-index
+   * pair, so frames are keyed by numbers rather than by concatenated strings.
+   */
+  private decodeFunctions(): Functions {
     const c = this.c;
     const n = this.functions.length;
     const ids = new Float64Array(n);
     const name = new Array<string>(n);
     const file = new Array<string>(n);
+    const canon = new Int32Array(n);
+    const canonByKey = new Map<number | string, number>();
+    const nStrings = this.strings.length;
+    const numericKeys = nStrings < 2 ** 26;
     for (let i = 0; i < n; i++) {
       c.pos = this.functions.data[2 * i]!;
       const end = this.functions.data[2 * i + 1]!;
@@ -388,29 +473,46 @@ class PprofDecoder {
           skipField(c, wt, end, field);
         }
       }
-      if (id === 0) throw new FormatError('pprof_zero_id', `pprof: function[${i}] has id 0`, { field: 'function.id', index: i });
+      if (id === 0)
+        throw new FormatError('pprof_zero_id', `pprof: function[${i}] has id 0`, {
+          field: 'function.id',
+          index: i,
+        });
       ids[i] = id;
       name[i] = this.str(nameIdx, `function[${i}].name`);
       file[i] = this.str(fileIdx, `function[${i}].filename`);
+      const key = numericKeys ? nameIdx * nStrings + fileIdx : `${nameIdx},${fileIdx}`;
+      let k = canonByKey.get(key);
+      if (k === undefined) {
+        k = canonByKey.size;
+        canonByKey.set(key, k);
+      }
+      canon[i] = k;
     }
-    return { index: new IdIndex(ids), name, file };
+    return { index: new IdIndex(ids), name, file, canon, frames: new PairMap(n) };
   }
 
-  private frame(name: string, file: string, line: number): number {
-    const key = `${name}\u0000${file}\u0000${line}`;
-    let i = this.frameIndex.get(key);
-    if (i === undefined) {
-      i = this.frameName.length;
-      this.frameName.push(name);
-      this.frameFile.push(file);
-      if (i === this.frameLine.length) {
-        const next = new Int32Array(i * 2);
-        next.set(this.frameLine);
-        this.frameLine = next;
-      }
-      this.frameLine[i] = line;
-      this.frameIndex.set(key, i);
+  /** The frame of function `f` at `line`, interned per canonical function. */
+  private frame(fn: Functions, f: number, line: number): number {
+    const k = fn.canon[f]!;
+    let i = fn.frames.get(k, line);
+    if (i === -1) {
+      i = this.newFrame(fn.name[f]!, fn.file[f]!, line);
+      fn.frames.set(k, line, i);
     }
+    return i;
+  }
+
+  private newFrame(name: string, file: string, line: number): number {
+    const i = this.frameName.length;
+    this.frameName.push(name);
+    this.frameFile.push(file);
+    if (i === this.frameLine.length) {
+      const next = new Int32Array(i * 2);
+      next.set(this.frameLine);
+      this.frameLine = next;
+    }
+    this.frameLine[i] = line;
     return i;
   }
 
@@ -418,7 +520,7 @@ class PprofDecoder {
    * Locations: id → frames, root-first. pprof lists a location's lines callee-first (line[0] is the
    * innermost inlined function), so they are reversed here once rather than per sample.
    */
-  private decodeLocations(fn: { index: IdIndex; name: string[]; file: string[] }): {
+  private decodeLocations(fn: Functions): {
     index: IdIndex;
     start: Int32Array;
     frames: Int32Array;
@@ -460,16 +562,23 @@ class PprofDecoder {
             }
           }
           if (fnId === 0) {
-            throw new FormatError('pprof_zero_id', `pprof: location[${i}] has a line with function id 0`, { field: 'line.function_id', index: i });
+            throw new FormatError('pprof_zero_id', `pprof: location[${i}] has a line with function id 0`, {
+              field: 'line.function_id',
+              index: i,
+            });
           }
           const f = fn.index.get(fnId);
           if (f === -1) {
-            throw new FormatError('pprof_unknown_function', `pprof: location[${i}] refers to function id ${fnId}, which does not exist`, {
-              index: i,
-              id: fnId,
-            });
+            throw new FormatError(
+              'pprof_unknown_function',
+              `pprof: location[${i}] refers to function id ${fnId}, which does not exist`,
+              {
+                index: i,
+                id: fnId,
+              },
+            );
           }
-          lineFrames.push(this.frame(fn.name[f]!, fn.file[f]!, line > 0x7fffffff || line < 0 ? 0 : line));
+          lineFrames.push(this.frame(fn, f, line > 0x7fffffff || line < 0 ? 0 : line));
         } else if (field >= 1 && field <= 5) {
           if (wt !== VARINT) throw wireTypeError(c, at, field, wt, VARINT);
           const v = readVarint(c, end);
@@ -479,10 +588,14 @@ class PprofDecoder {
           skipField(c, wt, end, field);
         }
       }
-      if (id === 0) throw new FormatError('pprof_zero_id', `pprof: location[${i}] has id 0`, { field: 'location.id', index: i });
+      if (id === 0)
+        throw new FormatError('pprof_zero_id', `pprof: location[${i}] has id 0`, {
+          field: 'location.id',
+          index: i,
+        });
       ids[i] = id;
       // An unsymbolized location still is a frame: show its address like pprof does.
-      if (lineFrames.length === 0) lineFrames.push(this.frame(`0x${address.toString(16)}`, '', 0));
+      if (lineFrames.length === 0) lineFrames.push(this.newFrame(`0x${address.toString(16)}`, '', 0));
       if (nFrames + lineFrames.length > frames.length) {
         const next = new Int32Array((nFrames + lineFrames.length) * 2);
         next.set(frames);
@@ -493,53 +606,6 @@ class PprofDecoder {
     }
     start[n] = nFrames;
     return { index: new IdIndex(ids), start, frames };
-  }
-
-  /** The stack (parent + frame), interned. */
-  private intern(parent: number, frame: number): number {
-    let h = (Math.imul(parent + 1, 0x9e3779b1) ^ Math.imul(frame, 0x85ebca77)) >>> 0;
-    const mask = this.hashMask;
-    const table = this.hash;
-    const sp = this.stackParent;
-    const sf = this.stackFrame;
-    for (;;) {
-      h &= mask;
-      const s = table[h]!;
-      if (s === -1) break;
-      if (sp[s] === parent && sf[s] === frame) return s;
-      h++;
-    }
-    const s = this.stackCount++;
-    if (s === this.stackParent.length) {
-      const np = new Int32Array(s * 2);
-      np.set(this.stackParent);
-      this.stackParent = np;
-      const nf = new Int32Array(s * 2);
-      nf.set(this.stackFrame);
-      this.stackFrame = nf;
-    }
-    this.stackParent[s] = parent;
-    this.stackFrame[s] = frame;
-    table[h] = s;
-    if (this.stackCount * 2 > mask) this.rehash();
-    return s;
-  }
-
-  private rehash(): void {
-    const size = (this.hashMask + 1) * 2;
-    const mask = size - 1;
-    const table = new Int32Array(size).fill(-1);
-    for (let s = 0; s < this.stackCount; s++) {
-      let h = (Math.imul(this.stackParent[s]! + 1, 0x9e3779b1) ^ Math.imul(this.stackFrame[s]!, 0x85ebca77)) >>> 0;
-      for (;;) {
-        h &= mask;
-        if (table[h] === -1) break;
-        h++;
-      }
-      table[h] = s;
-    }
-    this.hash = table;
-    this.hashMask = mask;
   }
 
   private decodeSamples(
@@ -555,8 +621,11 @@ class PprofDecoder {
     const sampleLabelSet = new Int32Array(n);
     const values: Float64Array[] = types.map(() => new Float64Array(n));
     const locStart = loc.start;
+    const dense = loc.index.dense;
     const locFrames = loc.frames;
     const nStrings = this.strings.length;
+    // Rough size: about one stack per 32 bytes of pprof keeps regrowth rare.
+    const stacks = (this.stacks = new StackInterner(Math.max(1024, this.c.bytes.length >>> 5)));
 
     // Locations of the current sample (as location indexes, leaf-first as in the file), and the
     // previous sample's root-first locations with the stack reached after each: consecutive samples
@@ -570,6 +639,7 @@ class PprofDecoder {
     const labelSetByKey = new Map<string, number>([['{}', 0]]);
     const labelSetByRaw = new Map<string, number>();
     const labelPairs: number[] = [];
+    let nPairs = 0;
 
     let kept = 0;
     for (let i = 0; i < n; i++) {
@@ -577,7 +647,7 @@ class PprofDecoder {
       const end = ranges[2 * i + 1]!;
       let nLocs = 0;
       let nValues = 0;
-      labelPairs.length = 0;
+      nPairs = 0;
       while (p < end) {
         const tag = bytes[p++]!; // field numbers 1-3 fit in one tag byte
         if (tag === 0x0a || tag === 0x12) {
@@ -595,7 +665,8 @@ class PprofDecoder {
                 p = c.pos;
               }
               if (nLocs === locs.length) locs = grow(locs);
-              locs[nLocs++] = this.locationIndex(loc.index, v, i);
+              const l = dense !== null && v !== 0 && v < dense.length ? dense[v]! : -1;
+              locs[nLocs++] = l !== -1 ? l : this.locationIndex(loc.index, v, i);
             }
           } else {
             while (p < e) {
@@ -637,7 +708,8 @@ class PprofDecoder {
               const v = readVarint(c, e);
               if (f === 1) key = v;
               else if (f === 2) str = v;
-              else if (f === 4 && v >= nStrings) throw stringIndexError(`sample[${i}].label.num_unit`, v, nStrings);
+              else if (f === 4 && v >= nStrings)
+                throw stringIndexError(`sample[${i}].label.num_unit`, v, nStrings);
             } else {
               skipField(c, w, e, f);
             }
@@ -645,7 +717,10 @@ class PprofDecoder {
           if (key >= nStrings) throw stringIndexError(`sample[${i}].label.key`, key, nStrings);
           if (str >= nStrings) throw stringIndexError(`sample[${i}].label.str`, str, nStrings);
           // Numeric labels (str = 0) are not part of the model.
-          if (str !== 0) labelPairs.push(key, str);
+          if (str !== 0) {
+            labelPairs[nPairs++] = key;
+            labelPairs[nPairs++] = str;
+          }
           p = e;
         } else {
           c.pos = p - 1;
@@ -657,11 +732,15 @@ class PprofDecoder {
         }
       }
       if (nValues !== nTypes) {
-        throw new FormatError('pprof_value_count', `pprof: sample[${i}] has ${nValues} values but there are ${nTypes} sample types`, {
-          index: i,
-          expected: nTypes,
-          actual: nValues,
-        });
+        throw new FormatError(
+          'pprof_value_count',
+          `pprof: sample[${i}] has ${nValues} values but there are ${nTypes} sample types`,
+          {
+            index: i,
+            expected: nTypes,
+            actual: nValues,
+          },
+        );
       }
       // A sample without locations has no stack to attribute its value to: dropped.
       if (nLocs === 0) continue;
@@ -680,14 +759,18 @@ class PprofDecoder {
       }
       for (let d = depth; d < nLocs; d++) {
         const l = locs[nLocs - 1 - d]!;
-        for (let k = locStart[l]!, ke = locStart[l + 1]!; k < ke; k++) stack = this.intern(stack, locFrames[k]!);
+        for (let k = locStart[l]!, ke = locStart[l + 1]!; k < ke; k++)
+          stack = stacks.intern(stack, locFrames[k]!);
         prevLocs[d] = l;
         prevStacks[d] = stack;
       }
       prevDepth = nLocs;
 
       let labelSet = 0;
-      if (labelPairs.length > 0) labelSet = this.labelSetOf(labelPairs, labelSets, labelSetByKey, labelSetByRaw);
+      if (nPairs > 0) {
+        labelPairs.length = nPairs;
+        labelSet = this.labelSetOf(labelPairs, labelSets, labelSetByKey, labelSetByRaw);
+      }
 
       sampleStack[kept] = stack;
       sampleLabelSet[kept] = labelSet;
@@ -701,11 +784,7 @@ class PprofDecoder {
       file: this.frameFile,
       line: this.frameLine.slice(0, this.frameName.length),
     };
-    const stacks = {
-      length: this.stackCount,
-      parent: this.stackParent.slice(0, this.stackCount),
-      frame: this.stackFrame.slice(0, this.stackCount),
-    };
+    const stackTable = this.stacks.table();
     const stackCol = kept === n ? sampleStack : sampleStack.slice(0, kept);
     const labelCol = kept === n ? sampleLabelSet : sampleLabelSet.slice(0, kept);
     const metric = pprofMetricName(
@@ -723,7 +802,7 @@ class PprofDecoder {
         durationNs: this.durationNs,
         period: this.period,
         frames,
-        stacks,
+        stacks: stackTable,
         samples: {
           length: kept,
           stack: stackCol,
@@ -748,12 +827,18 @@ class PprofDecoder {
   }
 
   /** Interns a sample's string labels; `pairs` is [key, str, key, str, ...] string indexes. */
-  private labelSetOf(pairs: number[], sets: Labels[], byKey: Map<string, number>, byRaw: Map<string, number>): number {
+  private labelSetOf(
+    pairs: number[],
+    sets: Labels[],
+    byKey: Map<string, number>,
+    byRaw: Map<string, number>,
+  ): number {
     const raw = pairs.join(',');
     let i = byRaw.get(raw);
     if (i !== undefined) return i;
     const labels: Array<{ name: string; value: string }> = [];
-    for (let k = 0; k < pairs.length; k += 2) labels.push({ name: this.strings[pairs[k]!]!, value: this.strings[pairs[k + 1]!]! });
+    for (let k = 0; k < pairs.length; k += 2)
+      labels.push({ name: this.strings[pairs[k]!]!, value: this.strings[pairs[k + 1]!]! });
     const norm = normalizeLabels(labels);
     const key = formatLabels(norm);
     i = byKey.get(key);
@@ -766,6 +851,143 @@ class PprofDecoder {
     return i;
   }
 }
+
+/**
+ * The stack table as a trie: each stack keeps its children in a linked list, so finding
+ * (parent, frame) mostly touches memory next to the parent (a child is usually created right
+ * after its parent). A parent with many children (a dispatcher) gets a hash of its own children
+ * once it passes WIDE, so lookups stay short. Node 0 is a virtual root; stack = node - 1.
+ */
+class StackInterner {
+  /** Per node, stride 4: [frame, firstChild, nextSibling, childCount]; -1 = none. */
+  private nodes: Int32Array;
+  private parentOut: Int32Array;
+  private nodeCount = 1;
+  /** Children of wide parents: (parent, frame) → node. */
+  private readonly wide = new PairMap(1024);
+
+  constructor(expected: number) {
+    let size = 1024;
+    while (size < expected) size *= 2;
+    this.nodes = new Int32Array(size * 4);
+    this.parentOut = new Int32Array(size);
+    this.nodes[0] = -1;
+    this.nodes[1] = -1;
+    this.nodes[2] = -1;
+  }
+
+  /** The stack made of `parent` (-1 for none) plus `frame` as its leaf. */
+  intern(parentStack: number, frame: number): number {
+    const parent = parentStack + 1;
+    const nodes = this.nodes;
+    const po = parent * 4;
+    if (nodes[po + 3]! <= WIDE) {
+      for (let c = nodes[po + 1]!; c !== -1; c = nodes[c * 4 + 2]!) if (nodes[c * 4] === frame) return c - 1;
+    } else {
+      const c = this.wide.get(parent, frame);
+      if (c !== -1) return c - 1;
+    }
+    return this.add(parent, frame) - 1;
+  }
+
+  private add(parent: number, frame: number): number {
+    const n = this.nodeCount++;
+    if (n * 4 === this.nodes.length) {
+      const next = new Int32Array(this.nodes.length * 2);
+      next.set(this.nodes);
+      this.nodes = next;
+      const np = new Int32Array(this.parentOut.length * 2);
+      np.set(this.parentOut);
+      this.parentOut = np;
+    }
+    const nodes = this.nodes;
+    const po = parent * 4;
+    const o = n * 4;
+    nodes[o] = frame;
+    nodes[o + 1] = -1;
+    nodes[o + 2] = nodes[po + 1]!;
+    nodes[o + 3] = 0;
+    nodes[po + 1] = n;
+    const count = ++nodes[po + 3]!;
+    this.parentOut[n] = parent - 1;
+    if (count > WIDE) {
+      if (count === WIDE + 1) {
+        for (let c = nodes[po + 1]!; c !== -1; c = nodes[c * 4 + 2]!) this.wide.set(parent, nodes[c * 4]!, c);
+      } else {
+        this.wide.set(parent, frame, n);
+      }
+    }
+    return n;
+  }
+
+  table(): { length: number; parent: Int32Array; frame: Int32Array } {
+    const n = this.nodeCount - 1;
+    const frame = new Int32Array(n);
+    for (let s = 0; s < n; s++) frame[s] = this.nodes[(s + 1) * 4]!;
+    return { length: n, parent: this.parentOut.slice(1, n + 1), frame };
+  }
+}
+
+/** Mixes two small integers (murmur3 finaliser style): their low bits alone would cluster. */
+function hash2(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) + b;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca77);
+  return h ^ (h >>> 13);
+}
+
+/** Open-addressing map from a pair of non-negative int32 to a non-negative int32 (no allocation per entry). */
+class PairMap {
+  private slots: Int32Array;
+  private mask: number;
+  private count = 0;
+
+  constructor(capacity: number) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size * 3).fill(-1);
+  }
+
+  /** The value for (a, b), or -1. */
+  get(a: number, b: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let h = hash2(a, b); ; h++) {
+      const o = (h & mask) * 3;
+      const v = slots[o + 2]!;
+      if (v === -1 || (slots[o] === a && slots[o + 1] === b)) return v;
+    }
+  }
+
+  /** Sets (a, b) → v; (a, b) must not be present yet. */
+  set(a: number, b: number, v: number): void {
+    if (++this.count * 2 > this.mask) {
+      const old = this.slots;
+      this.mask = this.mask * 2 + 1;
+      this.slots = new Int32Array((this.mask + 1) * 3).fill(-1);
+      for (let o = 0; o < old.length; o += 3)
+        if (old[o + 2] !== -1) this.place(old[o]!, old[o + 1]!, old[o + 2]!);
+    }
+    this.place(a, b, v);
+  }
+
+  private place(a: number, b: number, v: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let h = hash2(a, b); ; h++) {
+      const o = (h & mask) * 3;
+      if (slots[o + 2] === -1) {
+        slots[o] = a;
+        slots[o + 1] = b;
+        slots[o + 2] = v;
+        return;
+      }
+    }
+  }
+}
+
+/** Children walked linearly before a parent switches to the hash. */
+const WIDE = 8;
 
 function grow(a: Int32Array): Int32Array {
   const next = new Int32Array(a.length * 2);

@@ -23,10 +23,14 @@ export interface Cursor {
 }
 
 export function truncated(c: Cursor, at: number, what: string): FormatError {
-  return new FormatError(`${c.format}_truncated`, `${c.format}: truncated input: ${what} at offset ${at} runs past the end (${c.bytes.length} bytes)`, {
-    offset: at,
-    length: c.bytes.length,
-  });
+  return new FormatError(
+    `${c.format}_truncated`,
+    `${c.format}: truncated input: ${what} at offset ${at} runs past the end (${c.bytes.length} bytes)`,
+    {
+      offset: at,
+      length: c.bytes.length,
+    },
+  );
 }
 
 /**
@@ -84,7 +88,11 @@ function readVarintSlow(c: Cursor, end: number, low28: number): number {
     }
     mul *= 128;
   }
-  throw new FormatError(`${c.format}_bad_varint`, `${c.format}: varint at offset ${start} is longer than 10 bytes`, { offset: start });
+  throw new FormatError(
+    `${c.format}_bad_varint`,
+    `${c.format}: varint at offset ${start} is longer than 10 bytes`,
+    { offset: start },
+  );
 }
 
 /**
@@ -124,13 +132,23 @@ export function skipField(c: Cursor, wt: number, end: number, field: number): vo
   }
 }
 
-export function wireTypeError(c: Cursor, at: number, field: number, wt: number, expected?: number): FormatError {
+export function wireTypeError(
+  c: Cursor,
+  at: number,
+  field: number,
+  wt: number,
+  expected?: number,
+): FormatError {
   const exp = expected === undefined ? '' : ` (expected ${expected})`;
-  return new FormatError(`${c.format}_wire_type`, `${c.format}: field ${field} has wire type ${wt}${exp} at offset ${at}`, {
-    offset: at,
-    field,
-    wireType: wt,
-  });
+  return new FormatError(
+    `${c.format}_wire_type`,
+    `${c.format}: field ${field} has wire type ${wt}${exp} at offset ${at}`,
+    {
+      offset: at,
+      field,
+      wireType: wt,
+    },
+  );
 }
 
 /** Reads a LEN prefix and returns the end offset of the payload, checking it is in bounds. */

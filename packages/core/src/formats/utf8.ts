@@ -4,7 +4,10 @@
 // TextDecoder/TextEncoder exist in every JS runtime but core compiles without DOM or Node types,
 // so they are reached through globalThis with the few members used here.
 interface Utf8Codecs {
-  TextDecoder: new (label: string, opts: { fatal: boolean; ignoreBOM: boolean }) => { decode(b: Uint8Array): string };
+  TextDecoder: new (
+    label: string,
+    opts: { fatal: boolean; ignoreBOM: boolean },
+  ) => { decode(b: Uint8Array): string };
   TextEncoder: new () => { encode(s: string): Uint8Array };
 }
 const codecs = globalThis as unknown as Utf8Codecs;
