@@ -2,8 +2,18 @@
 import type { Command } from '../command.ts';
 import { serverCommand } from './server.ts';
 import { demo } from './demo.ts';
+import { convert } from './convert.ts';
+import { top } from './top.ts';
+import { ingest } from './ingest.ts';
+import { query } from './query.ts';
+import { exportCommand } from './export.ts';
 
 export const commands: Record<string, Command> = {
   server: serverCommand,
   demo,
+  ingest,
+  query,
+  export: exportCommand,
+  convert,
+  top,
 };

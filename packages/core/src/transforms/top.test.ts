@@ -53,3 +53,10 @@ describe('diffProfiles', () => {
     );
   });
 });
+
+describe('topTable ties', () => {
+  it('orders equal self by name, as go tool pprof -top does', () => {
+    const p = profileFromFolded('m;zeta 5\nm;zeta;q 1\nm;alpha 5\nm;Beta 5');
+    expect(topTable(p).map((r) => r.name)).toEqual(['Beta', 'alpha', 'zeta', 'q', 'm']);
+  });
+});

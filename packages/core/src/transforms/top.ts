@@ -13,7 +13,8 @@ export interface TopRow {
 }
 
 /**
- * One row per function (name, file), sorted by self descending, then total descending, then name.
+ * One row per function (name, file), sorted by self descending, then name (as `go tool pprof -top`
+ * orders ties), then file.
  * A recursive function's total counts each stack once. compute*: O(stacks x depth).
  */
 export function topTable(profile: Profile): TopRow[] {
@@ -62,9 +63,8 @@ export function topTable(profile: Profile): TopRow[] {
     if (seenCount[fn] === 0) continue;
     rows.push({ name: fnName[fn]!, file: fnFile[fn]!, self: self[fn]!, total: total[fn]! });
   }
-  return rows.sort(
-    (a, b) => b.self - a.self || b.total - a.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
+  const byText = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return rows.sort((a, b) => b.self - a.self || byText(a.name, b.name) || byText(a.file, b.file));
 }
 
 export interface FunctionDiff {
