@@ -46,6 +46,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // While shutting down, answer in-flight requests with `Connection: close` so keep-alive sockets do
+  // not hold the server open after their last response.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   // Runs after in-flight requests have finished: commit whatever they left waiting.
   app.addHook('onClose', async () => {
     await writePath.committer.close();
