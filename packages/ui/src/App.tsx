@@ -42,8 +42,8 @@ export function App() {
     document.documentElement.dataset['theme'] = state.theme;
   }, [state.theme]);
 
-  // Services over the last 7 days (or the selected range, if longer), refreshed with "now".
-  const services = useAsync(`services-${nowMs}`, (signal) => listServices(nowMs - 7 * 86_400_000, nowMs + 600_000, signal));
+  // Services seen over the last 7 days (the longest range the server accepts), refreshed with "now".
+  const services = useAsync(`services-${nowMs}`, (signal) => listServices(nowMs - 7 * 86_400_000 + 60_000, nowMs + 60_000, signal));
   const map = services.data;
   // Default to the first service and its first profile type when the URL names none (or an unknown one).
   useEffect(() => {

@@ -53,8 +53,11 @@ export function formatValue(ticks: number, units: Units): string {
   }
 }
 
+/** Three significant digits at most, without trailing zeros: 38 → "38", 1.5 → "1.5", 123.4 → "123". */
 function trim(v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, '') || '0';
+  const a = Math.abs(v);
+  const fixed = a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
 export function formatPercent(share: number): string {

@@ -33,6 +33,7 @@ export function Timeline(props: {
   readonly onSelect: (fromMs: number, untilMs: number) => void;
   readonly height?: number;
   readonly testId?: string;
+  readonly theme?: 'light' | 'dark';
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const onSelectRef = useRef(props.onSelect);
@@ -41,6 +42,9 @@ export function Timeline(props: {
     const el = ref.current;
     if (!el) return;
     const data = alignSeries(props.series);
+    // uPlot paints on a canvas, where CSS variables do not resolve: concrete colours per theme.
+    const axisColor = props.theme === 'dark' ? '#9aa1ad' : '#667085';
+    const gridColor = props.theme === 'dark' ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)';
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height: props.height ?? 140,
@@ -48,10 +52,10 @@ export function Timeline(props: {
       cursor: { drag: { x: true, y: false, setScale: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: 'var(--fg-muted)', grid: { stroke: 'var(--grid)' } },
+        { stroke: axisColor, grid: { stroke: gridColor } },
         {
-          stroke: 'var(--fg-muted)',
-          grid: { stroke: 'var(--grid)' },
+          stroke: axisColor,
+          grid: { stroke: gridColor },
           size: 70,
           values: (_u, vals) => vals.map((v) => formatValue(v, props.units)),
         },
@@ -86,6 +90,6 @@ export function Timeline(props: {
       ro.disconnect();
       plot.destroy();
     };
-  }, [props.series, props.units, props.height]);
+  }, [props.series, props.units, props.height, props.theme]);
   return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
 }

@@ -46,7 +46,7 @@ export function SingleView(props: ViewProps) {
       </div>
       {r.error && <ErrorBox error={r.error} what="the flame graph" />}
       {r.loading && !r.data && <Loading />}
-      {series.length > 0 && <Timeline series={series} units={units} onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
+      {series.length > 0 && <Timeline theme={state.theme} series={series} units={units} onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
       {r.data && <FlamePanel tree={r.data.tree} units={units} profileTypeId={state.profileType} state={state} update={update} />}
     </>
   );
@@ -89,7 +89,7 @@ export function ExploreView(props: ViewProps) {
       {all.error && <ErrorBox error={all.error} what="the tag breakdown" />}
       {all.loading && !all.data && <Loading />}
       {!groupBy && <p className="hint">Pick a label to group by (e.g. region or vehicle) to see one timeline per value.</p>}
-      {series.length > 0 && <Timeline series={series} units={units} height={180} testId="explore-timeline" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
+      {series.length > 0 && <Timeline theme={state.theme} series={series} units={units} height={180} testId="explore-timeline" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
       {groupBy && stats.length > 0 && (
         <table className="stats-table" data-testid="explore-table">
           <thead>
@@ -183,13 +183,13 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
           <h3>Baseline</h3>
           <LabelSelector id="left" service={state.service} query={state.query} fromMs={l.fromMs} untilMs={l.untilMs} onChange={(query) => update({ query })} />
           <TimePicker id="left" from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
-          {leftSeries.length > 0 && <Timeline series={leftSeries} units={units} testId="timeline-left" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
+          {leftSeries.length > 0 && <Timeline theme={state.theme} series={leftSeries} units={units} testId="timeline-left" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
         </div>
         <div className="side" data-testid="side-right">
           <h3>Comparison</h3>
           <LabelSelector id="right" service={state.service} query={state.rightQuery} fromMs={r.fromMs} untilMs={r.untilMs} onChange={(rightQuery) => update({ rightQuery })} />
           <TimePicker id="right" from={state.rightFrom} until={state.rightUntil} onChange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })} />
-          {rightSeries.length > 0 && <Timeline series={rightSeries} units={units} testId="timeline-right" onSelect={(f, u) => update({ rightFrom: String(f), rightUntil: String(u) })} />}
+          {rightSeries.length > 0 && <Timeline theme={state.theme} series={rightSeries} units={units} testId="timeline-right" onSelect={(f, u) => update({ rightFrom: String(f), rightUntil: String(u) })} />}
         </div>
       </div>
     </>
