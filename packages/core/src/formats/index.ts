@@ -1,5 +1,13 @@
 // Importers and exporters, one module per format (registry.ts lists them in sniffing order).
-export { importProfile, sniffFormat, FORMAT_NAMES, SNIFF_BYTES, type ImportOptions } from './registry.ts';
+export {
+  importProfile,
+  sniffFormat,
+  sniffHead,
+  FORMAT_NAMES,
+  SNIFFERS,
+  SNIFF_BYTES,
+  type ImportOptions,
+} from './registry.ts';
 export { decodePprof, importPprof, sniffPprof, type PprofDecodeOptions } from './pprof.ts';
 export { encodePprof, encodePprofGzip, type PprofEncodeOptions } from './pprof-encode.ts';
 export { pprofMetricName } from './pprof-metric.ts';

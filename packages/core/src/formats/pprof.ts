@@ -168,6 +168,7 @@ export function sniffPprof(head: Uint8Array): boolean {
         continue;
       }
       const len = readVarint(c, end);
+      const payloadStart = c.pos;
       const payloadEnd = Math.min(end, c.pos + len);
       if (field === F_SAMPLE_TYPE || field === F_PERIOD_TYPE) {
         // A ValueType holds only varint fields 1 and 2: rules out text that happens to start with '\n'.
@@ -178,7 +179,7 @@ export function sniffPprof(head: Uint8Array): boolean {
         }
       }
       if (field <= F_STRING) sawTable = true;
-      c.pos += len;
+      c.pos = payloadStart + len;
     }
   } catch {
     // The head is a prefix of the file: running off its end is fine if everything before parsed.

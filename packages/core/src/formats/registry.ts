@@ -9,7 +9,7 @@
 //   5. folded      text where every complete line ends in " <count>".
 //   6. lines       text stacks joined by ';' where some line does not end in a count.
 //
-// Sniffers look at a head of SNIFF_BYTES; the file name is never used to decide, so a file named
+// Sniffers look at a head of about SNIFF_BYTES (see sniffHead); the file name is never used to decide, so a file named
 // "unknown" imports the same as one named "cpu.pb.gz".
 
 import { FormatError } from '../errors.ts';
@@ -23,6 +23,19 @@ import { importTree, sniffTree } from './tree.ts';
 import { importTrie, sniffTrie } from './trie.ts';
 
 export const SNIFF_BYTES = 4096;
+
+/**
+ * The bytes sniffers look at: the first SNIFF_BYTES, extended to the end of the first line when
+ * that line is longer (a folded file with a 1,000-frame stack has one 10 KB line), up to 1 MiB.
+ */
+export function sniffHead(bytes: Uint8Array): Uint8Array {
+  let end = Math.min(bytes.length, SNIFF_BYTES);
+  if (bytes.subarray(0, end).indexOf(0x0a) === -1 && end < bytes.length) {
+    const nl = bytes.subarray(0, Math.min(bytes.length, 1 << 20)).indexOf(0x0a, end);
+    end = nl === -1 ? Math.min(bytes.length, 1 << 20) : nl + 1;
+  }
+  return bytes.subarray(0, end);
+}
 
 export interface ImportOptions {
   /** Used in error messages only. */
@@ -57,6 +70,11 @@ const FORMATS: readonly FormatEntry[] = [
 
 export const FORMAT_NAMES: readonly string[] = FORMATS.map((f) => f.name);
 
+/** The sniffer of each format, by name, in sniffing order (for tests and diagnostics). */
+export const SNIFFERS: ReadonlyArray<readonly [string, (head: Uint8Array) => boolean]> = FORMATS.map(
+  (f) => [f.name, f.sniff] as const,
+);
+
 function unwrap(bytes: Uint8Array, opts: ImportOptions): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   return opts.gunzip
@@ -70,7 +88,7 @@ export function sniffFormat(
   opts: Pick<ImportOptions, 'maxDecompressedBytes' | 'gunzip'> = {},
 ): string | null {
   const inner = unwrap(bytes, opts);
-  const head = inner.subarray(0, SNIFF_BYTES);
+  const head = sniffHead(inner);
   return FORMATS.find((f) => f.sniff(head))?.name ?? null;
 }
 
@@ -93,7 +111,7 @@ export function importProfile(bytes: Uint8Array, opts: ImportOptions = {}): Impo
     }
     return f.import(inner, opts);
   }
-  const head = inner.subarray(0, SNIFF_BYTES);
+  const head = sniffHead(inner);
   const f = FORMATS.find((x) => x.sniff(head));
   if (f === undefined) {
     const hex = [...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
