@@ -1,9 +1,8 @@
 // The read path: select series → the store sums values per stack id (engine side) → stack ids are
 // resolved to frame chains through a per-store cache (parent-pointer walk, missing parents fetched in
-// batches) → one Profile via ProfileBuilder → core's flamebearer transforms. No per-sample objects.
+// batches) → one Profile (struct-of-arrays) → core's flamebearer transforms. No per-sample objects.
 
 import {
-  ProfileBuilder,
   parseProfileTypeId,
   toFlamebearer,
   toFlamebearerDiff,
@@ -24,6 +23,8 @@ const QUEUED = 3;
 const BATCH = 50_000;
 /** The cache is dropped when it grows past this many stacks (~40 bytes each). */
 const CACHE_LIMIT = 8_000_000;
+/** Longer parent chains than this are cut (the write path truncates stacks at 1,000 frames). */
+const MAX_CHAIN = 10_000;
 
 /**
  * Stack id → (parent node, function name) cache for one store. Content-hashed ids never change
@@ -51,6 +52,20 @@ export class StackResolver {
 
   parentOf(i: number): number {
     return this.parent[i]!;
+  }
+
+  /** Function index of node `i` (-1 when the stack is missing from the dictionary). */
+  fnOf(i: number): number {
+    return this.fn[i]!;
+  }
+
+  /** Number of function indexes handed out so far. */
+  get fnCount(): number {
+    return this.fnNames.length;
+  }
+
+  fnName(f: number): string {
+    return this.fnNames[f] ?? UNKNOWN_FRAME;
   }
 
   /** Node indexes for `stackIds` (every id gets one; unknown stacks become an `[unknown]` root). */
@@ -165,40 +180,67 @@ export function resolverFor(store: Store): StackResolver {
   return r;
 }
 
-/** Builds one Profile (frames = function names) from merged per-stack sums. */
+/**
+ * Builds one Profile (frames = function names) from merged per-stack sums. The stack table is
+ * written directly from the resolver's prefix tree rather than through ProfileBuilder: the store's
+ * dictionary already interns (parent, function), and at 3 M stacks the builder's per-parent maps
+ * cost seconds. Only nodes reached by the merged stacks are copied, parents before children.
+ */
 export async function profileFromMerged(store: Store, type: ProfileType, merged: MergedStacks): Promise<Profile> {
   const resolver = resolverFor(store);
   const nodes = await resolver.resolve(merged.stackIds);
-  const builder = new ProfileBuilder([type]);
-  // Node → builder stack, filled lazily; every cached node is converted at most once per query.
+  // Resolver node → profile stack index (-2 = not copied yet).
   const memo = new Int32Array(resolver.size).fill(-2);
-  const frameOf = new Map<string, number>();
+  const stackParent = new Int32Array(resolver.size);
+  const stackFrame = new Int32Array(resolver.size);
+  let stackCount = 0;
+  const frameNames: string[] = [];
+  const frameOfName = new Map<string, number>();
+  // Function index → frame (-1 = not seen): functions with the same name share one frame.
+  const frameOfFn = new Int32Array(resolver.fnCount).fill(-1);
   const path: number[] = [];
-  const values = merged.values;
-  const one = [0];
+  const sampleStack = new Int32Array(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     let n = nodes[i]!;
     path.length = 0;
     while (n !== -1 && memo[n] === -2) {
       path.push(n);
       n = resolver.parentOf(n);
+      // A corrupt dictionary (a parent cycle) must not hang the server: cut the chain there.
+      if (path.length > MAX_CHAIN) n = -1;
     }
     let stack = n === -1 ? -1 : memo[n]!;
     for (let k = path.length - 1; k >= 0; k--) {
       const node = path[k]!;
-      const name = resolver.name(node);
-      let frame = frameOf.get(name);
-      if (frame === undefined) {
-        frame = builder.frame(name);
-        frameOf.set(name, frame);
+      const f = resolver.fnOf(node);
+      let frame = f === -1 ? -1 : frameOfFn[f]!;
+      if (frame === -1) {
+        const name = resolver.fnName(f);
+        frame = frameOfName.get(name) ?? -1;
+        if (frame === -1) {
+          frame = frameNames.length;
+          frameNames.push(name);
+          frameOfName.set(name, frame);
+        }
+        if (f !== -1) frameOfFn[f] = frame;
       }
-      stack = builder.stack(stack, frame);
+      stackParent[stackCount] = stack;
+      stackFrame[stackCount] = frame;
+      stack = stackCount++;
       memo[node] = stack;
     }
-    one[0] = values[i]!;
-    builder.sample(stack, one);
+    sampleStack[i] = stack;
   }
-  return builder.build()[0]!;
+  return {
+    type,
+    timeNs: 0,
+    durationNs: 0,
+    period: 0,
+    frames: { length: frameNames.length, name: frameNames, file: frameNames.map(() => ''), line: new Int32Array(frameNames.length) },
+    stacks: { length: stackCount, parent: stackParent.slice(0, stackCount), frame: stackFrame.slice(0, stackCount) },
+    samples: { length: nodes.length, stack: sampleStack, value: Float64Array.from(merged.values), labelSet: new Int32Array(nodes.length) },
+    sampleLabelSets: [[]],
+  };
 }
 
 export function profileTypeOf(id: string): ProfileType {

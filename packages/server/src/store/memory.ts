@@ -145,9 +145,21 @@ export class MemoryStore implements Store {
     return out;
   }
 
+  /** Scratch for mergeStacks, indexed by dense stack index; all zero between calls. */
+  private scratchSums = new Float64Array(0);
+  private scratchTouched = new Uint8Array(0);
+
   async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
-    const sums = new Float64Array(this.stackIndex.size);
-    const touched = new Uint8Array(this.stackIndex.size);
+    // The loop below is synchronous, so one scratch buffer serves every call; it is cleared through
+    // the list of touched indexes, so a query costs O(its samples), not O(stacks in the store).
+    const size = this.stackIndex.size;
+    if (this.scratchSums.length < size) {
+      this.scratchSums = new Float64Array(Math.max(size, this.scratchSums.length * 2));
+      this.scratchTouched = new Uint8Array(this.scratchSums.length);
+    }
+    const sums = this.scratchSums;
+    const touched = this.scratchTouched;
+    let list = new Int32Array(1024);
     let distinct = 0;
     for (const s of this.profileSeries(q)) {
       for (const p of this.inRange(s, q.startMs, q.endMs)) {
@@ -158,7 +170,12 @@ export class MemoryStore implements Store {
           sums[k]! += v[i]!;
           if (touched[k] === 0) {
             touched[k] = 1;
-            distinct++;
+            if (distinct === list.length) {
+              const next = new Int32Array(list.length * 2);
+              next.set(list);
+              list = next;
+            }
+            list[distinct++] = k;
           }
         }
       }
@@ -166,13 +183,14 @@ export class MemoryStore implements Store {
     const stackIds = new BigUint64Array(distinct);
     const halves = halvesOf(stackIds);
     const values = new Float64Array(distinct);
-    let n = 0;
-    for (let k = 0; k < touched.length; k++) {
-      if (touched[k] === 0 || sums[k] === 0) continue;
-      this.stackIndex.writeId(k, halves, n);
-      values[n++] = sums[k]!;
+    for (let i = 0; i < distinct; i++) {
+      const k = list[i]!;
+      this.stackIndex.writeId(k, halves, i);
+      values[i] = sums[k]!;
+      sums[k] = 0;
+      touched[k] = 0;
     }
-    return { stackIds: stackIds.subarray(0, n), values: values.subarray(0, n) };
+    return { stackIds, values };
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
