@@ -55,7 +55,7 @@ def configure(
     """Starts profiling this process. Every argument may also come from HOTPATH_* variables.
 
     Other keyword arguments: cpu_enabled, line_no, mem_max_nframe, mem_duty_cycle,
-    upload_protocol ("push" | "ingest"), upload_timeout, upload_buffer, and the pyroscope-io
+    upload_protocol ("push" | "ingest"), upload_timeout, upload_buffer, max_overhead, and the pyroscope-io
     compatibility names app_name (deprecated alias), native, detect_subprocesses,
     mem_heap_sample_size, mem_enable_mem_domain (accepted, no effect).
     Raises ValueError on unknown or invalid arguments, RuntimeError if already configured.
@@ -113,5 +113,6 @@ def stats() -> Dict[str, Any]:
         "dropped_rejected": s.dropped_rejected,
         "dropped_shutdown": s.dropped_shutdown,
         "pending": a.uploader.pending,
+        "effective_sample_rate": round(a.effective_rate, 1),
         "last_error": s.last_error,
     }

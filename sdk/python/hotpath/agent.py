@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import random
 import sys
 import threading
 import time
@@ -43,6 +44,7 @@ class Agent:
         self._slice_end = 0.0
         self.flushes = 0
         self.flush_errors = 0
+        self.effective_rate = float(config.sample_rate)  # Hz, lowered by the max_overhead cap
 
     def _new_uploader(self) -> Uploader:
         c = self.config
@@ -65,7 +67,7 @@ class Agent:
         """Stops sampling, uploads the last window, waits up to `timeout` s for pending uploads."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2.0)
+            self._thread.join(3.0)
         if self.memory is not None:
             self.memory.stop()
         self.uploader.stop(timeout)
@@ -75,21 +77,33 @@ class Agent:
         self.sampler.exclude.add(me)
         if self.uploader.ident is not None:
             self.sampler.exclude.add(self.uploader.ident)
-        interval = 1.0 / self.config.sample_rate
+        base_interval = 1.0 / self.config.sample_rate
+        interval = base_interval
+        budget = self.config.max_overhead
         upload_every = self.config.upload_interval
-        next_tick = time.monotonic()
+        mono, sleep, thread_cpu = time.monotonic, time.sleep, time.thread_time
+        next_tick = mono()
         next_flush = (int(self._wall() / upload_every) + 1) * upload_every
         tick = self.sampler.tick
-        wait = self._stop.wait
+        stopped = self._stop.is_set
+        cpu_enabled = self.config.cpu_enabled
+        # Overhead cap: once a second compare this thread's CPU with the wall time that passed;
+        # above the budget, stretch the tick interval (CPU ns are charged exactly whatever the
+        # interval, so totals stay right and only stack resolution drops).
+        window_wall, window_cpu = mono(), thread_cpu()
+        rand = random.random
         while True:
-            next_tick += interval
-            delay = next_tick - time.monotonic()
-            if delay < 0:  # fell behind (GIL, suspend): skip ticks rather than burst
-                next_tick = time.monotonic()
-                delay = 0.0
-            if wait(delay):
+            # ±50 % jitter keeps ticks from phase-locking with periodic work (which would bias
+            # the split between code paths); the mean interval is unchanged.
+            next_tick += interval * (0.5 + rand())
+            delay = next_tick - mono()
+            if delay > 0:
+                sleep(delay)  # time.sleep, not Event.wait: far cheaper per tick; stop() waits one tick
+            else:  # fell behind (GIL, suspend): skip ticks rather than burst
+                next_tick = mono()
+            if stopped():
                 break
-            if self.config.cpu_enabled:
+            if cpu_enabled:
                 tick()
             now = self._wall()
             if self.memory is not None and self.memory.tracing and now >= self._slice_end:
@@ -97,8 +111,19 @@ class Agent:
             if now >= next_flush:
                 next_flush = (int(now / upload_every) + 1) * upload_every
                 self.flush(now)
+            if budget > 0:
+                elapsed = mono() - window_wall
+                if elapsed >= 1.0:
+                    used = thread_cpu()
+                    share = (used - window_cpu) / elapsed
+                    window_wall, window_cpu = mono(), used
+                    if share > budget:
+                        interval = min(1.0, interval * share / budget)
+                    elif share < budget / 2 and interval > base_interval:
+                        interval = max(base_interval, interval * 0.8)
+                    self.effective_rate = 1.0 / interval
         # Final window: charge the CPU used since the last tick, then upload.
-        if self.config.cpu_enabled:
+        if cpu_enabled:
             tick()
         self.flush(self._wall(), final=True)
 

@@ -46,6 +46,7 @@ class Config:
     upload_protocol: str = "push"  # "push" (Connect push.v1.PusherService/Push) or "ingest" (/ingest)
     upload_timeout: float = 10.0  # seconds per HTTP request
     upload_buffer: int = 32  # pending uploads kept while the server is unreachable; oldest dropped first
+    max_overhead: float = 0.01  # sampler CPU / wall cap (1 %); lowers the tick rate if needed; 0 = off
 
 
 # Accepted for pyroscope-io compatibility; they have no effect here (see docs/python-sdk.md).
@@ -72,6 +73,7 @@ ENV = {
     "upload_interval": "HOTPATH_UPLOAD_INTERVAL",
     "upload_protocol": "HOTPATH_UPLOAD_PROTOCOL",
     "upload_timeout": "HOTPATH_UPLOAD_TIMEOUT",
+    "max_overhead": "HOTPATH_MAX_OVERHEAD",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -185,6 +187,8 @@ def build_config(args: Mapping[str, Any], environ: Optional[Mapping[str, str]] =
             out[f.name] = _number(n, v, float, 0.1, 3600.0)
         elif f.name == "upload_timeout":
             out[f.name] = _number(n, v, float, 0.1, 300.0)
+        elif f.name == "max_overhead":
+            out[f.name] = _number(n, v, float, 0.0, 1.0)
         elif f.name == "upload_buffer":
             out[f.name] = _number(n, v, int, 1, 10000)
         elif f.name == "tags":

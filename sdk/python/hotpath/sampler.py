@@ -27,10 +27,7 @@ from .pprof import FrameKey, LabelsKey, StackKey
 RawStack = Tuple[Any, ...]
 SampleKey = Tuple[RawStack, LabelsKey]
 
-_PERTHREAD_SCHED_CLOCK = 6
-# A thread whose leaf frame and instruction did not change since the previous tick has its CPU
-# clock read only every this many ticks (and at every take()); see Sampler._tick_locked.
-REREAD_TICKS = 10  # Linux: CPUCLOCK_PERTHREAD_MASK (4) | CPUCLOCK_SCHED (2)
+_PERTHREAD_SCHED_CLOCK = 6  # Linux: CPUCLOCK_PERTHREAD_MASK (4) | CPUCLOCK_SCHED (2)
 
 
 def thread_cpu_clockid(native_id: int) -> int:
@@ -125,7 +122,8 @@ class Sampler:
         self._values: Dict[SampleKey, int] = {}
         self._last_tick: Optional[int] = None
         self._last_cpu: Dict[int, int] = {}
-        # ident -> [leaf frame, its f_lasti, sample key of that stack (or None), ticks unread]
+        # ident -> [leaf frame, f_lasti, f_back, tags version, thread tags, sample key] of the
+        # thread's last charged sample (dropped when the thread is idle, releasing the frame)
         self._state: Dict[int, List[Any]] = {}
         self._labels_memo: Dict[Any, LabelsKey] = {}
         self._names: Mapping[int, str] = {}
@@ -153,94 +151,63 @@ class Sampler:
         self._last_tick = now
         self.ticks += 1
         exclude = self.exclude
-        state = self._state
-        new_state: Dict[int, List[Any]] = {}
         if last_tick is None:
             # First tick: baseline every thread's CPU clock; nothing to charge yet.
-            for ident, frame in frames.items():
-                if ident in exclude:
-                    continue
-                if self.oncpu:
-                    try:
-                        self._last_cpu[ident] = self._cpu(ident)
-                    except OSError:
-                        continue
-                new_state[ident] = [frame, frame.f_lasti, None, 0]
-            self._state = new_state
+            if self.oncpu:
+                for ident in frames:
+                    if ident not in exclude:
+                        try:
+                            self._last_cpu[ident] = self._cpu(ident)
+                        except OSError:
+                            pass
             return
         if self.report_thread_name:
             self._names = self._thread_names()
         values = self._values
-        walk = self._walk
-        if not self.oncpu:
-            wall = now - last_tick
-            for ident, frame in frames.items():
-                if ident in exclude:
-                    continue
-                lasti = frame.f_lasti
-                st = state.get(ident)
-                key = st[2] if st is not None and st[0] is frame and st[1] == lasti else None
-                if key is None:
-                    key = walk(ident, frame)
-                new_state[ident] = [frame, lasti, key, 0]
-                if wall > 0:
-                    values[key] = values.get(key, 0) + wall
-            self._state = new_state
-            return
+        state = self._state
+        new_state: Dict[int, List[Any]] = {}
+        version = _tags.version[0]
+        thread_tags = self._thread_tags
+        oncpu = self.oncpu
+        wall = now - last_tick
         cpu = self._cpu
         last_cpu = self._last_cpu
         for ident, frame in frames.items():
             if ident in exclude:
                 continue
+            if oncpu:
+                try:
+                    used = cpu(ident)
+                except OSError:
+                    continue
+                # A thread seen for the first time started after the previous tick (threads alive
+                # then were baselined), so all of its CPU time is new.
+                value = used - last_cpu.get(ident, 0)
+                last_cpu[ident] = used
+            else:
+                value = wall
+            if value <= 0:
+                continue
+            # Reuse the previous tick's sample key when nothing it depends on can have changed:
+            # same leaf frame object at the same instruction with the same caller (so the same
+            # parents and lines), and no tag set or removed anywhere since.
             lasti = frame.f_lasti
+            back = frame.f_back
+            ttags = thread_tags.get(ident)
             st = state.get(ident)
-            same = st is not None and st[0] is frame and st[1] == lasti
-            if same and st[3] < REREAD_TICKS:
-                # Same frame object at the same instruction: the stack cannot have changed, so the
-                # CPU it may be using is charged to this same stack later; skip the clock syscall.
-                st[3] += 1
-                new_state[ident] = st
-                continue
-            try:
-                used = cpu(ident)
-            except OSError:
-                continue
-            # A thread seen for the first time started after the previous tick (threads alive
-            # then were baselined), so all of its CPU time is new.
-            delta = used - last_cpu.get(ident, 0)
-            last_cpu[ident] = used
-            key = st[2] if same else None
-            if delta > 0:
-                if key is None:
-                    key = walk(ident, frame)
-                values[key] = values.get(key, 0) + delta
-            new_state[ident] = [frame, lasti, key, 0]
+            if st is not None and st[0] is frame and st[1] == lasti and st[2] is back and st[3] == version and st[4] is ttags:
+                key = st[5]
+            else:
+                key = self._walk(ident, frame)
+            new_state[ident] = [frame, lasti, back, version, ttags, key]
+            values[key] = values.get(key, 0) + value
         self._state = new_state
-        if len(last_cpu) > len(new_state):
-            gone = [ident for ident in last_cpu if ident not in new_state]
+        if oncpu and len(last_cpu) > len(frames):
+            gone = [ident for ident in last_cpu if ident not in frames]
             for ident in gone:
                 del last_cpu[ident]
             if isinstance(cpu, ThreadCpuClocks):
                 cpu.forget(gone)
-
-    def _settle(self) -> None:
-        """Reads the clocks whose reads were deferred, so a window holds all CPU used within it."""
-        if not self.oncpu:
-            return
-        for ident, st in self._state.items():
-            if st[3] == 0:
-                continue
-            st[3] = 0
-            try:
-                used = self._cpu(ident)
-            except OSError:
-                continue
-            delta = used - self._last_cpu.get(ident, 0)
-            self._last_cpu[ident] = used
-            if delta > 0:
-                if st[2] is None:
-                    st[2] = self._walk(ident, st[0])
-                self._values[st[2]] = self._values.get(st[2], 0) + delta
 
     def _walk(self, ident: int, frame: Any) -> SampleKey:
         raw: List[Any] = []
@@ -300,10 +267,6 @@ class Sampler:
     def take(self) -> Dict[SampleKey, int]:
         """Returns the values aggregated since the previous take() and starts a new window."""
         with self._lock:
-            try:
-                self._settle()
-            except Exception:  # noqa: BLE001
-                self.errors += 1
             values, self._values = self._values, {}
         return values
 

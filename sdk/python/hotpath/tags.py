@@ -21,6 +21,9 @@ TagItems = Tuple[Tuple[str, str], ...]
 frame_tags: Dict[FrameType, TagItems] = {}
 # thread ident -> tags set by add_thread_tag on that thread.
 thread_tags: Dict[int, TagItems] = {}
+# Bumped whenever a tag_wrapper block is entered or left; the sampler's per-thread stack cache is
+# valid only while it is unchanged. A one-element list so the sampler reads it without a global.
+version = [0]
 _thread_lock = threading.Lock()
 
 _CO_GENERATOR = 0x20
@@ -97,6 +100,7 @@ class tag_wrapper:
         self._frame = frame
         self._previous = frame_tags.get(frame)
         frame_tags[frame] = merge(self._previous or (), self._tags)
+        version[0] += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -108,6 +112,7 @@ class tag_wrapper:
             frame_tags.pop(frame, None)
         else:
             frame_tags[frame] = self._previous
+        version[0] += 1
         self._previous = None
 
     # async with support: same semantics, the coroutine's frame owns the tags.
@@ -119,6 +124,7 @@ class tag_wrapper:
         self._frame = frame
         self._previous = frame_tags.get(frame)
         frame_tags[frame] = merge(self._previous or (), self._tags)
+        version[0] += 1
         return self
 
     async def __aexit__(self, *exc: object) -> None:

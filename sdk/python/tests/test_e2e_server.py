@@ -134,6 +134,8 @@ class EndToEnd(unittest.TestCase):
         self.assertGreater(car_ns, 0, car)
         self.assertGreater(bike_ns, 0, bike)
         measured_share = car_ns / (car_ns + bike_ns)
+        sys.stderr.write(f"\n  e2e: car share of tagged CPU, profiled {measured_share:.3f} vs true {true_car_share:.3f}; "
+                         f"profiled {(car_ns + bike_ns) / 1e9:.2f} s of {used['car'] + used['bike']:.2f} s used\n")
         self.assertAlmostEqual(measured_share, true_car_share, delta=0.10 * true_car_share,
                                msg=f"profiled car share {measured_share:.3f} vs true {true_car_share:.3f}")
         # The profiled tagged CPU is the CPU the app used (it cannot exceed it; ticks lost at the

@@ -146,6 +146,36 @@ class SamplerMath(unittest.TestCase):
             },
         )
 
+    def test_a_cached_stack_is_not_reused_after_tags_changed(self) -> None:
+        from hotpath import tags as T
+
+        s = self.sampler()
+        outer = FakeFrame(FakeCode("handler"), 1)
+        leaf = FakeFrame(FakeCode("c_call"), 5, outer)
+        self.frames = {1: leaf}
+        self.clock.cpu = {1: 0}
+        s.tick()
+        self.clock.advance(10, t1=4)
+        s.tick()  # charged and cached: same leaf frame, same instruction from now on
+        self.frame_tags[outer] = (("vehicle", "car"),)
+        T.version[0] += 1  # what tag_wrapper.__enter__ does
+        self.clock.advance(10, t1=6)
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"handler;c_call": 4, "handler;c_call{vehicle=car}": 6})
+
+    def test_a_resumed_generator_frame_with_a_new_caller_is_walked_again(self) -> None:
+        s = self.sampler()
+        gen = FakeFrame(FakeCode("gen"), 3, FakeFrame(FakeCode("consumer_a"), 1))
+        self.frames = {1: gen}
+        self.clock.cpu = {1: 0}
+        s.tick()
+        self.clock.advance(10, t1=2)
+        s.tick()
+        gen.f_back = FakeFrame(FakeCode("consumer_b"), 1)  # same frame object and instruction
+        self.clock.advance(10, t1=3)
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"consumer_a;gen": 2, "consumer_b;gen": 3})
+
     def test_report_pid_thread_id_and_name(self) -> None:
         s = self.sampler(report_pid=True, report_thread_id=True, report_thread_name=True)
         self.frames = {2: stack("w")}
