@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLabel } from '@hotpath/core';
+import { exportSpeedscope, exportTree, exportTrie, getLabel, importFolded } from '@hotpath/core';
 import { foldedOf } from '../src/store/conformance.ts';
 import { ALL_TIME, NOW_MS, openTestServer, type TestServer } from './support/server.ts';
 import { pprofOf, pushRequest } from './support/pprof.ts';
@@ -189,6 +189,65 @@ describe('POST /ingest', () => {
     } finally {
       await t2.close();
     }
+  });
+});
+
+describe('POST /ingest legacy bodies (folded, lines, trie, tree, speedscope)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await openTestServer();
+  });
+  afterAll(() => t.close());
+  const from = String(NOW_MS / 1000);
+  const post = (query: string, payload: Buffer | string, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'POST', url: `/ingest?${query}&from=${from}&until=${from}`, payload, headers });
+  const folded = async (service: string, type = CPU) =>
+    foldedOf(t.store, await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: type, matchers: [{ name: 'service_name', op: '=', value: service }], ...ALL_TIME }));
+
+  it('folded (the default): no suffix means cpu, values × 1e9/sampleRate (the curl example of the compat spec)', async () => {
+    expect((await post('name=curl-test-app', 'foo;bar 100\nfoo;baz 200')).statusCode).toBe(200);
+    expect(await folded('curl-test-app')).toEqual({ 'foo;bar': 1_000_000_000, 'foo;baz': 2_000_000_000 });
+    expect((await post('name=rate-app.cpu&sampleRate=50', 'a;b 3')).statusCode).toBe(200);
+    expect(await folded('rate-app')).toEqual({ 'a;b': 60_000_000 });
+  });
+
+  it('the app-name suffix picks the type; a service_name tag wins and the app becomes app_name', async () => {
+    expect((await post('name=my.app.alloc_space{service_name=svc,env=dev}&spyName=rbspy', 'main;alloc 4096')).statusCode).toBe(200);
+    expect(await folded('svc', 'memory:alloc_space:bytes::')).toEqual({ 'main;alloc': 4096 });
+    const [series] = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'svc' }]], ...ALL_TIME });
+    expect(getLabel(series!, 'app_name')).toBe('my.app');
+    expect(getLabel(series!, 'pyroscope_spy')).toBe('rbspy');
+    expect(getLabel(series!, '__name__')).toBe('memory');
+  });
+
+  it('lines: identical lines are counted', async () => {
+    expect((await post('name=lines-app.wall&format=lines&sampleRate=100', 'a;b\na;b\n\na;c\n')).statusCode).toBe(200);
+    expect(await folded('lines-app', 'wall:wall:nanoseconds:cpu:nanoseconds')).toEqual({ 'a;b': 20_000_000, 'a;c': 10_000_000 });
+  });
+
+  it('trie and tree (OG binary), by format= and by Content-Type', async () => {
+    const p = importFolded(Buffer.from('x;y 2\nx;z 5')).profiles[0]!;
+    expect((await post('name=trie-app&format=trie&sampleRate=0', Buffer.from(exportTrie(p)))).statusCode).toBe(200);
+    expect(await folded('trie-app', 'process_cpu:samples:count::')).toEqual({ 'x;y': 2, 'x;z': 5 });
+    const tree = Buffer.from(exportTree(p));
+    expect((await post('name=tree-app&sampleRate=0', tree, { 'content-type': 'binary/octet-stream+tree' })).statusCode).toBe(200);
+    expect(await folded('tree-app', 'process_cpu:samples:count::')).toEqual({ 'x;y': 2, 'x;z': 5 });
+  });
+
+  it('speedscope JSON keeps its own unit', async () => {
+    const p = importFolded(Buffer.from('s;t 7')).profiles[0]!;
+    const res = await post('name=ss-app&format=speedscope', exportSpeedscope(p), { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(200);
+    const types = await t.store.profileTypes({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'ss-app' }]], ...ALL_TIME });
+    expect(types).toHaveLength(1);
+    const values = Object.values(await folded('ss-app', types[0]!));
+    expect(values.length).toBe(1);
+    expect(values[0]! > 0).toBe(true);
+  });
+
+  it('gzip folded bodies are detected by their magic bytes', async () => {
+    expect((await post('name=gz-app', gzipSync('g;h 1'))).statusCode).toBe(200);
+    expect(await folded('gz-app')).toEqual({ 'g;h': 10_000_000 });
   });
 });
 

@@ -2,8 +2,19 @@
 // and for Push (§2). No validation of limits here beyond sizes: normalize.ts does the rest.
 
 import { gunzipSync } from 'node:zlib';
-import * as core from '@hotpath/core';
-import { decodePprof, isGzip, makeProfileType, type ImportedProfiles, type LabelPair, type Profile } from '@hotpath/core';
+import {
+  decodePprof,
+  importFolded,
+  importLines,
+  importSpeedscope,
+  importTree,
+  importTrie,
+  isGzip,
+  makeProfileType,
+  type ImportedProfiles,
+  type LabelPair,
+  type Profile,
+} from '@hotpath/core';
 import type { Limits } from '../limits.ts';
 import { IngestErrors } from './errors.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
@@ -46,22 +57,14 @@ export function ingestFormat(format: string | undefined, contentType: string | u
   return 'folded';
 }
 
-/** Importers of the legacy text/binary formats, from core; looked up by name so a format core does not ship yet is a clear 415. */
-const LEGACY_IMPORTERS: Readonly<Record<string, string>> = {
-  folded: 'importFolded',
-  lines: 'importLines',
-  trie: 'importTrie',
-  tree: 'importTree',
-  speedscope: 'importSpeedscope',
+/** Importers of the legacy text and binary formats (compat spec §1.5), all from core. */
+const LEGACY_IMPORTERS: Readonly<Record<string, (bytes: Uint8Array) => ImportedProfiles>> = {
+  folded: importFolded,
+  lines: importLines,
+  trie: importTrie,
+  tree: importTree,
+  speedscope: importSpeedscope,
 };
-
-type Importer = (bytes: Uint8Array) => ImportedProfiles | null;
-
-function legacyImporter(format: string): Importer {
-  const fn = (core as unknown as Record<string, unknown>)[LEGACY_IMPORTERS[format] ?? ''];
-  if (typeof fn !== 'function') throw IngestErrors.unsupportedFormat(format);
-  return fn as Importer;
-}
 
 export interface IngestQuery {
   readonly name?: string;
@@ -113,13 +116,23 @@ export function decodeIngest(q: IngestQuery, contentType: string | undefined, bo
   else labels.push({ name: 'service_name', value: app });
   const bytes = isGzip(body) ? inflateProfile(body, limits) : body;
   if (bytes.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, bytes.length);
-  const imported = legacyImporter(format)(bytes);
-  if (imported === null) throw IngestErrors.malformedBody(format, 'the body is not in this format');
-  const profiles = imported.profiles.map((p) => {
-    // speedscope files carry their own unit: bytes become memory:samples:bytes (§8 fixtures).
-    if (format === 'speedscope' && p.type.sampleUnit === 'bytes') return { ...p, type: makeProfileType('memory', 'samples', 'bytes') };
-    return { ...p, type: legacy.type };
-  });
+  const importer = LEGACY_IMPORTERS[format];
+  if (importer === undefined) throw IngestErrors.unsupportedFormat(format);
+  const imported = importer(bytes);
+  if (format === 'speedscope') {
+    // speedscope files carry their own unit (time already in ns, or bytes): no sample-rate scaling.
+    const profiles = imported.profiles.map((p) => {
+      if (p.type.sampleUnit === 'bytes') return { ...p, type: makeProfileType('memory', 'samples', 'bytes') };
+      if (p.type.sampleUnit === 'nanoseconds') {
+        const t = legacy.type;
+        return { ...p, type: makeProfileType(t.name, t.name === 'wall' ? 'wall' : 'cpu', 'nanoseconds', 'cpu', 'nanoseconds') };
+      }
+      return { ...p, type: legacy.type };
+    });
+    const scale = imported.profiles.every((p) => p.type.sampleUnit === 'count' || p.type.sampleUnit === 'samples') ? legacy.scale : 1;
+    return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: false, scale }];
+  }
+  const profiles = imported.profiles.map((p) => ({ ...p, type: legacy.type }));
   return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: false, scale: legacy.scale }];
 }
 
