@@ -11,7 +11,7 @@ import { registerRenderRoutes } from './render.ts';
 export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const ctx: QueryContext = {
     deps,
-    limits: DEFAULT_LIMITS,
+    limits: deps.limits ?? DEFAULT_LIMITS,
     metrics: deps.metrics ?? new Metrics(),
     now: deps.now ?? Date.now,
   };
