@@ -1,5 +1,5 @@
 """The whole chain on real processes: hotpath server (embedded DuckDB store), the three stdlib regions
-with the Python SDK, and the load generator, over four 5-second periods (two slow, two fast), then
+with the Python SDK, and the load generator, over four 6-second periods (two slow, two fast), then
 checked through the query API only."""
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ from harness import (
     start_region,
 )
 
-PERIOD_S = 5
+PERIOD_S = 6
 PERIODS = 4
 # The apps upload every second; windows start on whole seconds and carry their start as time.
-APP_ENV = {"RIDESHARE_PERIOD_S": str(PERIOD_S), "RIDESHARE_WORK_SCALE": "0.1", "HOTPATH_UPLOAD_INTERVAL": "1"}
-# A slow-path request started just before a period ends runs on for up to 0.4 s (mutex_lock at work
-# scale 0.1), so it can land in the first one-second window of the next period: fast periods are
-# read from their second window on.
-SPILL_MS = 1000
+APP_ENV = {"RIDESHARE_PERIOD_S": str(PERIOD_S), "RIDESHARE_WORK_SCALE": "0.15", "HOTPATH_UPLOAD_INTERVAL": "1"}
+# A slow-path request begun just before a period ends runs on for up to 0.6 s (mutex_lock at work
+# scale 0.15), and the agent charges CPU at its next tick, which it spaces out (up to 1 s) when the
+# machine is busy: so fast periods are read from their third second on.
+SPILL_MS = 2000
+INUSE_SPACE = "memory:inuse_space:bytes:space:bytes"
 
 
 class RideshareEndToEnd(unittest.TestCase):
@@ -56,7 +57,7 @@ class RideshareEndToEnd(unittest.TestCase):
         started_s = time.time()
         procs.start(
             "load",
-            [sys.executable, "examples/rideshare/load_generator.py", "--rate", "10", "--report", "5", "--seed", "7",
+            [sys.executable, "examples/rideshare/load_generator.py", "--rate", "8", "--report", "5", "--seed", "7",
              "--targets", ",".join(f"{r}={u}" for r, u in targets.items())],
             env={},
         )
@@ -115,6 +116,10 @@ class RideshareEndToEnd(unittest.TestCase):
             flamebearer = render(self.server, *period, region="eu-north")["flamebearer"]
             self.assertGreater(flamebearer["numTicks"], 0, f"eu-north sent no samples in fast period {period}")
             self.assertNotIn("mutex_lock", function_ticks(flamebearer), f"mutex_lock in eu-north's fast period {period}")
+
+    def test_memory_profiles_show_the_vehicle_pools(self) -> None:
+        ticks = function_ticks(render(self.server, *self.range_ms, profile_type=INUSE_SPACE)["flamebearer"])
+        self.assertGreater(ticks.get("allocate_vehicle_memory", {"self": 0})["self"], 0, sorted(ticks))
 
     def test_diff_of_a_slow_and_a_fast_period_shows_mutex_lock(self) -> None:
         slow = max(

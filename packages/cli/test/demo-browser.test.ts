@@ -1,0 +1,137 @@
+// The demo scenario in Debian Chromium: `hotpath demo` with 5-second periods, then the flame graph,
+// the tag explorer by region and the diff of a fast and a slow eu-north period, each screenshotted
+// to test-output/screenshots/demo-*.png.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, demoSkipReason, regionsSeen, startDemo, until, type RunningDemo } from './demo-run.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PERIOD_S = 5;
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+const screenshotDir = join(REPO, 'test-output', 'screenshots');
+
+const skipReason =
+  demoSkipReason ??
+  (!existsSync(join(REPO, 'packages/ui/dist/index.html'))
+    ? 'the UI is not built (packages/ui/dist/index.html missing; run make build)'
+    : !existsSync(CHROMIUM)
+      ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
+      : undefined);
+
+describe.skipIf(skipReason !== undefined)(
+  `the demo in the browser${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    let demo: RunningDemo;
+    let browser: Browser;
+    let page: Page;
+    // One slow and one fast eu-north period, ms since the epoch; the fast one skips its first second,
+    // where a slow-path request begun just before the boundary can still be running.
+    let slow: { from: number; until: number };
+    let fast: { from: number; until: number };
+    let whole: { from: number; until: number };
+
+    beforeAll(async () => {
+      const startedS = Date.now() / 1000;
+      demo = await startDemo(['--rate', '12'], {
+        RIDESHARE_PERIOD_S: String(PERIOD_S),
+        RIDESHARE_WORK_SCALE: '0.05',
+        HOTPATH_UPLOAD_INTERVAL: '1',
+        FRAMEWORK: 'stdlib',
+      });
+      const firstS = Math.ceil((Date.now() / 1000 + 0.5) / PERIOD_S) * PERIOD_S;
+      const periods = [firstS, firstS + PERIOD_S].map((s) => ({
+        s,
+        slow: Math.floor(s / PERIOD_S) % 2 === 0,
+      }));
+      const slowS = periods.find((p) => p.slow)!.s;
+      const fastS = periods.find((p) => !p.slow)!.s;
+      slow = { from: slowS * 1000, until: (slowS + PERIOD_S) * 1000 - 1 };
+      fast = { from: fastS * 1000 + 1000, until: (fastS + PERIOD_S) * 1000 - 1 };
+      whole = { from: Math.floor(startedS * 1000) - 5000, until: (firstS + 2 * PERIOD_S) * 1000 + 5000 };
+      // Both periods over, plus two upload intervals for their last windows to arrive.
+      await new Promise((r) => setTimeout(r, Math.max(0, (firstS + 2 * PERIOD_S + 2) * 1000 - Date.now())));
+      expect(await regionsSeen(demo.ui)).toEqual(['ap-south', 'eu-north', 'us-east']);
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    }, 150_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      if (demo) {
+        const code = await Promise.race([
+          demo.interrupt(),
+          new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000)),
+        ]);
+        demo.kill();
+        expect(code).toBe(0);
+      }
+    }, 60_000);
+
+    async function open(path: string, params: Record<string, string | number>): Promise<void> {
+      const query = new URLSearchParams({ service: 'ride-sharing-app', profileType: CPU });
+      for (const [k, v] of Object.entries(params)) query.set(k, String(v));
+      await page.goto(`${demo.ui}${path}?${query}`);
+    }
+
+    /** Waits for `text` on the page and a canvas; fails as soon as the UI shows an error. */
+    async function shows(name: string, text: string[]): Promise<void> {
+      try {
+        await until(
+          `the page to show ${text.join(', ')} and a canvas`,
+          async () => {
+            const errors = await page.getByRole('alert').allInnerTexts();
+            if (errors.length > 0) throw new Error(`the UI shows an error: ${errors.join(' | ')}`);
+            const body = await page.locator('body').innerText();
+            return text.every((t) => body.includes(t)) && (await page.locator('canvas').count()) > 0
+              ? true
+              : undefined;
+          },
+          30_000,
+        );
+      } finally {
+        await screenshot(name);
+      }
+    }
+
+    async function screenshot(name: string): Promise<void> {
+      mkdirSync(screenshotDir, { recursive: true });
+      await page.screenshot({ path: join(screenshotDir, `demo-${name}.png`), fullPage: true });
+    }
+
+    it('flame graph: the order functions and the vehicle search', async () => {
+      await open('/', whole);
+      await shows('flamegraph', ['order_car', 'order_scooter', 'order_bike', 'find_nearest_vehicle']);
+    }, 60_000);
+
+    it('tag explorer by region lists the three regions', async () => {
+      await open('/explore', { ...whole, groupBy: 'region' });
+      await shows('explore-region', ['us-east', 'eu-north', 'ap-south']);
+    }, 60_000);
+
+    it('diff of a fast and a slow eu-north period shows mutex_lock', async () => {
+      const eu = '{region="eu-north"}';
+      await open('/comparison-diff', {
+        query: eu,
+        from: fast.from,
+        until: fast.until,
+        rightQuery: eu,
+        rightFrom: slow.from,
+        rightUntil: slow.until,
+      });
+      await shows('diff', ['mutex_lock']);
+    }, 60_000);
+  },
+);
