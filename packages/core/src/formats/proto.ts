@@ -97,13 +97,29 @@ function readVarintSlow(c: Cursor, end: number, low28: number): number {
 
 /**
  * Reads a varint as a signed int64 (two's complement, as protobuf `int64` values are written).
- * A negative value is always 10 bytes long with bit 63 set.
+ * A negative value is 10 bytes long with bit 63 set; it is rebuilt from exact 32-bit halves
+ * because 2^64 - 3 is not representable as a double.
  */
 export function readInt64(c: Cursor, end: number): number {
   const start = c.pos;
   const v = readVarint(c, end);
-  if (c.pos - start === 10 && v >= 2 ** 63) return v - 2 ** 64;
-  return v;
+  if (c.pos - start < 10) return v;
+  const b = c.bytes;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < 10; i++) {
+    const bits = b[start + i]! & 0x7f;
+    const shift = 7 * i;
+    if (shift < 32) {
+      lo |= bits << shift;
+      if (shift + 7 > 32) hi |= bits >>> (32 - shift);
+    } else {
+      hi |= bits << (shift - 32);
+    }
+  }
+  lo >>>= 0;
+  if (hi >= 0) return (hi >>> 0) * 4294967296 + lo;
+  return -((~hi >>> 0) * 4294967296 + (~lo >>> 0) + 1);
 }
 
 /** Skips one field value of wire type `wt` (the tag was already read). */
