@@ -63,6 +63,27 @@ describe('hotpath convert', () => {
     expect(again.stdout).toBe(original.stdout);
   });
 
+  it('round-trips through folded and speedscope files', async () => {
+    const folded = join(tmp, 'cpu.folded');
+    const speedscope = join(tmp, 'cpu.speedscope.json');
+    const a = await runCli(['convert', CPU, '--to', 'folded', '-o', folded]);
+    const b = await runCli(['convert', folded, '--to', 'speedscope', '-o', speedscope]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(readFileSync(speedscope, 'utf8')).$schema).toContain('speedscope');
+    const [viaSpeedscope, original] = await Promise.all([
+      runCli(['top', speedscope, '--raw', '--n', '0']),
+      runCli(['top', CPU, '--raw', '--n', '0']),
+    ]);
+    // Folded and speedscope carry no unit: compare (name, self, total) only.
+    const strip = (t: string) =>
+      t
+        .split('\n')
+        .filter((l) => /^\s*\d/.test(l))
+        .map((l) => l.replace(/ns/g, '').replace(/\s+/g, ' ').trim());
+    expect(strip(viaSpeedscope.stdout)).toEqual(strip(original.stdout));
+    expect(strip(original.stdout).length).toBe(49);
+  });
+
   it('writes /render-style flamebearer JSON that decodes to the same functions', async () => {
     const r = await runCli(['convert', CPU, '--to', 'flamebearer']);
     expect(r.code).toBe(0);

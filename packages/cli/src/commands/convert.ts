@@ -1,13 +1,14 @@
 // `hotpath convert <in> --to pprof|folded|speedscope|flamebearer [-o out]`: reads any profile
 // format core can sniff and writes it in another; stdout by default.
 import { readFile } from 'node:fs/promises';
-import * as core from '@hotpath/core';
+import { gunzipSync } from 'node:zlib';
 import {
   encodePprofGzip,
-  gunzipCapped,
+  exportFolded,
+  exportSpeedscope,
+  FormatError,
+  importProfile,
   isGzip,
-  importPprof,
-  sniffPprof,
   toFlamebearer,
   type ImportedProfiles,
   type Profile,
@@ -19,30 +20,32 @@ import type { Command } from '../command.ts';
 export const OUTPUT_FORMATS = ['pprof', 'folded', 'speedscope', 'flamebearer'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-// The formats registry lands in core separately; until it exports importProfile/exportFolded/
-// exportSpeedscope, pprof is read through importPprof and folded text is written here.
-type Importer = (bytes: Uint8Array) => ImportedProfiles;
-type Exporter = (profiles: readonly Profile[]) => string;
-const registry = core as unknown as Record<string, unknown>;
+/** node:zlib for the registry's gunzip (faster than the portable one), honouring its size cap. */
+function gunzip(bytes: Uint8Array, maxBytes: number | undefined): Uint8Array {
+  return new Uint8Array(gunzipSync(bytes, maxBytes === undefined ? {} : { maxOutputLength: maxBytes }));
+}
 
-/** Sniffs and imports a profile file's bytes; throws core's coded FormatError on malformed input. */
-export function importBytes(bytes: Uint8Array): ImportedProfiles {
-  const importProfile = registry.importProfile as Importer | undefined;
-  if (typeof importProfile === 'function') {
-    const imported = importProfile(bytes);
-    if (imported) return imported;
+/**
+ * Sniffs and imports a profile file's bytes; throws core's coded FormatError on malformed input.
+ * A binary (non-text) input no sniffer claims is read as pprof, so a pprof that trips the sniffer
+ * still imports, and a broken one reports where its protobuf breaks rather than "unknown format".
+ */
+export function importBytes(bytes: Uint8Array, filename?: string): ImportedProfiles {
+  const opts = { gunzip, ...(filename !== undefined && { filename }) };
+  try {
+    return importProfile(bytes, opts);
+  } catch (e) {
+    if (!(e instanceof FormatError) || e.code !== 'unknown_format') throw e;
+    const plain = isGzip(bytes) ? gunzip(bytes, undefined) : bytes;
+    const binary = plain.subarray(0, 64).some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
+    if (!binary) throw e;
+    return importProfile(bytes, { ...opts, format: 'pprof' });
   }
-  // Gzip here means pprof (the only format this fallback reads).
-  if (isGzip(bytes)) return importPprof(gunzipCapped(bytes));
-  if (sniffPprof(bytes.subarray(0, 16))) return importPprof(bytes);
-  throw new core.FormatError('unknown_format', 'not a profile format this build can read (pprof)', {
-    offset: 0,
-  });
 }
 
 export async function readProfiles(file: string): Promise<ImportedProfiles> {
   const bytes = new Uint8Array(await readFile(file));
-  return importBytes(bytes);
+  return importBytes(bytes, file);
 }
 
 /**
@@ -61,21 +64,10 @@ export function pickProfile(profiles: readonly Profile[], type: string | undefin
   return found;
 }
 
-/** Folded lines `root;...;leaf value`, one per distinct stack, in stack order. */
+/** Folded lines `root;...;leaf value`, one per distinct stack. */
 export function foldedText(profile: Profile): string {
-  const exportFolded = registry.exportFolded as ((p: Profile) => string) | undefined;
-  if (typeof exportFolded === 'function') return exportFolded(profile);
-  const byStack = new Float64Array(profile.stacks.length);
-  for (let i = 0; i < profile.samples.length; i++) {
-    const s = profile.samples.stack[i]!;
-    if (s >= 0) byStack[s]! += profile.samples.value[i]!;
-  }
-  const lines: string[] = [];
-  for (let s = 0; s < byStack.length; s++) {
-    if (byStack[s] === 0) continue;
-    lines.push(`${core.stackNames(profile, s).join(';')} ${byStack[s]}`);
-  }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  const text = exportFolded(profile);
+  return text === '' || text.endsWith('\n') ? text : text + '\n';
 }
 
 /** The `units` and `sampleRate` Pyroscope's /render metadata gives a profile type. */
@@ -104,12 +96,8 @@ export function encodeAs(
       return encodePprofGzip(opts.type === undefined ? profiles : [pickProfile(profiles, opts.type)]);
     case 'folded':
       return foldedText(pickProfile(profiles, opts.type));
-    case 'speedscope': {
-      const exportSpeedscope = registry.exportSpeedscope as Exporter | undefined;
-      if (typeof exportSpeedscope !== 'function')
-        throw new CliError('speedscope output is not available in this build');
-      return exportSpeedscope(opts.type === undefined ? profiles : [pickProfile(profiles, opts.type)]);
-    }
+    case 'speedscope':
+      return exportSpeedscope(pickProfile(profiles, opts.type));
     case 'flamebearer': {
       const p = pickProfile(profiles, opts.type);
       const fb = toFlamebearer(p, opts.maxNodes === undefined ? {} : { maxNodes: opts.maxNodes });
