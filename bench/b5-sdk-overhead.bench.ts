@@ -59,6 +59,16 @@ const verdict = (r: Result): string => {
 
 const fixed = run(0);
 const capped = run(0.01);
+interface MemMode {
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  slowdown_pct: number;
+}
+const memScript = new URL('../sdk/python/bench/mem_cost.py', import.meta.url).pathname;
+const mem = JSON.parse(
+  execFileSync(python, [memScript, '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!,
+) as { modes: Record<string, MemMode> };
 const date = new Date().toISOString().slice(0, 10);
 const commit = execSync('git rev-parse --short HEAD').toString().trim();
 const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
@@ -79,6 +89,16 @@ const text = [
   ...table(capped),
   '',
   `With the cap: ${verdict(capped)}.`,
+  '',
+  '### Memory profiling cost (allocation-heavy program: dicts, lists, json)',
+  '',
+  '| mode | wall s, median (min-max) | slowdown |',
+  '|---|---|---|',
+  ...Object.entries(mem.modes).map(
+    ([mode, m]) => `| ${mode} | ${m.median_s.toFixed(3)} (${m.min_s.toFixed(3)}-${m.max_s.toFixed(3)}) | ${m.slowdown_pct >= 0 ? '+' : ''}${m.slowdown_pct.toFixed(1)} % |`,
+  ),
+  '',
+  'hotpath = `mem_enabled=True` with the default `mem_duty_cycle=0.05` (tracemalloc on for 5 % of each window, 128 frames); tracemalloc = tracemalloc(128) on all the time. Expected hotpath cost ≈ duty × (tracemalloc slowdown).',
   '',
 ].join('\n');
 const resultsPath = new URL('./RESULTS.md', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 """Memory profiles from tracemalloc, duty-cycled so the cost is bounded.
 
 Sampling rule: in every upload window of T seconds, tracemalloc traces allocations during the
-first `duty_cycle × T` seconds only (default 10 %: 1 s of every 10 s), then a snapshot is taken
+first `duty_cycle × T` seconds only (default 5 %: 0.5 s of every 10 s), then a snapshot is taken
 and tracing stops (which frees tracemalloc's tables). The application pays tracemalloc's
 per-allocation cost during the traced slice and nothing outside it, so the average cost is
 `duty_cycle × tracemalloc overhead` (measured in bench/B5 notes).
@@ -78,7 +78,7 @@ class MemoryProfiler:
 
     SAMPLE_TYPES = (("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes"))
 
-    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.1) -> None:
+    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.05) -> None:
         self.max_nframe = max_nframe
         self.duty_cycle = duty_cycle
         self.functions = FunctionIndex()
