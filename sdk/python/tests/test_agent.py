@@ -126,6 +126,34 @@ class AgentUploads(unittest.TestCase):
         leaf = mine[0]["stack"].split(";")[-1]
         self.assertRegex(leaf, r"allocate_vehicle_memory \(test_agent\.py:\d+\)")
 
+    def test_a_failing_flush_is_counted_not_raised(self) -> None:
+        from hotpath import agent as A
+
+        hotpath.configure(application_name="flush-fail", server_address=self.server.url, upload_interval=60)
+        a = A.current()
+        assert a is not None
+
+        def broken() -> dict:
+            raise RuntimeError("boom")
+
+        a.sampler.take = broken  # type: ignore[method-assign]
+        a.flush(time.time())
+        self.assertEqual(hotpath.stats()["flush_errors"], 1)
+
+    def test_an_application_tracemalloc_session_is_left_running(self) -> None:
+        import tracemalloc
+
+        tracemalloc.start(5)
+        try:
+            hotpath.configure(application_name="tm", server_address=self.server.url, upload_interval=60,
+                              mem_enabled=True, cpu_enabled=False)
+            keep = [bytearray(10000) for _ in range(10)]
+            hotpath.shutdown(timeout=2.0)
+            self.assertTrue(tracemalloc.is_tracing())
+            self.assertEqual(len(keep), 10)
+        finally:
+            tracemalloc.stop()
+
     def test_stats_and_nothing_raised_when_the_server_is_down(self) -> None:
         self.server.close()
         hotpath.configure(application_name="down", server_address=self.server.url, upload_interval=0.2)

@@ -120,12 +120,19 @@ class TagWrapper(unittest.TestCase):
                     await asyncio.sleep(0)  # let the other task run in between
             observed.append((v, "after", labels_here()))
 
+        async def plain_with(v: str) -> None:  # a plain `with` in a coroutine works the same way
+            with hotpath.tag_wrapper({"vehicle": v}):
+                for step in range(3):
+                    observed.append((v, step, labels_here()))
+                    await asyncio.sleep(0)
+            observed.append((v, "after", labels_here()))
+
         async def main() -> None:
-            await asyncio.gather(request("car"), request("bike"))
+            await asyncio.gather(request("car"), request("bike"), plain_with("scooter"))
 
         asyncio.run(main())
         order = [(v, step) for v, step, _ in observed]
-        self.assertEqual(order[:4], [("car", 0), ("bike", 0), ("car", 1), ("bike", 1)], "tasks did not interleave")
+        self.assertEqual(order[:5], [("car", 0), ("bike", 0), ("scooter", 0), ("car", 1), ("bike", 1)], "tasks did not interleave")
         for v, step, labels in observed:
             self.assertEqual(labels, {} if step == "after" else {"vehicle": v}, (v, step))
 
