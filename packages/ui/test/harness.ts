@@ -69,7 +69,7 @@ export async function ingestFolded(baseUrl: string, name: string, folded: string
   }
   const body = encodePprofGzip(b.build());
   const q = new URLSearchParams({ name, from: String(fromSec), until: String(fromSec + 10), format: 'pprof', spyName: 'pyspy' });
-  const res = await fetch(`${baseUrl}/ingest?${q}`, { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } });
+  const res = await fetch(`${baseUrl}/ingest?${q}`, { method: 'POST', body: body as BodyInit, headers: { 'Content-Type': 'application/octet-stream' } });
   if (res.status !== 200) throw new Error(`ingest ${name} failed: ${res.status} ${await res.text()}`);
 }
 

@@ -108,10 +108,11 @@ export function FlameGraph(props: FlameGraphProps) {
     setMenu(null);
   }, [tree, focus]);
 
-  // Paint synchronously on prop changes so a test or a screenshot sees the result at once.
+  // Paint synchronously when what is drawn changes (not on tooltip moves), so a test or a screenshot
+  // sees the result at once; pointer-driven changes go through schedule() (one paint per frame).
   useLayoutEffect(() => {
     draw();
-  });
+  }, [draw, tree, focus, inverted, props.matched, props.theme, props.diffMode, selected]);
 
   useEffect(() => () => cancelAnimationFrame(frameRef.current), []);
 

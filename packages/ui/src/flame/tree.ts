@@ -230,6 +230,11 @@ export class TreeBuilder {
     return id;
   }
 
+  /** Nodes created so far, the root included. */
+  get size(): number {
+    return this.nodeName.length;
+  }
+
   /** The child of builder node `parentId` named `name` (created when missing). Root is 0. */
   child(parentId: number, name: string): number {
     const nameIdx = this.intern(name);
