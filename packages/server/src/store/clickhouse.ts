@@ -18,7 +18,7 @@ import { HotpathError } from '../errors.ts';
 import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
 import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings, type SqlClient } from './clickhouse/http.ts';
 import { alignedConcat, encodeString, encodeU64, RowBinaryWriter, splitIdValueRows } from './clickhouse/rowbinary.ts';
-import { MIGRATIONS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
+import { MIGRATIONS, ROLLUP_MS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
 import type {
   FunctionRecord,
   Matcher,
@@ -87,8 +87,8 @@ interface SeriesRow {
 const CACHE_LIMIT = 1_000_000;
 /** Ids per `IN (...)` list; the query text then stays below ~1.2 MB. */
 const IDS_PER_QUERY = 50_000;
-/** Settings for queries carrying long id lists (18.16's default max_query_size is 256 KiB). */
-const LIST_SETTINGS: Settings = { max_query_size: 64 * 1024 * 1024 };
+/** Settings for queries carrying long id lists (18.16's defaults: 256 KiB of query, 50,000 AST nodes). */
+const LIST_SETTINGS: Settings = { max_query_size: 64 * 1024 * 1024, max_ast_elements: 10_000_000, max_expanded_ast_elements: 10_000_000 };
 
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
@@ -301,7 +301,6 @@ export class ClickHouseStore implements Store {
         const n = p.stackIds.length;
         const halves = new Uint32Array(p.stackIds.buffer, p.stackIds.byteOffset, n * 2);
         for (let i = 0; i < n; i++) {
-          samples.bytes(tenant);
           samples.bytes(seriesId);
           samples.bytes(time);
           samples.u64Halves(halves[2 * i]!, halves[2 * i + 1]!);
@@ -396,20 +395,32 @@ export class ClickHouseStore implements Store {
   async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
     const series = await this.profileSeries(q);
     if (series.length === 0) return { stackIds: new BigUint64Array(0), values: new Float64Array(0) };
+    const ids = sqlIdList(series.map((s) => s.id));
+    const start = Math.floor(q.startMs);
+    const end = Math.floor(q.endMs);
+    // Whole hours [h0, h1) inside the range come from the rollup, the ragged ends from raw samples.
+    const h0 = Math.ceil(start / ROLLUP_MS) * ROLLUP_MS;
+    const h1 = Math.floor((end + 1) / ROLLUP_MS) * ROLLUP_MS;
+    let sql: string;
+    if (h1 - h0 >= 2 * ROLLUP_MS) {
+      // Each branch aggregates first, so in a cluster every shard sends sums, not rows.
+      const raw = `SELECT stack_id, sum(value) AS v FROM ${this.t('samples')}
+        WHERE series_id IN (${ids}) AND ((time_ms >= ${start} AND time_ms < ${h0}) OR (time_ms >= ${h1} AND time_ms <= ${end})) GROUP BY stack_id`;
+      const rolled = `SELECT stack_id, sum(value) AS v FROM ${this.t('samples_1h')}
+        WHERE series_id IN (${ids}) AND hour_ms >= ${h0} AND hour_ms < ${h1} GROUP BY stack_id`;
+      sql = `SELECT stack_id, sum(v) AS total FROM (${raw} UNION ALL ${rolled}) GROUP BY stack_id HAVING total != 0 FORMAT RowBinary`;
+    } else {
+      sql = `SELECT stack_id, sum(value) AS total FROM ${this.t('samples')}
+        WHERE series_id IN (${ids}) AND ${timeFilter(q)} GROUP BY stack_id HAVING total != 0 FORMAT RowBinary`;
+    }
     const chunks: Buffer[] = [];
-    await this.http.stream(
-      `SELECT stack_id, sum(value) AS v FROM ${this.t('samples')}
-       WHERE tenant = ${sqlString(q.tenant)} AND ${timeFilter(q)} AND series_id IN (${sqlIdList(series.map((s) => s.id))})
-       GROUP BY stack_id HAVING v != 0 FORMAT RowBinary`,
-      (c) => chunks.push(c),
-      LIST_SETTINGS,
-    );
+    await this.http.stream(sql, (c) => chunks.push(c), LIST_SETTINGS);
     const bytes = alignedConcat(chunks);
     if (bytes.length % 16 !== 0) {
       throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
     }
-    const { ids, values } = splitIdValueRows(bytes, bytes.length / 16);
-    return { stackIds: ids, values };
+    const merged = splitIdValueRows(bytes, bytes.length / 16);
+    return { stackIds: merged.ids, values: merged.values };
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
@@ -517,7 +528,7 @@ export class ClickHouseStore implements Store {
   // Retention
 
   /**
-   * Drops the day partitions of samples and profiles that end before `cutoffMs` (whole UTC days only).
+   * Drops the day partitions of samples, their rollup and profiles that end before `cutoffMs` (whole UTC days only).
    * In a cluster this drops on the node this store is connected to; run it against every node
    * (Distributed tables cannot drop partitions). Returns the day numbers dropped.
    */
@@ -526,7 +537,7 @@ export class ClickHouseStore implements Store {
     const lastDay = Math.floor(cutoffMs / 86_400_000) - 1;
     const suffix = this.layout.kind === 'cluster' ? '_local' : '';
     const dropped = new Set<number>();
-    for (const table of ['samples', 'profiles']) {
+    for (const table of ['samples', 'samples_1h', 'profiles']) {
       const rows = await this.http.jsonRows<{ partition: string }>(
         `SELECT DISTINCT partition FROM system.parts WHERE database = ${sqlString(this.database)} AND table = ${sqlString(table + suffix)} AND active`,
       );

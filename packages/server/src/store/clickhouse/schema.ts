@@ -2,21 +2,28 @@
 // no Map, no codecs, no TTL): labels as two parallel arrays, Int64 ms timestamps, partitions by UTC day
 // number (intDiv(time_ms, 86400000)) so retention is `ALTER TABLE ... DROP PARTITION <day>`.
 //
-// | table     | engine             | rows                                   | order by                         |
-// |-----------|--------------------|----------------------------------------|----------------------------------|
-// | samples   | MergeTree          | (tenant, series, time, stack, value)   | tenant, series_id, time, stack   |
-// | profiles  | MergeTree          | one per appended profile (its total)   | tenant, time_ms, series_id       |
-// | series    | ReplacingMergeTree | one per (tenant, label set)            | tenant, series_id                |
-// | stacks    | ReplacingMergeTree | one per stack id (parent, function)    | id                               |
-// | functions | ReplacingMergeTree | one per function id (name, file)       | id                               |
+// | table      | engine             | rows                                    | order by                      |
+// |------------|--------------------|-----------------------------------------|-------------------------------|
+// | samples    | MergeTree          | (series, time, stack, value)            | series_id, time_ms, stack_id  |
+// | samples_1h | SummingMergeTree   | samples summed per (series, hour, stack) | series_id, hour_ms, stack_id |
+// | profiles   | MergeTree          | one per appended profile (its total)    | tenant, time_ms, series_id    |
+// | series     | ReplacingMergeTree | one per (tenant, label set)             | tenant, series_id             |
+// | stacks     | ReplacingMergeTree | one per stack id (parent, function)     | id                            |
+// | functions  | ReplacingMergeTree | one per function id (name, file)        | id                            |
 //
+// Tenancy: series, profiles and every query on them carry the tenant; samples do not (a tenant column
+// there cost 3× the time of a 24 h merge here): they are reached only through series ids looked up
+// within the tenant, and a series id is a hash of (tenant, labels), so tenants never share one.
+// samples_1h is filled by a materialized view on each insert into samples; a long range reads whole
+// hours from it (B3 data: 474 k rollup rows for 24 h instead of 8.6 M samples) and only the ragged
+// ends from samples.
 // Every id is a content hash (series: hash(tenant, labels); stacks, functions: core ids.ts), so two
 // replicas writing the same dictionary entry write the same row and ReplacingMergeTree folds them.
 // Profiles are written before samples: a failed samples insert leaves at most an empty profile.
 //
 // Single node: the tables above are plain tables. Cluster (`--clickhouse-cluster NAME`): each is a
 // `<table>_local` on every node plus a Distributed `<table>` over the cluster, sharded by series id
-// (samples, profiles, series: one series lives on one shard) or by id (stacks, functions).
+// (samples, rollups, profiles, series: one series lives on one shard) or by id (stacks, functions).
 
 export type Layout = { readonly kind: 'single' } | { readonly kind: 'cluster'; readonly cluster: string; readonly onCluster: boolean };
 
@@ -57,8 +64,14 @@ const TABLES_V1: readonly TableDef[] = [
   },
   {
     name: 'samples',
-    columns: 'tenant String, series_id UInt64, time_ms Int64, stack_id UInt64, value Float64',
-    engine: `MergeTree PARTITION BY ${DAY} ORDER BY (tenant, series_id, time_ms, stack_id)`,
+    columns: 'series_id UInt64, time_ms Int64, stack_id UInt64, value Float64',
+    engine: `MergeTree PARTITION BY ${DAY} ORDER BY (series_id, time_ms, stack_id)`,
+    shardBy: 'series_id',
+  },
+  {
+    name: 'samples_1h',
+    columns: 'series_id UInt64, hour_ms Int64, stack_id UInt64, value Float64',
+    engine: `SummingMergeTree(value) PARTITION BY intDiv(hour_ms, 86400000) ORDER BY (series_id, hour_ms, stack_id)`,
     shardBy: 'series_id',
   },
 ];
@@ -68,6 +81,9 @@ export interface Migration {
   /** Statements for a database and layout; each is idempotent (IF NOT EXISTS). */
   statements(db: string, layout: Layout): string[];
 }
+
+/** Length of a rollup bucket, ms. */
+export const ROLLUP_MS = 3_600_000;
 
 function createTables(db: string, layout: Layout, tables: readonly TableDef[]): string[] {
   if (layout.kind === 'single') {
@@ -82,7 +98,18 @@ function createTables(db: string, layout: Layout, tables: readonly TableDef[]): 
   return out;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, statements: (db, layout) => createTables(db, layout, TABLES_V1) }];
+/** The view feeding samples_1h; on the node-local tables in a cluster (both sharded by series id). */
+function createRollupView(db: string, layout: Layout): string {
+  const local = layout.kind === 'cluster' ? '_local' : '';
+  const on = layout.kind === 'cluster' && layout.onCluster ? ` ON CLUSTER ${layout.cluster}` : '';
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.samples_1h_mv${local}${on} TO ${db}.samples_1h${local}
+    AS SELECT series_id, intDiv(time_ms, ${ROLLUP_MS}) * ${ROLLUP_MS} AS hour_ms, stack_id, sum(value) AS value
+    FROM ${db}.samples${local} GROUP BY series_id, hour_ms, stack_id`;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, statements: (db, layout) => [...createTables(db, layout, TABLES_V1), createRollupView(db, layout)] },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
