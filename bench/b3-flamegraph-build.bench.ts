@@ -4,7 +4,7 @@
 // Profiles are synthetic from a fixed seed: a random recursive call tree of N stacks over 20,000
 // function names (depth ~15-30), one sample per stack. 1 warm-up, then >= 5 repetitions: median (min-max).
 import { execSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import {
   makeProfileType,
   toFlamebearer,
@@ -119,9 +119,11 @@ const commit = execSync('git rev-parse --short HEAD').toString().trim();
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const text = [
   '',
-  `## B3 flame graph build + encode: ${date}, commit ${commit}, ${cpus().length} × ${cpu}, Node ${process.version}`,
+  `## B3 flame graph build + encode: ${date}, commit ${commit}, ${cpus().length} × ${cpu}, Node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} at the end`,
   '',
-  `\`toFlamebearer(profile, {maxNodes: ${MAX_NODES}})\` on one merged synthetic profile (random call tree over 20,000 functions, one sample per stack), and \`toFlamebearerDiff\` of two such profiles; ${REPS} repetitions after a warm-up, ms median (min-max). Excludes the store's sum per stack and HTTP; the B3 query target covers those too.`,
+  `A load average above the core count means other processes shared the CPUs: wall times are then inflated; CPU seconds less so. \`toFlamebearer(profile, {maxNodes: ${MAX_NODES}})\` on one merged synthetic profile (random call tree over 20,000 functions, one sample per stack), and \`toFlamebearerDiff\` of two such profiles; ${REPS} repetitions after a warm-up, ms median (min-max). Excludes the store's sum per stack and HTTP; the B3 query target covers those too.`,
   '',
   '| stacks | nodes out | JSON | toFlamebearer ms | toFlamebearerDiff ms | CPU s (single / diff, all reps) |',
   '|---|---|---|---|---|---|',

@@ -215,3 +215,47 @@ describe('toFlamebearerDiff', () => {
     );
   });
 });
+
+describe('flamebearer properties on random profiles', () => {
+  // Small alphabet so names repeat at many depths and siblings collide often.
+  function randomFolded(seed: number, lines: number): string {
+    let s = seed;
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+    const out: string[] = [];
+    for (let i = 0; i < lines; i++) {
+      const depth = 1 + Math.floor(rand() * 6);
+      const frames = Array.from({ length: depth }, () => 'abcdefg'[Math.floor(rand() * 7)]);
+      out.push(`${frames.join(';')} ${1 + Math.floor(rand() * 20)}`);
+    }
+    return out.join('\n');
+  }
+
+  it('decodes back to the same stacks, and truncation conserves the total', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const p = profileFromFolded(randomFolded(seed, 40));
+      const fb = toFlamebearer(p);
+      expect(printFolded(decodeFlamebearer(fb)), `seed ${seed}`).toBe(printFolded(p));
+      for (const maxNodes of [1, 3, 10]) {
+        const small = toFlamebearer(p, { maxNodes });
+        expect(small.numTicks).toBe(fb.numTicks);
+        const back = decodeFlamebearer(small);
+        let sum = 0;
+        for (let i = 0; i < back.samples.length; i++) sum += back.samples.value[i]!;
+        expect(sum, `seed ${seed} maxNodes ${maxNodes}`).toBe(fb.numTicks);
+        expect(printFolded(back)).toBe(
+          printFolded(callTreeToProfile(truncateTree(buildCallTree(p), maxNodes), p.type)),
+        );
+      }
+    }
+  });
+
+  it('diff decodes back to both sides', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const left = profileFromFolded(randomFolded(seed, 30));
+      const right = profileFromFolded(randomFolded(seed + 1000, 30));
+      const { left: l, right: r } = decodeFlamebearerDiff(toFlamebearerDiff(left, right));
+      expect(printFolded(l), `seed ${seed}`).toBe(printFolded(left));
+      expect(printFolded(r), `seed ${seed}`).toBe(printFolded(right));
+    }
+  });
+});
