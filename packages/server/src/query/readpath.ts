@@ -12,7 +12,7 @@ import {
   type ProfileType,
 } from '@hotpath/core';
 import type { MergedStacks, ProfileQuery, SeriesPoints, Store, TimeSeriesQuery } from '../store/types.ts';
-import { IdTable } from './id-table.ts';
+import { IdTable, halvesOf } from './id-table.ts';
 
 /** Frame name used when the dictionary lacks a stack or function (totals stay conserved). */
 export const UNKNOWN_FRAME = '[unknown]';
@@ -95,16 +95,6 @@ export class StackResolver {
     this.state = grow(this.state, (k) => new Uint8Array(k));
   }
 
-  private internFn(id: bigint, pendingFns: bigint[]): number {
-    const before = this.fnIds.size;
-    const i = this.fnIds.intern(id);
-    if (i === before) {
-      this.fnNames.push(UNKNOWN_FRAME);
-      pendingFns.push(id);
-    }
-    return i;
-  }
-
   private async resolveNow(stackIds: BigUint64Array): Promise<Int32Array> {
     if (this.ids.size + stackIds.length > CACHE_LIMIT) this.reset();
     const nodes = this.ids.internAll(stackIds);
@@ -122,20 +112,43 @@ export class StackResolver {
       const next: number[] = [];
       for (let b = 0; b < pending.length; b += BATCH) {
         const chunk = pending.slice(b, b + BATCH);
-        const found = await this.store.getStacks(chunk.map((n) => this.ids.idAt(n)));
-        for (const n of chunk) {
+        const chunkIds = chunk.map((n) => this.ids.idAt(n));
+        const found = await this.store.getStacks(chunkIds);
+        // Parent and function ids go through typed arrays so they are interned from their uint32
+        // halves: no BigInt arithmetic per stack on this (cold) path.
+        const parents = new BigUint64Array(chunk.length);
+        const fns = new BigUint64Array(chunk.length);
+        const present = new Uint8Array(chunk.length);
+        for (let j = 0; j < chunk.length; j++) {
+          const rec = found.get(chunkIds[j]!);
+          if (rec === undefined) continue;
+          parents[j] = rec.parentId;
+          fns[j] = rec.functionId;
+          present[j] = 1;
+        }
+        const ph = halvesOf(parents);
+        const fh = halvesOf(fns);
+        for (let j = 0; j < chunk.length; j++) {
+          const n = chunk[j]!;
           if (this.state[n] !== QUEUED) continue;
-          const rec = found.get(this.ids.idAt(n));
-          if (rec === undefined) {
+          if (present[j] === 0) {
             this.state[n] = MISSING;
             this.parent[n] = -1;
             this.fn[n] = -1;
             continue;
           }
-          this.fn[n] = this.internFn(rec.functionId, pendingFns);
-          if (rec.parentId === 0n) this.parent[n] = -1;
+          const fnBefore = this.fnIds.size;
+          const f = this.fnIds.internHalves(fh[2 * j + 1]!, fh[2 * j]!);
+          if (f === fnBefore) {
+            this.fnNames.push(UNKNOWN_FRAME);
+            pendingFns.push(fns[j]!);
+          }
+          this.fn[n] = f;
+          const hi = ph[2 * j + 1]!;
+          const lo = ph[2 * j]!;
+          if (hi === 0 && lo === 0) this.parent[n] = -1;
           else {
-            const p = this.ids.intern(rec.parentId);
+            const p = this.ids.internHalves(hi, lo);
             this.ensure(this.ids.size);
             this.parent[n] = p;
             if (this.state[p] === 0) {
