@@ -57,6 +57,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         settings["oncpu"] = False
     if args.mem:
         settings["mem_enabled"] = True
+    if args.module is None:
+        # Before configure(): frame names are made relative to sys.path as it is at start.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(target[0])))
     try:
         configure(**settings)
     except ValueError as e:
@@ -68,7 +71,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             runpy.run_module(args.module, run_name="__main__", alter_sys=True)
         else:
             sys.argv = target
-            sys.path.insert(0, os.path.dirname(os.path.abspath(target[0])))
             runpy.run_path(target[0], run_name="__main__")
     except SystemExit as e:
         shutdown()

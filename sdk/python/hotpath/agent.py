@@ -45,6 +45,7 @@ class Agent:
         self.flushes = 0
         self.flush_errors = 0
         self.effective_rate = float(config.sample_rate)  # Hz, lowered by the max_overhead cap
+        self.inherited = False  # True in a forked child, whose agent was restarted from the parent's
 
     def _new_uploader(self) -> Uploader:
         c = self.config
@@ -212,6 +213,7 @@ class Agent:
     def after_fork_in_child(self) -> None:
         """The child has only the forking thread: start its own sampler and uploader, no old data."""
         self._stop = threading.Event()
+        self.inherited = True
         self.sampler.reset_after_fork()
         self.sampler.exclude.clear()
         self.uploader = self._new_uploader()  # the parent's queue is the parent's to send
@@ -237,8 +239,13 @@ def current() -> Optional[Agent]:
 def install(agent: Agent) -> None:
     global _agent
     with _lock:
-        if _agent is not None:
+        previous = _agent
+        if previous is not None and not previous.inherited:
             raise RuntimeError("hotpath is already configured; call hotpath.shutdown() first")
+        if previous is not None:
+            # configure() in a forked worker (gunicorn post_fork, as pyroscope-io's docs say) while
+            # the master had configured too: the worker's settings replace the inherited agent.
+            previous.stop(timeout=1.0)
         _agent = agent
         agent.start()
     _flush_in_multiprocessing_children(agent)

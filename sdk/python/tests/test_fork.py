@@ -70,6 +70,29 @@ class ForkSafety(unittest.TestCase):
         self.assertLess(before[me], 0.3e9)  # counted once, not twice
         self.assertNotIn((me, "child"), cpu)
 
+    def test_configure_in_a_forked_worker_replaces_the_inherited_agent(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # child: like gunicorn's post_fork hook calling configure() again
+            code = 1
+            try:
+                hotpath.configure(application_name="worker", server_address=self.server.url, upload_interval=60,
+                                  report_pid=True)
+                tagged_burn("worker", 0.15)
+                code = 0 if hotpath.shutdown(timeout=2.0) else 2
+            except BaseException:
+                code = 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        hotpath.shutdown(timeout=2.0)
+        services = {dict(series["labels"])["service_name"] for r in self.server.requests for series in decode_push(r["body"])}
+        self.assertIn("worker", services)
+        self.assertGreater(cpu_by_pid_and_tag(self.server).get((str(pid), "worker"), 0), 0.05e9)
+        with self.assertRaisesRegex(RuntimeError, "already configured"):
+            hotpath.configure(application_name="again", server_address=self.server.url)
+            hotpath.configure(application_name="again", server_address=self.server.url)
+
     def test_multiprocessing_fork_children_flush_their_last_window(self) -> None:
         ctx = multiprocessing.get_context("fork")
         procs = [ctx.Process(target=tagged_burn, args=(f"worker{i}", 0.15)) for i in range(2)]
