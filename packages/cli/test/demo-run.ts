@@ -33,11 +33,15 @@ export interface RunningDemo {
 /** Starts `hotpath demo --port <free> --store memory` and waits until it prints its UI address. */
 export async function startDemo(args: string[], env: Record<string, string>): Promise<RunningDemo> {
   const port = await freePort();
-  const child = spawn(process.execPath, [HOTPATH_BIN, 'demo', '--port', String(port), '--store', 'memory', ...args], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [HOTPATH_BIN, 'demo', '--port', String(port), '--store', 'memory', ...args],
+    {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -65,11 +69,15 @@ export async function startDemo(args: string[], env: Record<string, string>): Pr
     },
   };
   try {
-    await until('the demo to print its UI address', async () => {
-      for (const pid of descendants(child.pid!)) seen.add(pid);
-      if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}`);
-      return output.includes(`UI        ${ui}`) ? true : undefined;
-    }, 90_000);
+    await until(
+      'the demo to print its UI address',
+      async () => {
+        for (const pid of descendants(child.pid!)) seen.add(pid);
+        if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}`);
+        return output.includes(`UI        ${ui}`) ? true : undefined;
+      },
+      90_000,
+    );
   } catch (e) {
     demo.kill();
     throw new Error(`${(e as Error).message}\n${output}`);
@@ -114,7 +122,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -75,12 +75,16 @@ function parseOptions(argv: string[]): DemoOptions | 'help' {
   });
   if (values.help) return 'help';
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${values.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0..65535, got '${values.port}'`);
   const rate = Number(values.rate);
-  if (!(rate > 0)) throw new UsageError(`--rate must be a number of rides per second > 0, got '${values.rate}'`);
+  if (!(rate > 0))
+    throw new UsageError(`--rate must be a number of rides per second > 0, got '${values.rate}'`);
   const framework = values.framework as string;
   if (!(framework in FRAMEWORKS)) {
-    throw new UsageError(`unknown framework '${framework}'; expected one of ${Object.keys(FRAMEWORKS).join(', ')}`);
+    throw new UsageError(
+      `unknown framework '${framework}'; expected one of ${Object.keys(FRAMEWORKS).join(', ')}`,
+    );
   }
   if (values.store !== undefined && values.store !== 'duckdb' && values.store !== 'memory') {
     throw new UsageError(`--store must be duckdb or memory, got '${values.store}'`);
@@ -96,7 +100,10 @@ function parseOptions(argv: string[]): DemoOptions | 'help' {
 }
 
 /** The first interpreter that can import the framework's modules, or a message saying what to install. */
-export function findPython(framework: Framework, candidates: string[]): { python: string } | { problem: string } {
+export function findPython(
+  framework: Framework,
+  candidates: string[],
+): { python: string } | { problem: string } {
   const { modules, apt } = FRAMEWORKS[framework];
   const probe =
     'import importlib.util, sys\n' +
@@ -119,7 +126,9 @@ export function findPython(framework: Framework, candidates: string[]): { python
     problem:
       `FRAMEWORK=${framework} needs ${needs}, and no interpreter tried has them:\n${tried.join('\n')}\n` +
       `On Debian or Ubuntu: sudo apt-get install ${apt}   (Debian's /usr/bin/python3 then sees them)\n` +
-      (framework === 'stdlib' ? '' : 'Or run the default FRAMEWORK=stdlib, which needs nothing but python3.\n') +
+      (framework === 'stdlib'
+        ? ''
+        : 'Or run the default FRAMEWORK=stdlib, which needs nothing but python3.\n') +
       'Or name an interpreter that has them: hotpath demo --python /path/to/python3',
   };
 }
@@ -130,7 +139,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -234,7 +245,13 @@ async function waitUntil(what: string, isUp: () => Promise<boolean>, isDead: () 
   }
 }
 
-function guide(ui: string, regions: Record<string, string>, framework: Framework, python: string, rate: number): string {
+function guide(
+  ui: string,
+  regions: Record<string, string>,
+  framework: Framework,
+  python: string,
+  rate: number,
+): string {
   const periodS = Number(process.env.RIDESHARE_PERIOD_S || 60);
   const unit = periodS === 60 ? 'minute' : `${periodS} s period`;
   const phase = periodS === 60 ? 'every other minute (even minutes are slow)' : `every other ${unit}`;
@@ -265,7 +282,9 @@ async function runDemo(options: DemoOptions): Promise<number> {
   }
   const port = options.port === 0 ? await freePort() : options.port;
   if (!(await portIsFree(port))) {
-    process.stderr.write(`hotpath demo: port ${port} is in use; stop what uses it or pass --port 0 for any free port\n`);
+    process.stderr.write(
+      `hotpath demo: port ${port} is in use; stop what uses it or pass --port 0 for any free port\n`,
+    );
     return 2;
   }
 
@@ -285,10 +304,26 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const ui = `http://127.0.0.1:${port}`;
   const appNames = REGIONS.map((r) => `${options.framework}-${r}`);
   try {
-    const serverArgs = [HOTPATH_BIN, 'server', '--port', String(port), '--data-dir', options.dataDir, '--log-level', 'warn'];
+    const serverArgs = [
+      HOTPATH_BIN,
+      'server',
+      '--port',
+      String(port),
+      '--data-dir',
+      options.dataDir,
+      '--log-level',
+      'warn',
+    ];
     if (options.store !== undefined) serverArgs.push('--store', options.store);
     children.start('hotpath', process.execPath, serverArgs, {});
-    await Promise.race([waitUntil('hotpath server', () => answers(`${ui}/ready`), () => !children.isRunning('hotpath')), stopRequested]);
+    await Promise.race([
+      waitUntil(
+        'hotpath server',
+        () => answers(`${ui}/ready`),
+        () => !children.isRunning('hotpath'),
+      ),
+      stopRequested,
+    ]);
 
     const regions: Record<string, string> = {};
     for (const [i, region] of REGIONS.entries()) {
@@ -304,14 +339,23 @@ async function runDemo(options: DemoOptions): Promise<number> {
     await Promise.race([
       Promise.all(
         REGIONS.map((region, i) =>
-          waitUntil(appNames[i]!, () => answers(`${regions[region]}/`), () => !children.isRunning(appNames[i]!)),
+          waitUntil(
+            appNames[i]!,
+            () => answers(`${regions[region]}/`),
+            () => !children.isRunning(appNames[i]!),
+          ),
         ),
       ),
       stopRequested,
     ]);
 
     const targets = Object.entries(regions).map(([r, url]) => `${r}=${url}`);
-    children.start('load', found.python, [join(RIDESHARE, 'load_generator.py'), '--targets', targets.join(','), '--rate', String(options.rate)], {});
+    children.start(
+      'load',
+      found.python,
+      [join(RIDESHARE, 'load_generator.py'), '--targets', targets.join(','), '--rate', String(options.rate)],
+      {},
+    );
     process.stdout.write(guide(`${ui}/`, regions, options.framework, found.python, options.rate));
     await stopRequested;
   } catch (e) {
@@ -339,7 +383,9 @@ export const demo: Command = {
     try {
       options = parseOptions(argv);
     } catch (e) {
-      process.stderr.write(`hotpath demo: ${(e as Error).message}\nRun 'hotpath demo --help' for the options.\n`);
+      process.stderr.write(
+        `hotpath demo: ${(e as Error).message}\nRun 'hotpath demo --help' for the options.\n`,
+      );
       return 2;
     }
     if (options === 'help') {
