@@ -79,13 +79,13 @@ beforeAll(async () => {
   hour = { from: String((nowSec - 3600) * 1000), until: String((nowSec + 60) * 1000) };
   before = { from: String((nowSec - 3000) * 1000), until: String((nowSec - 1800) * 1000) };
   after = { from: String((nowSec - 1200) * 1000), until: String((nowSec + 60) * 1000) };
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+}, 30_000);
 
 describe('Hotpath UI in Chromium against a real server', () => {
   it('explains what to do when there is no data yet', async () => {

@@ -23,6 +23,8 @@ export interface FlameGraphProps {
 }
 
 const ROW_CSS_PX = 20;
+/** Nodes narrower than this are not drawn (their ancestors show their time). */
+const MIN_RECT_CSS_PX = 1;
 
 interface Tip {
   readonly node: NodeIndex;
@@ -75,8 +77,8 @@ export function FlameGraph(props: FlameGraphProps) {
     }
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    rectsRef.current = layoutFlame(p.tree, vp, 0.5, rectsRef.current);
-    paintFlame(ctx, p.tree, rectsRef.current, vp, colorsRef.current.colors(p.tree, p.theme, p.diffMode), {
+    rectsRef.current = layoutFlame(p.tree, vp, MIN_RECT_CSS_PX, rectsRef.current);
+    paintFlame(ctx, p.tree, rectsRef.current, vp, colorsRef.current.palette(p.tree, p.theme, p.diffMode), {
       theme: p.theme,
       diffMode: p.diffMode,
       matched: p.matched,

@@ -20,34 +20,53 @@ export interface PaintStyle {
 const FONT_CSS_PX = 12;
 const MIN_TEXT_CSS_PX = 22;
 
-/** Colour per node, computed once per (tree, theme, mode) and reused across frames. */
+/** Colours as a small palette plus a palette index per node, so painting can batch by colour. */
+export interface NodePalette {
+  readonly colors: readonly string[];
+  /** Index into `colors` per node. */
+  readonly ids: Uint16Array;
+}
+
+/** Node palette, computed once per (tree, theme, mode) and reused across frames. */
 export class NodeColors {
-  private cache: string[] = [];
+  private cache: NodePalette = { colors: [], ids: new Uint16Array(0) };
   private key = '';
-  colors(tree: FlameTree, theme: Theme, mode: DiffMode): readonly string[] {
+  private tree: FlameTree | null = null;
+  palette(tree: FlameTree, theme: Theme, mode: DiffMode): NodePalette {
     const key = `${theme}|${mode}`;
-    if (this.key === key && this.cache.length === tree.length) return this.cache;
-    this.key = key;
-    const out = new Array<string>(tree.length);
+    if (this.key === key && this.tree === tree) return this.cache;
+    const colors: string[] = [];
+    const idOf = new Map<string, number>();
+    const intern = (c: string): number => {
+      let id = idOf.get(c);
+      if (id === undefined) {
+        id = colors.length;
+        colors.push(c);
+        idOf.set(c, id);
+      }
+      return id;
+    };
+    const ids = new Uint16Array(tree.length);
     const d = tree.diff;
     if (d) {
       let maxAbs = 0;
       if (mode === 'absolute') {
-        for (let i = 0; i < tree.length; i++) {
+        for (let i = 1; i < tree.length; i++) {
           const delta = Math.abs(d.totalRight[i]! / (d.rightTicks || 1) - d.totalLeft[i]! / (d.leftTicks || 1));
-          if (i > 0 && delta > maxAbs) maxAbs = delta;
+          if (delta > maxAbs) maxAbs = delta;
         }
       }
       for (let i = 0; i < tree.length; i++) {
-        const t = diffIntensity(d.totalLeft[i]!, d.totalRight[i]!, d.leftTicks, d.rightTicks, mode, maxAbs);
-        out[i] = diffColor(t, theme);
+        ids[i] = intern(diffColor(diffIntensity(d.totalLeft[i]!, d.totalRight[i]!, d.leftTicks, d.rightTicks, mode, maxAbs), theme));
       }
     } else {
-      const byName = tree.names.map((n) => packageColor(n, theme));
-      for (let i = 0; i < tree.length; i++) out[i] = byName[tree.name[i]!]!;
+      const byName = tree.names.map((n) => intern(packageColor(n, theme)));
+      for (let i = 0; i < tree.length; i++) ids[i] = byName[tree.name[i]!]!;
     }
-    this.cache = out;
-    return out;
+    this.key = key;
+    this.tree = tree;
+    this.cache = { colors, ids };
+    return this.cache;
   }
 }
 
@@ -57,7 +76,7 @@ export function paintFlame(
   tree: FlameTree,
   rects: FlameRects,
   vp: Viewport,
-  colors: readonly string[],
+  palette: NodePalette,
   style: PaintStyle,
 ): void {
   const dpr = style.devicePixelRatio;
@@ -65,13 +84,31 @@ export function paintFlame(
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, vp.cssPxWidth, cssPxHeight(tree, vp));
   const dark = style.theme === 'dark';
-  const dimColor = dark ? '#3a3d44' : '#e4e4e8';
   const matched = style.matched;
+  // Batch by colour: one path and one fill per colour (a counting sort of the rects by palette id).
+  const dimId = palette.colors.length;
+  const colorIds = new Uint16Array(rects.length);
+  const starts = new Int32Array(dimId + 2);
   for (let k = 0; k < rects.length; k++) {
     const i = rects.node[k]!;
-    const w = rects.cssPxW[k]!;
-    ctx.fillStyle = matched && matched[i] !== 1 && i !== 0 ? dimColor : colors[i]!;
-    ctx.fillRect(rects.cssPxX[k]!, rects.cssPxY[k]!, w > 2 ? w - 0.5 : w, rowH - 1);
+    const id = matched && matched[i] !== 1 && i !== 0 ? dimId : palette.ids[i]!;
+    colorIds[k] = id;
+    starts[id + 1]!++;
+  }
+  for (let c = 1; c < starts.length; c++) starts[c]! += starts[c - 1]!;
+  const order = new Int32Array(rects.length);
+  const fillPos = starts.slice(0, dimId + 1);
+  for (let k = 0; k < rects.length; k++) order[fillPos[colorIds[k]!]!++] = k;
+  for (let c = 0; c <= dimId; c++) {
+    if (starts[c] === starts[c + 1]) continue;
+    ctx.fillStyle = c === dimId ? (dark ? '#3a3d44' : '#e4e4e8') : palette.colors[c]!;
+    ctx.beginPath();
+    for (let o = starts[c]!; o < starts[c + 1]!; o++) {
+      const k = order[o]!;
+      const w = rects.cssPxW[k]!;
+      ctx.rect(rects.cssPxX[k]!, rects.cssPxY[k]!, w > 2 ? w - 0.5 : w, rowH - 1);
+    }
+    ctx.fill();
   }
   ctx.font = `${FONT_CSS_PX}px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace`;
   ctx.textBaseline = 'middle';
