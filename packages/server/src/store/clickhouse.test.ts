@@ -206,6 +206,22 @@ if (binary === null) {
       expect((await store.stats('t')).oldestProfileTimeMs).toBe(base + 2 * day + 5);
     });
 
+    it('survives ClickHouse closing an idle keep-alive connection', async () => {
+      const client = new ClickHouseHttp({ url: server.url });
+      try {
+        expect((await client.exec('SELECT 1')).toString().trim()).toBe('1');
+        // Block the event loop past the server's keep_alive_timeout (3 s), so the pooled socket is
+        // still in the pool, already closed by the server, when the next request takes it.
+        const until = Date.now() + 4_000;
+        while (Date.now() < until) {
+          // busy wait on purpose
+        }
+        expect((await client.exec('SELECT 2')).toString().trim()).toBe('2');
+      } finally {
+        client.close();
+      }
+    });
+
     it('names the URL when ClickHouse is unreachable at start', async () => {
       const url = `http://127.0.0.1:${await freePort()}`;
       await expect(openClickHouseStore({ url })).rejects.toMatchObject({

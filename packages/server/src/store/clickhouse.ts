@@ -18,7 +18,7 @@ import { HotpathError } from '../errors.ts';
 import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
 import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings, type SqlClient } from './clickhouse/http.ts';
 import { alignedConcat, encodeString, encodeU64, RowBinaryWriter, splitIdValueRows } from './clickhouse/rowbinary.ts';
-import { MIGRATIONS, ROLLUP_MS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
+import { createdObject, MIGRATIONS, ROLLUP_MS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
 import type {
   FunctionRecord,
   Matcher,
@@ -148,7 +148,10 @@ export class ClickHouseStore implements Store {
           { url: this.url, cluster: this.cluster },
         );
       }
-      this.layout = { kind: 'cluster', cluster: this.cluster, onCluster: await this.hasZooKeeper() };
+      const onCluster = await this.hasZooKeeper();
+      const macros = onCluster ? (await this.http.jsonRows<{ macro: string }>('SELECT macro FROM system.macros')).map((m) => m.macro) : [];
+      const replicated = macros.includes('shard') && macros.includes('replica');
+      this.layout = { kind: 'cluster', cluster: this.cluster, onCluster, replicated };
     }
     const on = this.layout.kind === 'cluster' && this.layout.onCluster ? ` ON CLUSTER ${this.layout.cluster}` : '';
     await this.http.exec(`CREATE DATABASE IF NOT EXISTS ${db}${on}`);
@@ -157,13 +160,23 @@ export class ClickHouseStore implements Store {
     const current = Number(rows[0]?.v ?? 0);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      for (const sql of m.statements(db, this.layout)) await this.http.exec(sql);
+      // Objects this node already has are skipped: in a cluster another replica may have created
+      // them ON CLUSTER, and repeating ON CLUSTER DDL would wait for every node, also a dead one.
+      const existing = new Set((await this.http.jsonRows<{ name: string }>(`SELECT name FROM system.tables WHERE database = ${sqlString(db)}`)).map((r) => r.name));
+      for (const sql of m.statements(db, this.layout)) {
+        const name = createdObject(sql);
+        if (name !== null && existing.has(name)) continue;
+        await this.http.exec(sql);
+      }
       await this.http.exec(`INSERT INTO ${db}.schema_versions VALUES (${m.version}, ${Date.now()})`);
     }
     this.initialised = true;
   }
 
-  /** Distributed DDL (ON CLUSTER) needs ZooKeeper; without it each node is migrated by a replica pointed at it. */
+  /**
+   * Distributed DDL (ON CLUSTER) and Replicated* tables need ZooKeeper; without it each node is
+   * migrated by a replica pointed at it and its tables are not replicated.
+   */
   private async hasZooKeeper(): Promise<boolean> {
     try {
       await this.http.exec(`SELECT count() FROM system.zookeeper WHERE path = '/'`);

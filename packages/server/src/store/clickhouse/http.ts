@@ -84,6 +84,9 @@ export interface ClickHouseHttpOptions {
 
 export type Settings = Readonly<Record<string, string | number>>;
 
+/** A reused keep-alive socket was reset before any answer: the request never reached ClickHouse. */
+class StaleSocket extends Error {}
+
 /** What the store needs from a ClickHouse connection; ClickHouseHttp is the real one. */
 export interface SqlClient {
   /** Where the data lives, for error messages. */
@@ -167,7 +170,19 @@ export class ClickHouseHttp implements SqlClient {
     this.agent.destroy();
   }
 
-  private request(req: { sql: string; body?: Uint8Array; settings: Settings }, onChunk: (chunk: Buffer) => void): Promise<void> {
+  private async request(req: { sql: string; body?: Uint8Array; settings: Settings }, onChunk: (chunk: Buffer) => void): Promise<void> {
+    try {
+      await this.requestOnce(req, onChunk);
+    } catch (e) {
+      // A pooled keep-alive socket the server closed while idle fails at once with a reset, before
+      // ClickHouse saw the request (Node's documented case for retrying on `reusedSocket`): once more
+      // on a fresh socket. Anything else is reported as it is.
+      if (!(e instanceof StaleSocket)) throw e;
+      await this.requestOnce(req, onChunk, true);
+    }
+  }
+
+  private requestOnce(req: { sql: string; body?: Uint8Array; settings: Settings }, onChunk: (chunk: Buffer) => void, freshSocket = false): Promise<void> {
     const target = new URL(this.base.href);
     for (const [k, v] of Object.entries(req.settings)) target.searchParams.set(k, String(v));
     let body: Uint8Array;
@@ -180,7 +195,8 @@ export class ClickHouseHttp implements SqlClient {
     const lib = target.protocol === 'https:' ? https : http;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const fail = (e: HotpathError): void => {
+      let responded = false;
+      const fail = (e: HotpathError | StaleSocket): void => {
         if (settled) return;
         settled = true;
         reject(e);
@@ -189,10 +205,11 @@ export class ClickHouseHttp implements SqlClient {
         target,
         {
           method: 'POST',
-          agent: this.agent,
+          agent: freshSocket ? false : this.agent,
           headers: { 'content-length': body.byteLength, ...(this.auth ? { authorization: `Basic ${Buffer.from(this.auth).toString('base64')}` } : {}) },
         },
         (res) => {
+          responded = true;
           const status = res.statusCode ?? 0;
           if (status !== 200) {
             const err: Buffer[] = [];
@@ -224,7 +241,10 @@ export class ClickHouseHttp implements SqlClient {
         r.destroy();
       });
       // Every transport failure (refused, reset, DNS, TLS) means the store cannot be reached now.
-      r.on('error', (e: NodeJS.ErrnoException) => fail(unavailable(this.url, e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message)));
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        if (r.reusedSocket && !responded && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return fail(new StaleSocket());
+        fail(unavailable(this.url, e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message));
+      });
       r.end(body);
     });
   }

@@ -24,13 +24,27 @@
 // Single node: the tables above are plain tables. Cluster (`--clickhouse-cluster NAME`): each is a
 // `<table>_local` on every node plus a Distributed `<table>` over the cluster, sharded by series id
 // (samples, rollups, profiles, series: one series lives on one shard) or by id (stacks, functions).
+// With ZooKeeper the DDL runs ON CLUSTER, and with the {shard}/{replica} macros as well the local
+// tables are Replicated* (replicas of a shard share /clickhouse/tables/{shard}/<db>/<table>).
 
-export type Layout = { readonly kind: 'single' } | { readonly kind: 'cluster'; readonly cluster: string; readonly onCluster: boolean };
+export type Layout =
+  | { readonly kind: 'single' }
+  | {
+      readonly kind: 'cluster';
+      readonly cluster: string;
+      /** ZooKeeper is configured: DDL runs ON CLUSTER and reaches every node. */
+      readonly onCluster: boolean;
+      /** ZooKeeper and the {shard}/{replica} macros are configured: local tables are Replicated*. */
+      readonly replicated: boolean;
+    };
 
 interface TableDef {
   readonly name: string;
   readonly columns: string;
-  readonly engine: string;
+  /** Engine family, its extra arguments, and the PARTITION/ORDER clauses. */
+  readonly family: 'MergeTree' | 'ReplacingMergeTree' | 'SummingMergeTree';
+  readonly args?: string;
+  readonly clauses: string;
   /** Sharding expression of the Distributed table. */
   readonly shardBy: string;
 }
@@ -41,37 +55,44 @@ const TABLES_V1: readonly TableDef[] = [
   {
     name: 'functions',
     columns: 'id UInt64, name String, file String',
-    engine: 'ReplacingMergeTree ORDER BY id',
+    family: 'ReplacingMergeTree',
+    clauses: 'ORDER BY id',
     shardBy: 'id',
   },
   {
     name: 'stacks',
     columns: 'id UInt64, parent_id UInt64, function_id UInt64',
-    engine: 'ReplacingMergeTree ORDER BY id',
+    family: 'ReplacingMergeTree',
+    clauses: 'ORDER BY id',
     shardBy: 'id',
   },
   {
     name: 'series',
     columns: 'tenant String, series_id UInt64, profile_type String, label_names Array(String), label_values Array(String)',
-    engine: 'ReplacingMergeTree ORDER BY (tenant, series_id)',
+    family: 'ReplacingMergeTree',
+    clauses: 'ORDER BY (tenant, series_id)',
     shardBy: 'series_id',
   },
   {
     name: 'profiles',
     columns: 'tenant String, series_id UInt64, time_ms Int64, total Float64, samples UInt32',
-    engine: `MergeTree PARTITION BY ${DAY} ORDER BY (tenant, time_ms, series_id)`,
+    family: 'MergeTree',
+    clauses: `PARTITION BY ${DAY} ORDER BY (tenant, time_ms, series_id)`,
     shardBy: 'series_id',
   },
   {
     name: 'samples',
     columns: 'series_id UInt64, time_ms Int64, stack_id UInt64, value Float64',
-    engine: `MergeTree PARTITION BY ${DAY} ORDER BY (series_id, time_ms, stack_id)`,
+    family: 'MergeTree',
+    clauses: `PARTITION BY ${DAY} ORDER BY (series_id, time_ms, stack_id)`,
     shardBy: 'series_id',
   },
   {
     name: 'samples_1h',
     columns: 'series_id UInt64, hour_ms Int64, stack_id UInt64, value Float64',
-    engine: `SummingMergeTree(value) PARTITION BY intDiv(hour_ms, 86400000) ORDER BY (series_id, hour_ms, stack_id)`,
+    family: 'SummingMergeTree',
+    args: 'value',
+    clauses: 'PARTITION BY intDiv(hour_ms, 86400000) ORDER BY (series_id, hour_ms, stack_id)',
     shardBy: 'series_id',
   },
 ];
@@ -85,14 +106,21 @@ export interface Migration {
 /** Length of a rollup bucket, ms. */
 export const ROLLUP_MS = 3_600_000;
 
+/** The engine clause; Replicated* keeps one ZooKeeper path per shard and table. */
+function engineOf(db: string, t: TableDef, replicated: boolean): string {
+  if (!replicated) return `${t.family}${t.args ? `(${t.args})` : ''} ${t.clauses}`;
+  const args = [`'/clickhouse/tables/{shard}/${db}/${t.name}'`, `'{replica}'`, ...(t.args ? [t.args] : [])];
+  return `Replicated${t.family}(${args.join(', ')}) ${t.clauses}`;
+}
+
 function createTables(db: string, layout: Layout, tables: readonly TableDef[]): string[] {
   if (layout.kind === 'single') {
-    return tables.map((t) => `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${t.columns}) ENGINE = ${t.engine}`);
+    return tables.map((t) => `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${t.columns}) ENGINE = ${engineOf(db, t, false)}`);
   }
   const on = layout.onCluster ? ` ON CLUSTER ${layout.cluster}` : '';
   const out: string[] = [];
   for (const t of tables) {
-    out.push(`CREATE TABLE IF NOT EXISTS ${db}.${t.name}_local${on} (${t.columns}) ENGINE = ${t.engine}`);
+    out.push(`CREATE TABLE IF NOT EXISTS ${db}.${t.name}_local${on} (${t.columns}) ENGINE = ${engineOf(db, t, layout.replicated)}`);
     out.push(`CREATE TABLE IF NOT EXISTS ${db}.${t.name}${on} (${t.columns}) ENGINE = Distributed(${layout.cluster}, ${db}, ${t.name}_local, ${t.shardBy})`);
   }
   return out;
@@ -112,6 +140,11 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The table or view a CREATE statement makes (its name without the database), or null. */
+export function createdObject(sql: string): string | null {
+  return /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+\.(\w+)/.exec(sql)?.[1] ?? null;
+}
 
 /** The node-local bookkeeping table of applied migrations. */
 export function schemaVersionsTable(db: string): string {
