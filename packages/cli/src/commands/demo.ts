@@ -253,6 +253,7 @@ function guide(
   rate: number,
 ): string {
   const periodS = Number(process.env.RIDESHARE_PERIOD_S || 60);
+  const euNorth = encodeURIComponent('{region="eu-north"}');
   const unit = periodS === 60 ? 'minute' : `${periodS} s period`;
   const phase = periodS === 60 ? 'every other minute (even minutes are slow)' : `every other ${unit}`;
   return `
@@ -265,9 +266,12 @@ Hotpath demo is running: ${APP_NAME} in three regions (${framework}, ${python}),
 
 What to look at (give it a minute or two to collect):
   1. Flame graph of ${APP_NAME}, process_cpu: order_car is the widest of order_bike, order_scooter, order_car.
+       ${ui}?service=${APP_NAME}&from=now-15m
   2. Tag explorer, group by region: eu-north swings between high and low CPU ${phase}.
+       ${ui}explore?service=${APP_NAME}&groupBy=region&from=now-15m
   3. find_nearest_vehicle holds most of the CPU; group by vehicle to see which rides cost most.
   4. Comparison and diff: eu-north in a slow ${unit} against a fast one; mutex_lock is the change.
+       ${ui}comparison-diff?service=${APP_NAME}&query=${euNorth}&rightQuery=${euNorth}
   5. memory:inuse_space: the vehicle pools (allocate_vehicle_memory) grow and are trimmed.
 
 Press Ctrl-C to stop everything the demo started.
