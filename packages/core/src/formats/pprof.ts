@@ -29,7 +29,7 @@ import {
   wireTypeError,
   type Cursor,
 } from './proto.ts';
-import { decodeUtf8 } from './utf8.ts';
+import { decodeAscii, decodeUtf8 } from './utf8.ts';
 
 export interface PprofDecodeOptions {
   /** Cap on the gunzipped size (gzip input only); default 256 MiB. */
@@ -127,7 +127,16 @@ interface Functions {
   readonly frames: PairMap;
 }
 
-/** One UTF-16 code unit per byte (Latin-1): indexes into it equal byte offsets. */
+/**
+ * A string with one UTF-16 code unit per byte, so indexes into it equal byte offsets. All-ASCII
+ * runs (the usual case) go through the UTF-8 decoder's ASCII fast path; others are read as Latin-1.
+ */
+function oneBytePerChar(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return latin1(bytes, start, end);
+  return decodeAscii(bytes, start, end);
+}
+
+/** One UTF-16 code unit per byte (Latin-1). */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   const parts: string[] = [];
   for (let a = start; a < end; a += 8192) {
@@ -270,7 +279,7 @@ class PprofDecoder {
         case F_LOCATION:
         case F_FUNCTION:
         case F_STRING: {
-          const e = readLenEnd(c, end, `field ${field}`);
+          const e = readLenEnd(c, end, 'top-level field', field, 'payload');
           const list =
             field === F_SAMPLE
               ? this.samples
@@ -361,7 +370,7 @@ class PprofDecoder {
       if (d[2 * i + 1]! > hi) hi = d[2 * i + 1]!;
       payload += d[2 * i + 1]! - d[2 * i]!;
     }
-    const span = n > 16 && hi - lo <= payload * 2 + 64 ? latin1(bytes, lo, hi) : null;
+    const span = n > 16 && hi - lo <= payload * 2 + 64 ? oneBytePerChar(bytes, lo, hi) : null;
     for (let i = 0; i < n; i++) {
       const a = d[2 * i]!;
       const b = d[2 * i + 1]!;
@@ -395,9 +404,11 @@ class PprofDecoder {
     this.strings = out;
   }
 
-  private str(index: number, field: string): string {
+  /** strings[index]; an out-of-range index is reported as field `what[i].sub` (`what` alone when i = -1). */
+  private str(index: number, what: string, i = -1, sub = ''): string {
     const s = this.strings[index];
-    if (s === undefined) throw stringIndexError(field, index, this.strings.length);
+    if (s === undefined)
+      throw stringIndexError(i === -1 ? what : `${what}[${i}].${sub}`, index, this.strings.length);
     return s;
   }
 
@@ -411,7 +422,7 @@ class PprofDecoder {
     for (let i = 0; i < this.sampleTypes.length; i++) {
       c.pos = this.sampleTypes.data[2 * i]!;
       const [t, u] = this.readValueType(this.sampleTypes.data[2 * i + 1]!, `sample_type[${i}]`);
-      out.push([this.str(t, `sample_type[${i}].type`), this.str(u, `sample_type[${i}].unit`)]);
+      out.push([this.str(t, 'sample_type', i, 'type'), this.str(u, 'sample_type', i, 'unit')]);
     }
     return out;
   }
@@ -428,7 +439,7 @@ class PprofDecoder {
         const field = tag >>> 3;
         const wt = tag & 7;
         if ((field === 5 || field === 6) && wt === VARINT) {
-          this.str(readVarint(c, end), field === 5 ? `mapping[${i}].filename` : `mapping[${i}].build_id`);
+          this.str(readVarint(c, end), 'mapping', i, field === 5 ? 'filename' : 'build_id');
         } else if (field >= 1 && field <= 10 && wt !== VARINT) {
           throw wireTypeError(c, at, field, wt, VARINT);
         } else {
@@ -468,7 +479,7 @@ class PprofDecoder {
           const v = readVarint(c, end);
           if (field === 1) id = v;
           else if (field === 2) nameIdx = v;
-          else if (field === 3) this.str(v, `function[${i}].system_name`);
+          else if (field === 3) this.str(v, 'function', i, 'system_name');
           else if (field === 4) fileIdx = v;
         } else {
           skipField(c, wt, end, field);
@@ -480,8 +491,8 @@ class PprofDecoder {
           index: i,
         });
       ids[i] = id;
-      name[i] = this.str(nameIdx, `function[${i}].name`);
-      file[i] = this.str(fileIdx, `function[${i}].filename`);
+      name[i] = this.str(nameIdx, 'function', i, 'name');
+      file[i] = this.str(fileIdx, 'function', i, 'filename');
       const key = numericKeys ? nameIdx * nStrings + fileIdx : `${nameIdx},${fileIdx}`;
       let k = canonByKey.get(key);
       if (k === undefined) {
@@ -546,7 +557,7 @@ class PprofDecoder {
         const wt = tag & 7;
         if (field === 4) {
           if (wt !== LEN) throw wireTypeError(c, at, field, wt, LEN);
-          const e = readLenEnd(c, end, `location[${i}].line`);
+          const e = readLenEnd(c, end, 'location', i, 'line');
           let fnId = 0;
           let line = 0;
           while (c.pos < e) {
@@ -623,6 +634,8 @@ class PprofDecoder {
     const values: Float64Array[] = types.map(() => new Float64Array(n));
     const locStart = loc.start;
     const dense = loc.index.dense;
+    const memoParent = new Int32Array(locStart.length).fill(-2);
+    const memoStack = new Int32Array(locStart.length);
     const locFrames = loc.frames;
     const nStrings = this.strings.length;
     // Rough size: about one stack per 32 bytes of pprof keeps regrowth rare.
@@ -638,7 +651,7 @@ class PprofDecoder {
 
     const labelSets: Labels[] = [[]];
     const labelSetByKey = new Map<string, number>([['{}', 0]]);
-    const labelSetByRaw = new Map<string, number>();
+    const labelSetByRaw = new Map<number | string, number>();
     const labelPairs: number[] = [];
     let nPairs = 0;
 
@@ -654,7 +667,7 @@ class PprofDecoder {
         if (tag === 0x0a || tag === 0x12) {
           // Packed location_id (field 1) or value (field 2).
           c.pos = p;
-          const e = readLenEnd(c, end, tag === 0x0a ? `sample[${i}].location_id` : `sample[${i}].value`);
+          const e = readLenEnd(c, end, 'sample', i, tag === 0x0a ? 'location_id' : 'value');
           p = c.pos;
           if (tag === 0x0a) {
             while (p < e) {
@@ -696,7 +709,7 @@ class PprofDecoder {
           nValues++;
         } else if (tag === 0x1a) {
           c.pos = p;
-          const e = readLenEnd(c, end, `sample[${i}].label`);
+          const e = readLenEnd(c, end, 'sample', i, 'label');
           let key = 0;
           let str = 0;
           while (c.pos < e) {
@@ -760,8 +773,16 @@ class PprofDecoder {
       }
       for (let d = depth; d < nLocs; d++) {
         const l = locs[nLocs - 1 - d]!;
-        for (let k = locStart[l]!, ke = locStart[l + 1]!; k < ke; k++)
-          stack = stacks.intern(stack, locFrames[k]!);
+        // One-entry memo per location: the same location under the same parent stack (common in
+        // the shared root part of stacks) skips the trie walk.
+        if (memoParent[l] === stack) {
+          stack = memoStack[l]!;
+        } else {
+          memoParent[l] = stack;
+          for (let k = locStart[l]!, ke = locStart[l + 1]!; k < ke; k++)
+            stack = stacks.intern(stack, locFrames[k]!);
+          memoStack[l] = stack;
+        }
         prevLocs[d] = l;
         prevStacks[d] = stack;
       }
@@ -832,9 +853,11 @@ class PprofDecoder {
     pairs: number[],
     sets: Labels[],
     byKey: Map<string, number>,
-    byRaw: Map<string, number>,
+    byRaw: Map<number | string, number>,
   ): number {
-    const raw = pairs.join(',');
+    // One label (the common case) is keyed by a number: no string is built per sample.
+    const n = this.strings.length;
+    const raw = pairs.length === 2 && n < 2 ** 26 ? pairs[0]! * n + pairs[1]! : pairs.join(',');
     let i = byRaw.get(raw);
     if (i !== undefined) return i;
     const labels: Array<{ name: string; value: string }> = [];

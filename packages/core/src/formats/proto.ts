@@ -167,12 +167,15 @@ export function wireTypeError(
   );
 }
 
-/** Reads a LEN prefix and returns the end offset of the payload, checking it is in bounds. */
-export function readLenEnd(c: Cursor, end: number, what: string): number {
+/**
+ * Reads a LEN prefix and returns the end offset of the payload, checking it is in bounds. The
+ * error names `what[index].sub` (built only on error: this runs once per sample).
+ */
+export function readLenEnd(c: Cursor, end: number, what: string, index = -1, sub = ''): number {
   const at = c.pos;
   const len = readVarint(c, end);
   const e = c.pos + len;
-  if (e > end) throw truncated(c, at, `${what} (${len} bytes)`);
+  if (e > end) throw truncated(c, at, `${index === -1 ? what : `${what}[${index}].${sub}`} (${len} bytes)`);
   return e;
 }
 

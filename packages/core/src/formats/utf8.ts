@@ -40,6 +40,13 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
   }
 }
 
+const lenient = new codecs.TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/** Decodes bytes[start, end) that the caller checked are all ASCII (one char per byte). */
+export function decodeAscii(bytes: Uint8Array, start: number, end: number): string {
+  return lenient.decode(bytes.subarray(start, end));
+}
+
 /** True when the whole buffer is valid UTF-8. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   return decodeUtf8(bytes, 0, bytes.length) !== null;
