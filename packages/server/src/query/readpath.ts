@@ -27,7 +27,7 @@ const CACHE_LIMIT = 8_000_000;
 const MAX_CHAIN = 10_000;
 
 /**
- * Stack id → (parent node, function name) cache for one store. Content-hashed ids never change
+ * Stack id → (parent node, function) cache for one store. Content-hashed ids never change
  * meaning, so entries stay valid for the life of the process.
  */
 export class StackResolver {
@@ -43,11 +43,6 @@ export class StackResolver {
 
   get size(): number {
     return this.ids.size;
-  }
-
-  /** Function name of node `i`. */
-  name(i: number): string {
-    return this.fnNames[this.fn[i]!] ?? UNKNOWN_FRAME;
   }
 
   parentOf(i: number): number {

@@ -145,8 +145,8 @@ interface ResolvedQuery {
  * A render query: `<profile type id>{...}` always; with `og`, also `<app>.<sample type>{...}`
  * resolved to service_name=<app> and the profile type with that sample type (null: no data).
  */
-async function resolveQuery(ctx: QueryContext, text: string | undefined, param: string, og: boolean, tenant: string, fromMs: number, untilMs: number): Promise<ResolvedQuery | null> {
-  if (text === undefined || text.trim() === '') throw queryErrors.missingParameter(param);
+async function resolveQuery(ctx: QueryContext, text: string | undefined, paramName: string, og: boolean, tenant: string, fromMs: number, untilMs: number): Promise<ResolvedQuery | null> {
+  if (text === undefined || text.trim() === '') throw queryErrors.missingParameter(paramName);
   if (!og) {
     const { profileTypeId, matchers } = parseQuery(text);
     return { type: parseProfileTypeId(profileTypeId)!, matchers };
