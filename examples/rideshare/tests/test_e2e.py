@@ -9,6 +9,7 @@ import time
 import unittest
 
 from harness import (
+    RIDESHARE,
     REGIONS,
     Processes,
     diff_ticks,
@@ -23,7 +24,8 @@ from harness import (
 
 PERIOD_S = 6
 PERIODS = 4
-# The apps upload every second; windows start on whole seconds and carry their start as time.
+# The apps upload every second; each window is stored at its start, the first agent tick at or
+# after a whole second.
 APP_ENV = {"RIDESHARE_PERIOD_S": str(PERIOD_S), "RIDESHARE_WORK_SCALE": "0.15", "HOTPATH_UPLOAD_INTERVAL": "1"}
 # A slow-path request begun just before a period ends runs on for up to 0.6 s (mutex_lock at work
 # scale 0.15), and the agent charges CPU at its next tick, which it spaces out (up to 1 s) when the
@@ -57,7 +59,7 @@ class RideshareEndToEnd(unittest.TestCase):
         started_s = time.time()
         procs.start(
             "load",
-            [sys.executable, "examples/rideshare/load_generator.py", "--rate", "8", "--report", "5", "--seed", "7",
+            [sys.executable, str(RIDESHARE / "load_generator.py"), "--rate", "8", "--report", "5", "--seed", "7",
              "--targets", ",".join(f"{r}={u}" for r, u in targets.items())],
             env={},
         )
