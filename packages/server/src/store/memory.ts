@@ -81,8 +81,8 @@ export class MemoryStore implements Store {
     return this.tenants.get(tenant)?.values() ?? [];
   }
 
-  /** Profiles of `s` with startMs ≤ time ≤ endMs, by binary search over the time-sorted list. */
-  private inRange(s: StoredSeries, startMs: number, endMs: number): StoredProfile[] {
+  /** Index of the first profile of `s` at or after startMs (the list is time-sorted first). */
+  private firstAtOrAfter(s: StoredSeries, startMs: number): number {
     if (!s.sorted) {
       s.profiles.sort((a, b) => a.timeMs - b.timeMs);
       s.sorted = true;
@@ -95,13 +95,21 @@ export class MemoryStore implements Store {
       if (ps[mid]!.timeMs < startMs) lo = mid + 1;
       else hi = mid;
     }
+    return lo;
+  }
+
+  /** Profiles of `s` with startMs ≤ time ≤ endMs. */
+  private inRange(s: StoredSeries, startMs: number, endMs: number): StoredProfile[] {
+    const ps = s.profiles;
+    const lo = this.firstAtOrAfter(s, startMs);
     let end = lo;
     while (end < ps.length && ps[end]!.timeMs <= endMs) end++;
     return ps.slice(lo, end);
   }
 
   private hasData(s: StoredSeries, startMs: number, endMs: number): boolean {
-    return this.inRange(s, startMs, endMs).length > 0;
+    const i = this.firstAtOrAfter(s, startMs);
+    return i < s.profiles.length && s.profiles[i]!.timeMs <= endMs;
   }
 
   private selected(q: SeriesQuery): StoredSeries[] {
