@@ -47,12 +47,12 @@ export function App() {
   const map = services.data;
   // Default to the first service and its first profile type when the URL names none (or an unknown one).
   useEffect(() => {
-    if (!map || map.size === 0 || state.view === 'adhoc') return;
+    if (!map || map.size === 0) return;
     const svc = map.has(state.service) ? state.service : [...map.keys()][0]!;
     const types = map.get(svc) ?? [];
     const type = types.includes(state.profileType) ? state.profileType : (types[0] ?? '');
     if (svc !== state.service || type !== state.profileType) update({ service: svc, profileType: type }, true);
-  }, [map, state.service, state.profileType, state.view, update]);
+  }, [map, state.service, state.profileType, update]);
 
   const viewProps = { state, update, services: map ?? new Map<string, string[]>(), nowMs };
   let body;

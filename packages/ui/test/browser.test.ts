@@ -10,6 +10,8 @@ import { importPprof, totalValue } from '@hotpath/core';
 import { ingestFolded, launchBrowser, screenshot, startServer, type RunningServer } from './harness.ts';
 import { decodeFlamebearer, decodeFlamebearerDiff, findNodeByPath, type FlameTree } from '../src/flame/tree.ts';
 import { layoutFlame } from '../src/flame/layout.ts';
+import { diffTrees } from '../src/flame/transforms.ts';
+import { treeFromFolded } from '../src/flame/tree.ts';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const APP = 'ride-sharing-app';
@@ -51,6 +53,20 @@ async function renderTree(query: string, r: { from: string; until: string }): Pr
   const q = new URLSearchParams({ query: `${CPU}{service_name="${APP}"${query}}`, from: r.from, until: r.until, 'max-nodes': '8192' });
   const j = (await (await fetch(`${server.url}/pyroscope/render?${q}`)).json()) as { flamebearer: Parameters<typeof decodeFlamebearer>[0] };
   return decodeFlamebearer(j.flamebearer);
+}
+
+/** RGB of the canvas pixel at page coordinates (x, y - 6) in panel `label`. */
+async function pixel(label: string, at: { x: number; y: number }): Promise<number[]> {
+  const canvas = page.locator(`[data-testid="flame-${label}"] canvas`);
+  const box = (await canvas.boundingBox())!;
+  return canvas.evaluate(
+    (el, p) => {
+      const c = el as HTMLCanvasElement;
+      const dpr = c.width / c.clientWidth;
+      return Array.from(c.getContext('2d')!.getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data);
+    },
+    { x: at.x - box.x, y: at.y - 6 - box.y },
+  );
 }
 
 /** Page coordinates of the centre of the node at `path` in the canvas of panel `label`, from our own layout. */
@@ -207,15 +223,7 @@ describe('Hotpath UI in Chromium against a real server', () => {
     const tree = decodeFlamebearerDiff(j.flamebearer, j.leftTicks, j.rightTicks);
     const path = ['main', 'server.handle', 'order_car', 'check_driver_availability', 'mutex_lock'];
     const c = await nodeCenter(tree, path, 'diff');
-    const box = (await page.locator('[data-testid="flame-diff"] canvas').boundingBox())!;
-    const [r, g, b] = await page.locator('[data-testid="flame-diff"] canvas').evaluate(
-      (el, p) => {
-        const canvas = el as HTMLCanvasElement;
-        const dpr = canvas.width / canvas.clientWidth;
-        return Array.from(canvas.getContext('2d')!.getImageData(Math.round(p.x * dpr), Math.round((p.y - 6) * dpr), 1, 1).data);
-      },
-      { x: c.x - box.x, y: c.y - box.y },
-    );
+    const [r, g, b] = await pixel('diff', c);
     expect(r).toBeGreaterThan(200);
     expect(g!).toBeLessThan(100);
     expect(b!).toBeLessThan(100);
@@ -287,7 +295,22 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await page.locator('[data-testid="drop-other"] input').setInputFiles(a);
     await expect.poll(() => page.locator('.panel-title').textContent()).toBe('Diff: baseline → uploaded profile');
     await expect.poll(() => page.getByTestId('diff-legend').count()).toBe(1);
+    // The new function is painted red where our own layout of the same diff puts it.
+    const expected = diffTrees(treeFromFolded(readFileSync(a, 'utf8')), treeFromFolded(readFileSync(b, 'utf8')));
+    const at = await nodeCenter(expected, ['main', 'upload_only_fn'], 'adhoc');
+    const [r, g] = await pixel('adhoc', at);
+    expect(r).toBeGreaterThan(200);
+    expect(g!).toBeLessThan(100);
     await screenshot(page, '12-upload-diff');
+    // Compare the uploaded profile against stored data of the selected application and range.
+    await page.goto(`${server.url}/adhoc?from=${hour.from}&until=${hour.until}`);
+    await page.locator('[data-testid="drop-main"] input').setInputFiles(b);
+    await painted('adhoc');
+    await expect.poll(() => page.getByLabel('Compare with').locator('option[value="stored"]').isDisabled()).toBe(false);
+    await page.getByLabel('Compare with').selectOption('stored');
+    await expect.poll(() => page.locator('.panel-title').textContent()).toBe('Diff: baseline → uploaded profile');
+    expect(await page.locator('.breadcrumb .total').textContent()).toContain('baseline 1.5 min');
+    expect(await page.locator('[data-testid="top-table"] td.name').allTextContents()).toContain('find_nearest_vehicle');
     // Nothing was stored: the server still lists only the ride-sharing app.
     const series = await fetch(`${server.url}/querier.v1.QuerierService/LabelValues`, {
       method: 'POST',

@@ -103,8 +103,9 @@ export function FlameGraph(props: FlameGraphProps) {
     return () => ro.disconnect();
   }, []);
 
-  // A new tree or focus resets the x window to the focused node.
-  useEffect(() => {
+  // A new tree or focus resets the x window to the focused node; a layout effect declared before the
+  // paint below, so the first paint of a new tree already uses its window.
+  useLayoutEffect(() => {
     windowRef.current = windowOfNode(tree, focus);
     setSelected(focus > 0 ? focus : -1);
     setMenu(null);
