@@ -97,6 +97,26 @@ describe('hotpath ingest', () => {
     expect(q.stdout.trim().split('\n').sort()).toEqual(['main;idle 10000000', 'main;work 30000000']);
   });
 
+  it('uploads speedscope JSON with format=speedscope', async () => {
+    const file = join(tmp, 'cpu.speedscope.json');
+    const conv = await runCli(['convert', CPU_FILE, '--to', 'speedscope', '-o', file]);
+    expect(conv.code).toBe(0);
+    const up = await runCli(['ingest', file, '--server', server.url, '--app', 'speedscope-app']);
+    expect(up.stderr).toMatch(/\(speedscope, \d+ bytes\) as speedscope-app\{\}/);
+    expect(up.code).toBe(0);
+    const res = await fetch(`${server.url}/querier.v1.QuerierService/Series`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: ['{service_name="speedscope-app"}'],
+        start: String(Date.now() - 3_600_000),
+        end: String(Date.now() + 60_000),
+      }),
+    });
+    const body = (await res.json()) as { labelsSet?: unknown[] };
+    expect(body.labelsSet?.length).toBeGreaterThan(0);
+  });
+
   it('fails with the server unreachable, naming it', async () => {
     const dead = await runCli(['ingest', CPU_FILE, '--server', 'http://127.0.0.1:9', '--app', 'x']);
     expect(dead.code).toBe(1);
