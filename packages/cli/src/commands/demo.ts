@@ -195,6 +195,11 @@ class Children {
       this.running.delete(name);
       if (!this.stopping) this.onUnexpectedExit(name, code, signal);
     });
+    child.on('error', (e) => {
+      // could not be started (or signalled): report it like an exit rather than crash the demo
+      this.running.delete(name);
+      if (!this.stopping) this.onUnexpectedExit(name, null, e.message);
+    });
     this.running.set(name, child);
     return child;
   }
