@@ -136,7 +136,44 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await screenshot(page, '01-single');
   });
 
+  it('query bar: label autocomplete and filter, time presets, drag on the timeline', async () => {
+    await open(`/?from=${hour.from}&until=${hour.until}`);
+    await painted();
+    const labels = page.getByTestId('labels-main');
+    await expect.poll(() => labels.locator('#names-main option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['pyroscope_spy', 'region']); // spyName=pyspy of the ingest
+    await labels.getByLabel('Label name').fill('region');
+    await expect
+      .poll(() => labels.locator('#values-main option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
+      .toEqual(['ap-south', 'eu-north', 'us-east']);
+    await labels.getByLabel('Label value').fill('eu-north');
+    await labels.getByRole('button', { name: 'Add filter' }).click();
+    await expect.poll(() => page.url()).toContain(`query=${encodeURIComponent('{region="eu-north"}')}`);
+    await expect.poll(() => page.locator('.breadcrumb .total').textContent()).toContain('38 s'); // eu-north only
+    await screenshot(page, '01b-filtered');
+    await labels.getByRole('button', { name: 'Remove region' }).click();
+    await expect.poll(() => page.locator('.breadcrumb .total').textContent()).toContain('1.5 min');
+    // Drag across the middle of the timeline: the range becomes absolute and narrower.
+    const plot = (await page.locator('[data-testid="timeline"] .u-over').boundingBox())!;
+    await page.mouse.move(plot.x + plot.width * 0.3, plot.y + plot.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width * 0.5, plot.y + plot.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => new URL(page.url()).searchParams.get('from')).not.toBe(hour.from);
+    const from = Number(new URL(page.url()).searchParams.get('from'));
+    const until = Number(new URL(page.url()).searchParams.get('until'));
+    expect(from).toBeGreaterThan(Number(hour.from));
+    expect(until).toBeLessThan(Number(hour.until));
+    expect(until - from).toBeGreaterThan(0.1 * 3660_000);
+    expect(until - from).toBeLessThan(0.3 * 3660_000);
+    await page.getByTestId('time-main').getByLabel('Time range').selectOption('now-5m');
+    await expect.poll(() => new URL(page.url()).searchParams.get('from')).toBe('now-5m');
+    await page.goBack();
+    await expect.poll(() => new URL(page.url()).searchParams.get('from')).toBe(String(from));
+  });
+
   it('search highlights matches and gives their share', async () => {
+    await open(`/?from=${hour.from}&until=${hour.until}`);
+    await painted();
     await page.getByLabel('Search').fill('order_car');
     await expect.poll(() => page.getByTestId('search-summary').textContent()).toBe('1 matches, 53.33% of total');
     expect(page.url()).toContain('search=order_car');
