@@ -56,8 +56,9 @@ hotpath.configure(
     server_address="${origin}",
     tags={"region": "us-east"},
 )`}</pre>
-      <p>Existing Pyroscope clients work too (pyroscope-io, @pyroscope/nodejs, Grafana Alloy): point their server address at {origin}. Or send a folded file by hand:</p>
-      <pre>{`printf 'main;work 100\\nmain;idle 20\\n' | curl --data-binary @- '${origin}/ingest?name=my.app.cpu&from='$(date +%s)`}</pre>
+      <p>Existing Pyroscope clients work too (pyroscope-io, @pyroscope/nodejs, Grafana Alloy): point their server address at {origin}. Or upload a profile file (pprof, folded, speedscope) with the CLI:</p>
+      <pre>{`npx hotpath ingest profile.pb.gz --server ${origin} --app my.app`}</pre>
+      <p>To look at a file without storing it, use the Upload tab.</p>
     </div>
   );
 }
