@@ -154,7 +154,8 @@ export class ClickHouseStore implements Store {
       this.layout = { kind: 'cluster', cluster: this.cluster, onCluster, replicated };
     }
     const on = this.layout.kind === 'cluster' && this.layout.onCluster ? ` ON CLUSTER ${this.layout.cluster}` : '';
-    await this.http.exec(`CREATE DATABASE IF NOT EXISTS ${db}${on}`);
+    const dbs = await this.http.jsonRows<{ n: string }>(`SELECT count() AS n FROM system.databases WHERE name = ${sqlString(db)}`);
+    if (Number(dbs[0]?.n ?? 0) === 0) await this.http.exec(`CREATE DATABASE IF NOT EXISTS ${db}${on}`);
     await this.http.exec(schemaVersionsTable(db));
     const rows = await this.http.jsonRows<{ v: number | string }>(`SELECT max(version) AS v FROM ${db}.schema_versions`);
     const current = Number(rows[0]?.v ?? 0);
@@ -257,7 +258,9 @@ export class ClickHouseStore implements Store {
   }
 
   private async insert(batches: readonly WriteBatch[]): Promise<void> {
-    const settings: Settings = this.layout.kind === 'cluster' ? { insert_distributed_sync: 1 } : {};
+    // In a cluster: acknowledge only once every shard concerned has the rows, and no block
+    // deduplication by Replicated* tables (two pushes may carry identical profile rows).
+    const settings: Settings = this.layout.kind === 'cluster' ? { insert_distributed_sync: 1, insert_deduplicate: 0 } : {};
 
     const functions = new RowBinaryWriter();
     const newFunctions: bigint[] = [];

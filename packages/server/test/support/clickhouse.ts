@@ -330,3 +330,80 @@ export function shardsXml(name: string, nodes: readonly ClickHousePorts[]): stri
   const shards = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcp}</port></replica></shard>`).join('');
   return `<${name}>${shards}</${name}>`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// ZooKeeper (Debian's `zookeeper` package) for replicated tables and ON CLUSTER DDL.
+
+export interface ZooKeeperServer {
+  readonly port: number;
+  /** `<zookeeper>` inner XML for a ClickHouse config. */
+  readonly clickhouseXml: string;
+  stop(): Promise<void>;
+}
+
+/** The ZooKeeper jar of the Debian package, or null. */
+export function findZooKeeper(): string | null {
+  const jar = '/usr/share/java/zookeeper.jar';
+  return existsSync(jar) && existsSync('/usr/bin/java') ? jar : null;
+}
+
+async function ruok(port: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.setTimeout(1000, () => s.destroy());
+    s.on('connect', () => s.write('ruok'));
+    s.on('data', (d: Buffer) => (out += d.toString()));
+    s.on('close', () => resolve(out === 'imok'));
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Starts a standalone ZooKeeper on a free loopback port with a temporary data dir and a small heap. */
+export async function startZooKeeper(): Promise<ZooKeeperServer> {
+  const jar = findZooKeeper();
+  if (jar === null) throw new Error('zookeeper not found (install the zookeeper package)');
+  installExitHook();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'hotpath-zk-'));
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(
+    join(dir, 'zoo.cfg'),
+    [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=500', 'maxClientCnxns=0', 'admin.enableServer=false', '4lw.commands.whitelist=ruok', ''].join('\n'),
+  );
+  const p = spawn(
+    '/usr/bin/java',
+    ['-Xmx128m', '-XX:+UseSerialGC', `-Dzookeeper.log.dir=${dir}`, '-Dzookeeper.root.logger=WARN,CONSOLE', '-cp', `/etc/zookeeper/conf:${jar}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  running.add(p);
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  void exited.then(() => running.delete(p));
+  const deadline = Date.now() + 60_000;
+  while (!(await ruok(port))) {
+    if (p.exitCode !== null || Date.now() > deadline) {
+      p.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`zookeeper on 127.0.0.1:${port} did not start`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    port,
+    clickhouseXml: `<node><host>127.0.0.1</host><port>${port}</port></node><session_timeout_ms>10000</session_timeout_ms>`,
+    stop: async () => {
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `<remote_servers>` inner XML: cluster `name` with one shard replicated on every node. */
+export function replicasXml(name: string, nodes: readonly ClickHousePorts[]): string {
+  const replicas = nodes.map((n) => `<replica><host>127.0.0.1</host><port>${n.tcp}</port></replica>`).join('');
+  return `<${name}><shard><internal_replication>true</internal_replication>${replicas}</shard></${name}>`;
+}
