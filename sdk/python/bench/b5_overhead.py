@@ -150,9 +150,7 @@ class Sink:
             def log_message(self, *a: Any) -> None:
                 pass
 
-        self.class Server(http.server.ThreadingHTTPServer):
-    request_queue_size = 128  # the default backlog (5) drops SYNs of 32 clients: 1 s retransmits in p99
-srv = Server(("127.0.0.1", 0), H)
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.srv.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
         self.t = threading.Thread(target=self.srv.serve_forever, daemon=True)
