@@ -26,6 +26,7 @@ import {
   readLenEnd,
   readVarint,
   skipField,
+  truncated,
   wireTypeError,
   type Cursor,
 } from './proto.ts';
@@ -230,9 +231,6 @@ class PprofDecoder {
   private readonly frameName: string[] = [];
   private readonly frameFile: string[] = [];
   private frameLine = new Int32Array(256);
-
-  // Stack table under construction.
-  private stacks = new StackInterner(1024);
 
   constructor(
     bytes: Uint8Array,
@@ -544,12 +542,13 @@ class PprofDecoder {
     let frames = new Int32Array(n + 16);
     let nFrames = 0;
     const lineFrames: number[] = [];
+    let nLine = 0;
     for (let i = 0; i < n; i++) {
       c.pos = this.locations.data[2 * i]!;
       const end = this.locations.data[2 * i + 1]!;
       let id = 0;
       let address = 0;
-      lineFrames.length = 0;
+      nLine = 0;
       while (c.pos < end) {
         const at = c.pos;
         const tag = readVarint(c, end);
@@ -590,7 +589,7 @@ class PprofDecoder {
               },
             );
           }
-          lineFrames.push(this.frame(fn, f, line > 0x7fffffff || line < 0 ? 0 : line));
+          lineFrames[nLine++] = this.frame(fn, f, line > 0x7fffffff || line < 0 ? 0 : line);
         } else if (field >= 1 && field <= 5) {
           if (wt !== VARINT) throw wireTypeError(c, at, field, wt, VARINT);
           const v = readVarint(c, end);
@@ -607,14 +606,14 @@ class PprofDecoder {
         });
       ids[i] = id;
       // An unsymbolized location still is a frame: show its address like pprof does.
-      if (lineFrames.length === 0) lineFrames.push(this.newFrame(`0x${address.toString(16)}`, '', 0));
-      if (nFrames + lineFrames.length > frames.length) {
-        const next = new Int32Array((nFrames + lineFrames.length) * 2);
+      if (nLine === 0) lineFrames[nLine++] = this.newFrame(`0x${address.toString(16)}`, '', 0);
+      if (nFrames + nLine > frames.length) {
+        const next = new Int32Array((nFrames + nLine) * 2);
         next.set(frames);
         frames = next;
       }
       start[i] = nFrames;
-      for (let k = lineFrames.length - 1; k >= 0; k--) frames[nFrames++] = lineFrames[k]!;
+      for (let k = nLine - 1; k >= 0; k--) frames[nFrames++] = lineFrames[k]!;
     }
     start[n] = nFrames;
     return { index: new IdIndex(ids), start, frames };
@@ -639,7 +638,7 @@ class PprofDecoder {
     const locFrames = loc.frames;
     const nStrings = this.strings.length;
     // Rough size: about one stack per 32 bytes of pprof keeps regrowth rare.
-    const stacks = (this.stacks = new StackInterner(Math.max(1024, this.c.bytes.length >>> 5)));
+    const stacks = new StackInterner(this.c.bytes.length >>> 5);
 
     // Locations of the current sample (as location indexes, leaf-first as in the file), and the
     // previous sample's root-first locations with the stack reached after each: consecutive samples
@@ -665,15 +664,29 @@ class PprofDecoder {
       while (p < end) {
         const tag = bytes[p++]!; // field numbers 1-3 fit in one tag byte
         if (tag === 0x0a || tag === 0x12) {
-          // Packed location_id (field 1) or value (field 2).
-          c.pos = p;
-          const e = readLenEnd(c, end, 'sample', i, tag === 0x0a ? 'location_id' : 'value');
-          p = c.pos;
+          // Packed location_id (field 1) or value (field 2); one-byte lengths inline.
+          let e: number;
+          if (p < end && bytes[p]! < 0x80) {
+            e = p + 1 + bytes[p]!;
+            p++;
+            if (e > end) {
+              c.pos = p - 1;
+              throw truncated(c, p - 1, `sample[${i}] field ${tag >>> 3} (${e - p} bytes)`);
+            }
+          } else {
+            c.pos = p;
+            e = readLenEnd(c, end, 'sample', i, tag === 0x0a ? 'location_id' : 'value');
+            p = c.pos;
+          }
           if (tag === 0x0a) {
             while (p < e) {
+              // Location ids are small: one- and two-byte varints inline.
               let v = bytes[p]!;
               if (v < 0x80) p++;
-              else {
+              else if (p + 1 < e && bytes[p + 1]! < 0x80) {
+                v = (v & 0x7f) | (bytes[p + 1]! << 7);
+                p += 2;
+              } else {
                 c.pos = p;
                 v = readVarint(c, e);
                 p = c.pos;
@@ -806,7 +819,7 @@ class PprofDecoder {
       file: this.frameFile,
       line: this.frameLine.slice(0, this.frameName.length),
     };
-    const stackTable = this.stacks.table();
+    const stackTable = stacks.table();
     const stackCol = kept === n ? sampleStack : sampleStack.slice(0, kept);
     const labelCol = kept === n ? sampleLabelSet : sampleLabelSet.slice(0, kept);
     const metric = pprofMetricName(
@@ -888,10 +901,10 @@ class StackInterner {
   private parentOut: Int32Array;
   private nodeCount = 1;
   /** Children of wide parents: (parent, frame) → node. */
-  private readonly wide = new PairMap(1024);
+  private wide: PairMap | null = null;
 
   constructor(expected: number) {
-    let size = 1024;
+    let size = 256;
     while (size < expected) size *= 2;
     this.nodes = new Int32Array(size * 4);
     this.parentOut = new Int32Array(size);
@@ -908,7 +921,7 @@ class StackInterner {
     if (nodes[po + 3]! <= WIDE) {
       for (let c = nodes[po + 1]!; c !== -1; c = nodes[c * 4 + 2]!) if (nodes[c * 4] === frame) return c - 1;
     } else {
-      const c = this.wide.get(parent, frame);
+      const c = this.wide!.get(parent, frame);
       if (c !== -1) return c - 1;
     }
     return this.add(parent, frame) - 1;
@@ -936,9 +949,10 @@ class StackInterner {
     this.parentOut[n] = parent - 1;
     if (count > WIDE) {
       if (count === WIDE + 1) {
+        this.wide ??= new PairMap(256);
         for (let c = nodes[po + 1]!; c !== -1; c = nodes[c * 4 + 2]!) this.wide.set(parent, nodes[c * 4]!, c);
       } else {
-        this.wide.set(parent, frame, n);
+        this.wide!.set(parent, frame, n);
       }
     }
     return n;
