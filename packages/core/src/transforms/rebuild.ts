@@ -52,7 +52,7 @@ export class Rebuilder {
     const { stack, value, labelSet } = p.samples;
     for (let i = 0; i < p.samples.length; i++) {
       const s = stack[i]!;
-      if (s < 0) continue;
+      if (s < 0 || s >= stackMap.length) continue;
       const to = stackMap[s]!;
       if (to < 0) continue;
       this.builder.sample(to, [value[i]!], this.labelSet(p, labelSet[i]!));
