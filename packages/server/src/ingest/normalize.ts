@@ -61,6 +61,8 @@ interface TableIds {
   readonly names: string[];
   readonly truncatedStackIndexes: Uint8Array;
   readonly truncatedSymbols: number;
+  /** 1 once a stack index (and so its ancestors) is in this batch's dictionary or known to be stored. */
+  readonly emitted: Uint8Array;
 }
 
 function tableIds(p: Profile, limits: Limits): TableIds {
@@ -93,7 +95,7 @@ function tableIds(p: Profile, limits: Limits): TableIds {
     effective[s] = s;
     ids[s] = stackId(parent === -1 ? 0n : ids[parent]!, functionIds[stacks.frame[s]!]!);
   }
-  return { effective, stackIds: ids, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols };
+  return { effective, stackIds: ids, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols, emitted: new Uint8Array(stacks.length) };
 }
 
 /** The Pyroscope relabel defaults (§1.6): strip `godeltaprof_`, and wall with __type__=cpu is process_cpu. */
@@ -193,6 +195,8 @@ export class BatchBuilder {
     private readonly tenant: string,
     private readonly limits: Limits,
     private readonly nowMs: number,
+    /** Stack ids already committed: their dictionary entries (and their ancestors') are not sent again. */
+    private readonly committedStacks: ReadonlySet<bigint> = new Set(),
   ) {}
 
   add(upload: Upload): void {
@@ -295,8 +299,10 @@ export class BatchBuilder {
   /** Adds a stack and its ancestors (until one is already present) to the dictionaries. */
   private addStackChain(s: number, ids: TableIds, p: Profile): void {
     for (let cur = s; cur !== -1; cur = p.stacks.parent[cur]!) {
+      if (ids.emitted[cur] === 1) return;
+      ids.emitted[cur] = 1;
       const id = ids.stackIds[cur]!;
-      if (this.stacks.has(id)) return;
+      if (this.committedStacks.has(id) || this.stacks.has(id)) return;
       const parent = p.stacks.parent[cur]!;
       const frame = p.stacks.frame[cur]!;
       const fn = ids.functionIds[frame]!;

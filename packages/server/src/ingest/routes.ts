@@ -17,6 +17,8 @@ import { decodePushBinary, decodePushJson, type PushRequest } from './push.ts';
 import { SeriesLimiter } from './series-limit.ts';
 
 export const PUSH_PATH = '/push.v1.PusherService/Push';
+/** ~100 MB of bigints at most; past it the set restarts (the store dedupes anyway). */
+const MAX_REMEMBERED_STACKS = 2_000_000;
 
 /** The write path's state, shared by its routes; created by buildServer. */
 export class WritePath {
@@ -24,6 +26,8 @@ export class WritePath {
   readonly metrics: Metrics;
   readonly committer: GroupCommitter;
   readonly seriesLimiter: SeriesLimiter;
+  /** Stack ids this process has seen committed; their dictionary entries are not re-sent. Bounded. */
+  private readonly committedStacks = new Set<bigint>();
   private readonly now: () => number;
 
   constructor(deps: ServerDeps) {
@@ -36,11 +40,13 @@ export class WritePath {
 
   /** Validates and normalises every upload, checks the series limit, then waits for the group commit. */
   async write(tenant: string, uploads: readonly Upload[], nowMs: number): Promise<void> {
-    const builder = new BatchBuilder(tenant, this.limits, nowMs);
+    const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks);
     for (const u of uploads) builder.add(u);
     const batch = builder.result();
     this.seriesLimiter.admit(tenant, batch.profiles.map((p) => p.labels), nowMs);
     await this.committer.submit(batch);
+    if (this.committedStacks.size + batch.stacks.length > MAX_REMEMBERED_STACKS) this.committedStacks.clear();
+    for (const s of batch.stacks) this.committedStacks.add(s.id);
     this.metrics.ingestedProfiles.inc({ tenant }, batch.profiles.length);
     this.metrics.ingestedSamples.inc({ tenant }, batch.rows);
     if (batch.truncatedStacks > 0) this.metrics.truncations.inc({ kind: 'stack_depth' }, batch.truncatedStacks);
