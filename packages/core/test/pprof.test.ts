@@ -418,6 +418,12 @@ describe('decodePprof rejects malformed input with coded errors', () => {
       details: { field: 1, wireType: 0 },
     },
     {
+      name: 'packed location ids longer than their sample',
+      bytes: () =>
+        pprofBytes({ ...BASE, samples: [], raw: (w) => w.lenField(2, new Uint8Array([0x0a, 0x05, 0x01])) }),
+      code: 'pprof_truncated',
+    },
+    {
       name: 'truncated Go profile (offset named)',
       bytes: () => fixture('edge-truncated.pb'),
       code: 'pprof_truncated',
