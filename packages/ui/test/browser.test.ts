@@ -237,6 +237,13 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await painted();
     await expect.poll(() => page.locator('.breadcrumb .total').textContent()).toContain('38 s'); // 3800 samples × 10 ms
     await screenshot(page, '05-explore');
+    // Shortcut: the selected value against all the others as a diff.
+    await page.getByRole('button', { name: 'Diff against the other values' }).click();
+    await expect.poll(() => page.url()).toContain('/comparison-diff?');
+    expect(new URL(page.url()).searchParams.get('query')).toBe('{region!="eu-north"}');
+    expect(new URL(page.url()).searchParams.get('rightQuery')).toBe('{region="eu-north"}');
+    await painted('diff');
+    await expect.poll(() => page.locator('[data-testid="panel-diff"] .breadcrumb .total').textContent()).toContain('baseline 52 s, comparison 38 s');
   });
 
   it('comparison shows two ranges side by side with synced search', async () => {

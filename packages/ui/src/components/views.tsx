@@ -125,6 +125,26 @@ export function ExploreView(props: ViewProps) {
           </tbody>
         </table>
       )}
+      {valueQuery && (
+        <div className="shortcuts">
+          <span className="muted">{groupBy}={state.groupValue}:</span>
+          <button onClick={() => update({ view: 'single', query: valueQuery, focus: '' })}>Open in single view</button>
+          <button
+            onClick={() =>
+              update({
+                view: 'diff',
+                query: formatMatchers([...parseMatchers(state.query).filter((m) => m.name !== groupBy), { name: groupBy, op: '!=', value: state.groupValue }]),
+                rightQuery: valueQuery,
+                rightFrom: state.from,
+                rightUntil: state.until,
+                focus: '',
+              })
+            }
+          >
+            Diff against the other values
+          </button>
+        </div>
+      )}
       {one.error && <ErrorBox error={one.error} what="the flame graph" />}
       {shown && (
         <FlamePanel
