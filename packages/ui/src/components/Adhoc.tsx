@@ -57,7 +57,14 @@ export function AdhocView(props: ViewProps) {
   const otherTree = other ? (other.profiles.find((p) => p.typeId === mainProfile?.typeId) ?? other.profiles[0])?.tree ?? null : null;
   const baseline = against === 'file' ? otherTree : against === 'stored' ? stored : null;
   const tree = useMemo(() => (mainProfile && baseline ? diffTrees(baseline, mainProfile.tree) : (mainProfile?.tree ?? null)), [mainProfile, baseline]);
-  const typeId = mainProfile?.typeId.includes(':') ? mainProfile.typeId : state.profileType || 'unknown:samples:count::';
+  // Units of the upload: pprof carries its profile type; speedscope names its unit; others are plain counts.
+  const typeId = !mainProfile
+    ? 'unknown:samples:count::'
+    : mainProfile.typeId.includes(':')
+      ? mainProfile.typeId
+      : /\((nanoseconds|bytes)\)$/.test(mainProfile.typeId)
+        ? `upload:samples:${/\((\w+)\)$/.exec(mainProfile.typeId)![1]}::`
+        : 'upload:samples:count::';
   const loadStored = async () => {
     setError(null);
     try {

@@ -333,7 +333,7 @@ function Tooltip(props: FlameGraphProps & { tip: Tip; cssPxWidth: number }) {
             </tr>
           )}
           <tr>
-            <td>Samples</td>
+            <td>{units.unit === 'count' || units.unit === 'samples' ? 'Samples' : `Raw (${units.unit})`}</td>
             <td colSpan={2}>{tree.total[i]!.toLocaleString('en-US')} (self {tree.self[i]!.toLocaleString('en-US')})</td>
           </tr>
         </tbody>
