@@ -3,10 +3,8 @@
 // open addressing with linear probing over typed arrays, load factor ≤ 0.5.
 
 export class IdTable {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  /** Slot → index + 1 (0 = empty). */
-  private slots: Int32Array;
+  /** Slot s holds [hi, lo, index + 1 (0 = empty), unused] at 4s..4s+3: one cache line per probe. */
+  private table: Uint32Array;
   private mask: number;
   /** Index → id halves, for `idAt`. */
   private idsHi: Uint32Array;
@@ -16,40 +14,40 @@ export class IdTable {
   constructor(capacity = 1024) {
     let n = 16;
     while (n < capacity * 2) n *= 2;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.slots = new Int32Array(n);
+    this.table = new Uint32Array(n * 4);
     this.mask = n - 1;
     this.idsHi = new Uint32Array(Math.max(16, capacity));
     this.idsLo = new Uint32Array(Math.max(16, capacity));
   }
 
+  /** Offset (4 × slot) of (hi, lo) or of the empty slot where it belongs. */
   private slotOf(hi: number, lo: number): number {
     // Ids are hashes already; mix the halves once more for the slot.
     let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
     h ^= h >>> 15;
+    const t = this.table;
     let s = h & this.mask;
     for (;;) {
-      const v = this.slots[s]!;
-      if (v === 0 || (this.lo[s] === lo && this.hi[s] === hi)) return s;
+      const o = s << 2;
+      if (t[o + 2] === 0 || (t[o + 1] === lo && t[o] === hi)) return o;
       s = (s + 1) & this.mask;
     }
   }
 
   /** Index of (hi, lo) or -1. */
   getHalves(hi: number, lo: number): number {
-    return this.slots[this.slotOf(hi, lo)]! - 1;
+    return this.table[this.slotOf(hi, lo) + 2]! - 1;
   }
 
   /** Index of (hi, lo), inserting it when new. */
   internHalves(hi: number, lo: number): number {
-    const s = this.slotOf(hi, lo);
-    const v = this.slots[s]!;
+    const o = this.slotOf(hi, lo);
+    const v = this.table[o + 2]!;
     if (v !== 0) return v - 1;
     const index = this.size++;
-    this.slots[s] = index + 1;
-    this.hi[s] = hi;
-    this.lo[s] = lo;
+    this.table[o] = hi;
+    this.table[o + 1] = lo;
+    this.table[o + 2] = index + 1;
     if (index >= this.idsHi.length) {
       const nh = new Uint32Array(this.idsHi.length * 2);
       nh.set(this.idsHi);
@@ -60,7 +58,7 @@ export class IdTable {
     }
     this.idsHi[index] = hi;
     this.idsLo[index] = lo;
-    if (this.size * 2 > this.slots.length) this.grow();
+    if (this.size * 2 > this.mask + 1) this.grow();
     return index;
   }
 
@@ -99,21 +97,16 @@ export class IdTable {
   }
 
   private grow(): void {
-    const oldHi = this.hi;
-    const oldLo = this.lo;
-    const oldSlots = this.slots;
-    const n = oldSlots.length * 2;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.slots = new Int32Array(n);
+    const old = this.table;
+    const n = (this.mask + 1) * 2;
+    this.table = new Uint32Array(n * 4);
     this.mask = n - 1;
-    for (let s = 0; s < oldSlots.length; s++) {
-      const v = oldSlots[s]!;
-      if (v === 0) continue;
-      const t = this.slotOf(oldHi[s]!, oldLo[s]!);
-      this.slots[t] = v;
-      this.hi[t] = oldHi[s]!;
-      this.lo[t] = oldLo[s]!;
+    for (let o = 0; o < old.length; o += 4) {
+      if (old[o + 2] === 0) continue;
+      const t = this.slotOf(old[o]!, old[o + 1]!);
+      this.table[t] = old[o]!;
+      this.table[t + 1] = old[o + 1]!;
+      this.table[t + 2] = old[o + 2]!;
     }
   }
 }
