@@ -58,8 +58,11 @@ export function AdhocView(props: ViewProps) {
   const baseline = against === 'file' ? otherTree : against === 'stored' ? stored : null;
   const tree = useMemo(() => (mainProfile && baseline ? diffTrees(baseline, mainProfile.tree) : (mainProfile?.tree ?? null)), [mainProfile, baseline]);
   // Units of the upload: pprof carries its profile type; speedscope names its unit; others are plain counts.
+  // Against stored data the stored profile type's unit applies.
   const typeId = !mainProfile
     ? 'unknown:samples:count::'
+    : against === 'stored' && state.profileType
+      ? state.profileType
     : mainProfile.typeId.includes(':')
       ? mainProfile.typeId
       : /\((nanoseconds|bytes)\)$/.test(mainProfile.typeId)
