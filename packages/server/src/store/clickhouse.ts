@@ -108,7 +108,7 @@ export class ClickHouseStore implements Store {
   /** Flushes that reached ClickHouse (successful or not): one insert per table each. */
   flushes = 0;
 
-  /** Ids this replica has written (or read back): not written again. */
+  /** Ids this replica has written: not sent again (a bounded set; forgetting only costs a rewrite). */
   private readonly writtenFunctions = new Set<bigint>();
   private readonly writtenStacks = new Set<bigint>();
   private readonly writtenSeries = new Set<bigint>();
