@@ -330,6 +330,29 @@ describe('decodePprof model mapping', () => {
     expect([...q!.samples.value]).toEqual([-3, 2 ** 40 + 1]);
   });
 
+  it('decodes non-ASCII names in a long string table', () => {
+    const strings = [
+      '',
+      'samples',
+      'count',
+      'café',
+      '函数',
+      ...Array.from({ length: 20 }, (_, i) => `pad${i}`),
+    ];
+    const [p] = decodePprof(
+      pprofBytes({
+        ...BASE,
+        strings,
+        functions: [
+          { id: 1, name: 3, file: 5 },
+          { id: 2, name: 4, file: 6 },
+        ],
+      }),
+    );
+    expect(stackNames(p!, p!.samples.stack[0]!)).toEqual(['café', '函数']);
+    expect(p!.frames.file).toEqual(['pad0', 'pad1']);
+  });
+
   it('accepts unpacked repeated location ids and values', () => {
     const [p] = decodePprof(
       pprofBytes({

@@ -78,8 +78,11 @@ const TOP_WIRE: readonly (number | undefined)[] = [
 
 /** Growable list of [start, end) byte ranges. */
 class Ranges {
-  data = new Int32Array(256);
+  data: Int32Array;
   length = 0;
+  constructor(capacity = 16) {
+    this.data = new Int32Array(capacity * 2);
+  }
   push(start: number, end: number): void {
     if (this.length * 2 === this.data.length) {
       const next = new Int32Array(this.data.length * 2);
@@ -126,15 +129,6 @@ interface Functions {
   readonly canon: Int32Array;
   /** (canonical function, line) → frame index. */
   readonly frames: PairMap;
-}
-
-/**
- * A string with one UTF-16 code unit per byte, so indexes into it equal byte offsets. All-ASCII
- * runs (the usual case) go through the UTF-8 decoder's ASCII fast path; others are read as Latin-1.
- */
-function oneBytePerChar(bytes: Uint8Array, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return latin1(bytes, start, end);
-  return decodeAscii(bytes, start, end);
 }
 
 /** One UTF-16 code unit per byte (Latin-1). */
@@ -215,7 +209,7 @@ export function importPprof(bytes: Uint8Array, opts: PprofDecodeOptions = {}): I
 class PprofDecoder {
   private readonly c: Cursor;
   private readonly sampleTypes = new Ranges();
-  private readonly samples = new Ranges();
+  private readonly samples = new Ranges(256);
   private readonly mappings = new Ranges();
   private readonly locations = new Ranges();
   private readonly functions = new Ranges();
@@ -368,12 +362,23 @@ class PprofDecoder {
       if (d[2 * i + 1]! > hi) hi = d[2 * i + 1]!;
       payload += d[2 * i + 1]! - d[2 * i]!;
     }
-    const span = n > 16 && hi - lo <= payload * 2 + 64 ? oneBytePerChar(bytes, lo, hi) : null;
+    const useSpan = n > 16 && hi - lo <= payload * 2 + 64;
+    let spanAscii = useSpan;
+    if (useSpan) {
+      for (let k = lo; k < hi; k++) {
+        if (bytes[k]! >= 0x80) {
+          spanAscii = false;
+          break;
+        }
+      }
+    }
+    const span = !useSpan ? null : spanAscii ? decodeAscii(bytes, lo, hi) : latin1(bytes, lo, hi);
     for (let i = 0; i < n; i++) {
       const a = d[2 * i]!;
       const b = d[2 * i + 1]!;
-      let ascii = span !== null;
-      if (ascii) {
+      let ascii = spanAscii;
+      if (span !== null && !spanAscii) {
+        ascii = true;
         for (let k = a; k < b; k++) {
           if (bytes[k]! >= 0x80) {
             ascii = false;
