@@ -43,14 +43,19 @@ async function clearPaints(page: Page): Promise<void> {
 /** Waits until the canvas has painted more than `after` times. */
 async function waitPaints(page: Page, after: number): Promise<void> {
   await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-testid="flame-adhoc"] canvas')?.getAttribute('data-paints') ?? '0') > n,
+    (n) =>
+      Number(
+        document.querySelector('[data-testid="flame-adhoc"] canvas')?.getAttribute('data-paints') ?? '0',
+      ) > n,
     after,
     { timeout: 120_000 },
   );
 }
 
 async function paintCount(page: Page): Promise<number> {
-  return Number((await page.locator('[data-testid="flame-adhoc"] canvas').getAttribute('data-paints')) ?? '0');
+  return Number(
+    (await page.locator('[data-testid="flame-adhoc"] canvas').getAttribute('data-paints')) ?? '0',
+  );
 }
 
 if (!existsSync(join(uiDir, 'dist/index.html'))) {
@@ -66,7 +71,14 @@ try {
   for (const [size, reps] of SIZES) {
     const tree = syntheticTree(size);
     const file = join(tmp, `tree-${size}.json`);
-    writeFileSync(file, JSON.stringify({ version: 1, flamebearer: encodeFlamebearer(tree), metadata: { units: 'samples', name: 'cpu' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        flamebearer: encodeFlamebearer(tree),
+        metadata: { units: 'samples', name: 'cpu' },
+      }),
+    );
     const firstPaints: number[] = [];
     let pan: number[] = [];
     let zoom: number[] = [];
@@ -77,7 +89,9 @@ try {
       await page.goto(`${server.url}/adhoc?display=flame`);
       const input = page.locator('[data-testid="drop-main"] input');
       await input.evaluate((el) =>
-        el.addEventListener('change', () => ((window as unknown as { t0: number }).t0 = performance.now()), { capture: true }),
+        el.addEventListener('change', () => ((window as unknown as { t0: number }).t0 = performance.now()), {
+          capture: true,
+        }),
       );
       await input.setInputFiles(file);
       await waitPaints(page, 0);
@@ -131,8 +145,18 @@ try {
       await page.close();
     }
     const fp = median(firstPaints);
-    const target = size === 65_536 ? (fp < 300 ? 'met (< 300 ms)' : 'not met (< 300 ms)') : size === 1_048_576 ? (fp < 1500 ? 'met (< 1.5 s)' : 'not met (< 1.5 s)') : '–';
-    const panTarget = size === 65_536 ? (pct(pan, 95) <= 16.7 ? 'met (≤ 16.7 ms)' : 'not met (≤ 16.7 ms)') : '–';
+    const target =
+      size === 65_536
+        ? fp < 300
+          ? 'met (< 300 ms)'
+          : 'not met (< 300 ms)'
+        : size === 1_048_576
+          ? fp < 1500
+            ? 'met (< 1.5 s)'
+            : 'not met (< 1.5 s)'
+          : '–';
+    const panTarget =
+      size === 65_536 ? (pct(pan, 95) <= 16.7 ? 'met (≤ 16.7 ms)' : 'not met (≤ 16.7 ms)') : '–';
     const f = (x: number) => x.toFixed(1);
     const line =
       `| ${tree.length.toLocaleString('en-US')} | ${f(fp)} (${f(Math.min(...firstPaints))}–${f(Math.max(...firstPaints))}) | ${target} | ` +
@@ -148,7 +172,9 @@ try {
 }
 
 const commit = execSync('git rev-parse --short HEAD').toString().trim();
-const chromium = execSync('/usr/bin/chromium --version', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+const chromium = execSync('/usr/bin/chromium --version', { stdio: ['ignore', 'pipe', 'ignore'] })
+  .toString()
+  .trim();
 const section = `
 ## B7 flame graph in the browser — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}
 
@@ -162,5 +188,9 @@ ${loadStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} core
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-spawnSync('flock', ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`], { input: section, stdio: ['pipe', 'inherit', 'inherit'] });
+spawnSync(
+  'flock',
+  ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`],
+  { input: section, stdio: ['pipe', 'inherit', 'inherit'] },
+);
 console.log(section);

@@ -34,7 +34,12 @@ for (const size of SIZES) {
     heatmap: null,
   });
   const connect = JSON.stringify({
-    flamegraph: { names: fb.names, levels: fb.levels.map((l) => ({ values: l.map(String) })), total: String(fb.numTicks), maxSelf: String(fb.maxSelf) },
+    flamegraph: {
+      names: fb.names,
+      levels: fb.levels.map((l) => ({ values: l.map(String) })),
+      total: String(fb.numTicks),
+      maxSelf: String(fb.maxSelf),
+    },
   });
   const nodes = tree.length;
   const gzRender = gzipSync(render, { level: 6 }).length;
@@ -55,9 +60,16 @@ for (const size of SIZES) {
     parseRenderCpu.push((((cpu.user + cpu.system) / 1000) * 100_000) / nodes);
     if (t.length !== nodes) throw new Error('decode lost nodes');
     t0 = performance.now();
-    const c = JSON.parse(connect) as { flamegraph: { names: string[]; levels: { values: string[] }[]; total: string; maxSelf: string } };
+    const c = JSON.parse(connect) as {
+      flamegraph: { names: string[]; levels: { values: string[] }[]; total: string; maxSelf: string };
+    };
     const levels = c.flamegraph.levels.map((l) => l.values.map(Number));
-    decodeFlamebearer({ names: c.flamegraph.names, levels, numTicks: Number(c.flamegraph.total), maxSelf: Number(c.flamegraph.maxSelf) });
+    decodeFlamebearer({
+      names: c.flamegraph.names,
+      levels,
+      numTicks: Number(c.flamegraph.total),
+      maxSelf: Number(c.flamegraph.maxSelf),
+    });
     parseConnect.push(((performance.now() - t0) * 100_000) / nodes);
   }
   const perNodeGz = gzRender / nodes;
@@ -78,12 +90,18 @@ Synthetic trees (seed 42, depth 8-48, CPU values in ns), encoded as /pyroscope/r
 as Connect SelectMergeStacktraces JSON; gzip level 6; parse = JSON.parse + decode into the UI's FlameTree
 in Node ${process.version} (V8, as in Chromium), median of ${REPS} (min–max); the JSON.parse share is listed
 apart; CPU = this process's user+system CPU time for the same work (less sensitive to other processes
-on a shared machine). Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${cpus().length} cores (shared machine).
+on a shared machine). Load average during the run: ${loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' / ')} on ${cpus().length} cores (shared machine).
 Target: ≤ 12 B/node gzip, parse ≤ 20 ms / 100 k nodes.
 
 | nodes | encoding | bytes/node raw | bytes/node gzip | size target | parse ms / 100 k nodes (wall) | parse CPU ms / 100 k nodes | of which JSON.parse (wall) | parse target |
 |---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-spawnSync('flock', ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`], { input: section, stdio: ['pipe', 'inherit', 'inherit'] });
+spawnSync(
+  'flock',
+  ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`],
+  { input: section, stdio: ['pipe', 'inherit', 'inherit'] },
+);
 console.log(section);

@@ -43,7 +43,9 @@ export function App() {
   }, [state.theme]);
 
   // Services seen over the last 7 days (the longest range the server accepts), refreshed with "now".
-  const services = useAsync(`services-${nowMs}`, (signal) => listServices(nowMs - 7 * 86_400_000 + 60_000, nowMs + 60_000, signal));
+  const services = useAsync(`services-${nowMs}`, (signal) =>
+    listServices(nowMs - 7 * 86_400_000 + 60_000, nowMs + 60_000, signal),
+  );
   const map = services.data;
   // Default to the first service and its first profile type when the URL names none (or an unknown one).
   useEffect(() => {
@@ -51,7 +53,8 @@ export function App() {
     const svc = map.has(state.service) ? state.service : [...map.keys()][0]!;
     const types = map.get(svc) ?? [];
     const type = types.includes(state.profileType) ? state.profileType : (types[0] ?? '');
-    if (svc !== state.service || type !== state.profileType) update({ service: svc, profileType: type }, true);
+    if (svc !== state.service || type !== state.profileType)
+      update({ service: svc, profileType: type }, true);
   }, [map, state.service, state.profileType, update]);
 
   const viewProps = { state, update, services: map ?? new Map<string, string[]>(), nowMs };
@@ -69,7 +72,14 @@ export function App() {
   return (
     <div className="app">
       <header className="top">
-        <a className="brand" href="/" onClick={(e) => { e.preventDefault(); update({ view: 'single' }); }}>
+        <a
+          className="brand"
+          href="/"
+          onClick={(e) => {
+            e.preventDefault();
+            update({ view: 'single' });
+          }}
+        >
           Hotpath
         </a>
         <nav className="tabs">
@@ -92,7 +102,10 @@ export function App() {
         <button onClick={() => setNowMs(Date.now())} title="Reload data (relative times move to now)">
           Refresh
         </button>
-        <button onClick={() => update({ theme: state.theme === 'dark' ? 'light' : 'dark' })} aria-label="Toggle theme">
+        <button
+          onClick={() => update({ theme: state.theme === 'dark' ? 'light' : 'dark' })}
+          aria-label="Toggle theme"
+        >
           {state.theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
       </header>

@@ -45,7 +45,11 @@ interface LabelPairJson {
 }
 
 /** service_name → its profile type ids, from Series(labelNames=[__profile_type__, service_name]). */
-export async function listServices(startMs: number, endMs: number, signal?: AbortSignal): Promise<Map<string, string[]>> {
+export async function listServices(
+  startMs: number,
+  endMs: number,
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
   const r = await connect<{ labelsSet?: { labels?: LabelPairJson[] }[] }>(
     'Series',
     { matchers: [], labelNames: ['__profile_type__', 'service_name'], start: startMs, end: endMs },
@@ -60,17 +64,29 @@ export async function listServices(startMs: number, endMs: number, signal?: Abor
     if (!out.has(svc)) out.set(svc, new Set());
     out.get(svc)!.add(type);
   }
-  return new Map([...out.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => [k, [...v].sort(compareTypes)]));
+  return new Map(
+    [...out.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => [k, [...v].sort(compareTypes)]),
+  );
 }
 
 /** CPU first, then memory, then the rest alphabetically (as Pyroscope's UI pins them). */
 function compareTypes(a: string, b: string): number {
-  const rank = (t: string): number => (t.startsWith('process_cpu:cpu') ? 0 : t.startsWith('process_cpu') ? 1 : t.startsWith('memory') ? 2 : 3);
+  const rank = (t: string): number =>
+    t.startsWith('process_cpu:cpu') ? 0 : t.startsWith('process_cpu') ? 1 : t.startsWith('memory') ? 2 : 3;
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-export async function labelNames(selector: string, startMs: number, endMs: number, signal?: AbortSignal): Promise<string[]> {
-  const r = await connect<{ names?: string[] }>('LabelNames', { matchers: [selector], start: startMs, end: endMs }, signal);
+export async function labelNames(
+  selector: string,
+  startMs: number,
+  endMs: number,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const r = await connect<{ names?: string[] }>(
+    'LabelNames',
+    { matchers: [selector], start: startMs, end: endMs },
+    signal,
+  );
   return (r.names ?? []).filter((n) => !n.startsWith('__') && n !== 'service_name').sort();
 }
 
@@ -81,7 +97,11 @@ export async function labelValues(
   endMs: number,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const r = await connect<{ names?: string[] }>('LabelValues', { name, matchers: [selector], start: startMs, end: endMs }, signal);
+  const r = await connect<{ names?: string[] }>(
+    'LabelValues',
+    { name, matchers: [selector], start: startMs, end: endMs },
+    signal,
+  );
   return (r.names ?? []).sort();
 }
 
@@ -148,7 +168,11 @@ export function renderUrl(p: RenderParams): string {
 }
 
 function metadataOf(j: RenderJson): RenderMetadata {
-  return { units: j.metadata?.units ?? '', name: j.metadata?.name ?? '', sampleRate: j.metadata?.sampleRate ?? 0 };
+  return {
+    units: j.metadata?.units ?? '',
+    name: j.metadata?.name ?? '',
+    sampleRate: j.metadata?.sampleRate ?? 0,
+  };
 }
 
 export async function render(p: RenderParams, signal?: AbortSignal): Promise<RenderResult> {

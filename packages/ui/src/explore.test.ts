@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { groupStats } from './explore.ts';
-import { formatMatchers, formatState, parseMatchers, parseState, parseTime, selectorOf, shiftRange, DEFAULT_STATE } from './state.ts';
+import {
+  formatMatchers,
+  formatState,
+  parseMatchers,
+  parseState,
+  parseTime,
+  selectorOf,
+  shiftRange,
+  DEFAULT_STATE,
+} from './state.ts';
 import { formatValue } from './format.ts';
 
 describe('groupStats', () => {
@@ -66,7 +75,10 @@ describe('URL state', () => {
     expect(parseTime('1700000000', now)).toBe(now);
     expect(parseTime('1700000000000', now)).toBe(now);
     expect(parseTime('bogus', now)).toBeNaN();
-    expect(shiftRange('now-1h', 'now', 86_400_000, now)).toEqual({ from: String(now - 3_600_000 - 86_400_000), until: String(now - 86_400_000) });
+    expect(shiftRange('now-1h', 'now', 86_400_000, now)).toEqual({
+      from: String(now - 3_600_000 - 86_400_000),
+      until: String(now - 86_400_000),
+    });
   });
 });
 

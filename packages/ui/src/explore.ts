@@ -22,5 +22,7 @@ export function groupStats(groups: Readonly<Record<string, Timeline>>): GroupSta
     return { value, avg, stddev: Math.sqrt(variance), total, share: 0 };
   });
   const sum = rows.reduce((a, r) => a + r.total, 0);
-  return rows.map((r) => ({ ...r, share: sum > 0 ? r.total / sum : 0 })).sort((a, b) => b.total - a.total || (a.value < b.value ? -1 : 1));
+  return rows
+    .map((r) => ({ ...r, share: sum > 0 ? r.total / sum : 0 }))
+    .sort((a, b) => b.total - a.total || (a.value < b.value ? -1 : 1));
 }

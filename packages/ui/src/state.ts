@@ -177,7 +177,14 @@ export const TIME_PRESETS: readonly { label: string; from: string }[] = [
   { label: 'Last 30 days', from: 'now-30d' },
 ];
 
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1e3, m: 60e3, min: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1e3,
+  m: 60e3,
+  min: 60e3,
+  h: 3600e3,
+  d: 86400e3,
+  w: 604800e3,
+};
 
 /** ms since epoch of `now`, `now-<n><unit>`, digits (s, ms, µs or ns by length) or an ISO date; NaN when invalid. */
 export function parseTime(s: string, nowMs: number): number {
@@ -200,12 +207,18 @@ export function parseTime(s: string, nowMs: number): number {
 export function describeRange(from: string, until: string): string {
   const preset = TIME_PRESETS.find((p) => p.from === from);
   if (preset && until === 'now') return preset.label;
-  const fmt = (s: string): string => (/^now/.test(s) ? s : new Date(parseTime(s, Date.now())).toLocaleString());
+  const fmt = (s: string): string =>
+    /^now/.test(s) ? s : new Date(parseTime(s, Date.now())).toLocaleString();
   return `${fmt(from)} → ${fmt(until)}`;
 }
 
 /** The same-length range `offsetMs` earlier, as absolute ms strings (comparison presets). */
-export function shiftRange(from: string, until: string, offsetMs: number, nowMs: number): { from: string; until: string } {
+export function shiftRange(
+  from: string,
+  until: string,
+  offsetMs: number,
+  nowMs: number,
+): { from: string; until: string } {
   return {
     from: String(Math.round(parseTime(from, nowMs) - offsetMs)),
     until: String(Math.round(parseTime(until, nowMs) - offsetMs)),

@@ -1,7 +1,13 @@
 // Ad-hoc view: a dropped file (pprof, folded, speedscope, flamebearer JSON) becomes flame trees in the
 // browser; nothing is sent to the server. pprof decoding is @hotpath/core's.
 import { gunzipCapped, importPprof, isGzip, sniffPprof, type Profile } from '@hotpath/core';
-import { TreeBuilder, decodeFlamebearer, treeFromFolded, type FlameTree, type Flamebearer } from './flame/tree.ts';
+import {
+  TreeBuilder,
+  decodeFlamebearer,
+  treeFromFolded,
+  type FlameTree,
+  type Flamebearer,
+} from './flame/tree.ts';
 
 export interface UploadedProfile {
   /** Profile type id (or a descriptive name for formats without one). */
@@ -57,7 +63,11 @@ export function importFile(fileName: string, bytes: Uint8Array): UploadedFile {
     }
     const fb = (obj['flamebearer'] ?? null) as Flamebearer | null;
     if (fb && Array.isArray(fb.levels) && Array.isArray(fb.names)) {
-      return { fileName, format: 'flamebearer', profiles: [{ typeId: 'flamebearer', tree: decodeFlamebearer(fb) }] };
+      return {
+        fileName,
+        format: 'flamebearer',
+        profiles: [{ typeId: 'flamebearer', tree: decodeFlamebearer(fb) }],
+      };
     }
     throw new UploadError(`${fileName}: JSON is neither speedscope nor flamebearer`);
   }
@@ -75,7 +85,12 @@ interface SpeedscopeFile {
 
 type SpeedscopeProfile =
   | { type: 'sampled'; name?: string; unit?: string; samples: number[][]; weights?: number[] }
-  | { type: 'evented'; name?: string; unit?: string; events: { type: 'O' | 'C'; at: number; frame: number }[] };
+  | {
+      type: 'evented';
+      name?: string;
+      unit?: string;
+      events: { type: 'O' | 'C'; at: number; frame: number }[];
+    };
 
 /** Speedscope sampled and evented profiles (https://www.speedscope.app/file-format-schema.json). */
 function importSpeedscope(obj: Record<string, unknown>): UploadedProfile[] {
@@ -85,7 +100,12 @@ function importSpeedscope(obj: Record<string, unknown>): UploadedProfile[] {
   for (const p of file.profiles ?? []) {
     const b = new TreeBuilder();
     if (p.type === 'sampled') {
-      p.samples.forEach((stack, k) => b.add(stack.map((f) => frames[f] ?? '?'), p.weights?.[k] ?? 1));
+      p.samples.forEach((stack, k) =>
+        b.add(
+          stack.map((f) => frames[f] ?? '?'),
+          p.weights?.[k] ?? 1,
+        ),
+      );
     } else if (p.type === 'evented') {
       const open: { frame: number; at: number }[] = [];
       const ids: number[] = [0];

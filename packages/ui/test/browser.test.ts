@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { importPprof, totalValue } from '@hotpath/core';
 import { ingestFolded, launchBrowser, screenshot, startServer, type RunningServer } from './harness.ts';
-import { decodeFlamebearer, decodeFlamebearerDiff, findNodeByPath, type FlameTree } from '../src/flame/tree.ts';
+import {
+  decodeFlamebearer,
+  decodeFlamebearerDiff,
+  findNodeByPath,
+  type FlameTree,
+} from '../src/flame/tree.ts';
 import { layoutFlame } from '../src/flame/layout.ts';
 import { diffTrees } from '../src/flame/transforms.ts';
 import { treeFromFolded } from '../src/flame/tree.ts';
@@ -27,7 +32,8 @@ function folded(region: string, recent: boolean): string {
     `main;server.handle;order_scooter;find_nearest_vehicle ${200 * U}`,
     `main;gc ${50 * U}`,
   ];
-  if (recent && region === 'eu-north') lines.push(`main;server.handle;order_car;check_driver_availability;mutex_lock ${600 * U}`);
+  if (recent && region === 'eu-north')
+    lines.push(`main;server.handle;order_car;check_driver_availability;mutex_lock ${600 * U}`);
   return lines.join('\n');
 }
 
@@ -50,8 +56,15 @@ async function painted(label = 'main'): Promise<void> {
 }
 
 async function renderTree(query: string, r: { from: string; until: string }): Promise<FlameTree> {
-  const q = new URLSearchParams({ query: `${CPU}{service_name="${APP}"${query}}`, from: r.from, until: r.until, 'max-nodes': '8192' });
-  const j = (await (await fetch(`${server.url}/pyroscope/render?${q}`)).json()) as { flamebearer: Parameters<typeof decodeFlamebearer>[0] };
+  const q = new URLSearchParams({
+    query: `${CPU}{service_name="${APP}"${query}}`,
+    from: r.from,
+    until: r.until,
+    'max-nodes': '8192',
+  });
+  const j = (await (await fetch(`${server.url}/pyroscope/render?${q}`)).json()) as {
+    flamebearer: Parameters<typeof decodeFlamebearer>[0];
+  };
   return decodeFlamebearer(j.flamebearer);
 }
 
@@ -63,20 +76,37 @@ async function pixel(label: string, at: { x: number; y: number }): Promise<numbe
     (el, p) => {
       const c = el as HTMLCanvasElement;
       const dpr = c.width / c.clientWidth;
-      return Array.from(c.getContext('2d')!.getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data);
+      return Array.from(
+        c.getContext('2d')!.getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data,
+      );
     },
     { x: at.x - box.x, y: at.y - 6 - box.y },
   );
 }
 
 /** Page coordinates of the centre of the node at `path` in the canvas of panel `label`, from our own layout. */
-async function nodeCenter(tree: FlameTree, path: string[], label = 'main'): Promise<{ x: number; y: number }> {
+async function nodeCenter(
+  tree: FlameTree,
+  path: string[],
+  label = 'main',
+): Promise<{ x: number; y: number }> {
   const box = (await page.locator(`[data-testid="flame-${label}"] canvas`).boundingBox())!;
   const node = findNodeByPath(tree, path);
   expect(node, `node ${path.join(';')}`).toBeGreaterThan(0);
-  const rects = layoutFlame(tree, { startTicks: 0, endTicks: tree.numTicks, cssPxWidth: Math.round(box.width), cssPxRowHeight: 20, inverted: false }, 0);
+  const rects = layoutFlame(
+    tree,
+    {
+      startTicks: 0,
+      endTicks: tree.numTicks,
+      cssPxWidth: Math.round(box.width),
+      cssPxRowHeight: 20,
+      inverted: false,
+    },
+    0,
+  );
   for (let k = 0; k < rects.length; k++) {
-    if (rects.node[k] === node) return { x: box.x + rects.cssPxX[k]! + rects.cssPxW[k]! / 2, y: box.y + rects.cssPxY[k]! + 10 };
+    if (rects.node[k] === node)
+      return { x: box.x + rects.cssPxX[k]! + rects.cssPxW[k]! / 2, y: box.y + rects.cssPxY[k]! + 10 };
   }
   throw new Error(`node ${path.join(';')} not laid out`);
 }
@@ -111,8 +141,10 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await screenshot(page, '00-empty');
     // Fill the server: two profiles per region in the old window, two in the recent one.
     for (const region of ['us-east', 'eu-north', 'ap-south']) {
-      for (const ago of [2400, 2100]) await ingestFolded(server.url, `${APP}{region=${region}}`, folded(region, false), nowSec - ago);
-      for (const ago of [600, 300]) await ingestFolded(server.url, `${APP}{region=${region}}`, folded(region, true), nowSec - ago);
+      for (const ago of [2400, 2100])
+        await ingestFolded(server.url, `${APP}{region=${region}}`, folded(region, false), nowSec - ago);
+      for (const ago of [600, 300])
+        await ingestFolded(server.url, `${APP}{region=${region}}`, folded(region, true), nowSec - ago);
     }
   });
 
@@ -140,10 +172,20 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await open(`/?from=${hour.from}&until=${hour.until}`);
     await painted();
     const labels = page.getByTestId('labels-main');
-    await expect.poll(() => labels.locator('#names-main option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['pyroscope_spy', 'region']); // spyName=pyspy of the ingest
+    await expect
+      .poll(() =>
+        labels
+          .locator('#names-main option')
+          .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+      )
+      .toEqual(['pyroscope_spy', 'region']); // spyName=pyspy of the ingest
     await labels.getByLabel('Label name').fill('region');
     await expect
-      .poll(() => labels.locator('#values-main option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)))
+      .poll(() =>
+        labels
+          .locator('#values-main option')
+          .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+      )
       .toEqual(['ap-south', 'eu-north', 'us-east']);
     await labels.getByLabel('Label value').fill('eu-north');
     await labels.getByRole('button', { name: 'Add filter' }).click();
@@ -175,10 +217,14 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await open(`/?from=${hour.from}&until=${hour.until}`);
     await painted();
     await page.getByLabel('Search').fill('order_car');
-    await expect.poll(() => page.getByTestId('search-summary').textContent()).toBe('1 matches, 53.33% of total');
+    await expect
+      .poll(() => page.getByTestId('search-summary').textContent())
+      .toBe('1 matches, 53.33% of total');
     expect(page.url()).toContain('search=order_car');
     await page.getByLabel('Search').fill('/^order_(bike|scooter)$/');
-    await expect.poll(() => page.getByTestId('search-summary').textContent()).toBe('2 matches, 40.00% of total');
+    await expect
+      .poll(() => page.getByTestId('search-summary').textContent())
+      .toBe('2 matches, 40.00% of total');
     await screenshot(page, '02-search');
     await page.getByLabel('Search').fill('');
   });
@@ -190,7 +236,9 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await expect.poll(() => page.url()).toContain('focus=main%3Bserver.handle%3Border_car');
     const canvas = page.locator('[data-testid="flame-main"] canvas');
     expect(await canvas.getAttribute('data-focus')).toBe('order_car');
-    expect(await page.locator('.breadcrumb').textContent()).toContain('all › main › server.handle › order_car');
+    expect(await page.locator('.breadcrumb').textContent()).toContain(
+      'all › main › server.handle › order_car',
+    );
     // The focused node now spans the width: hover its widest child and read its share of the focus.
     const box = (await canvas.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.9, box.y + 3 * 20 + 30);
@@ -218,7 +266,9 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await painted('main-callers');
     await painted('main-callees');
     // Callers, four rows: find_nearest_vehicle ← order_bike, order_car, order_scooter ← server.handle ← main.
-    expect(await page.locator('[data-testid="flame-main-callers"] canvas').getAttribute('data-rows')).toBe('4');
+    expect(await page.locator('[data-testid="flame-main-callers"] canvas').getAttribute('data-rows')).toBe(
+      '4',
+    );
     await screenshot(page, '04-sandwich');
   });
 
@@ -243,27 +293,52 @@ describe('Hotpath UI in Chromium against a real server', () => {
     expect(new URL(page.url()).searchParams.get('query')).toBe('{region!="eu-north"}');
     expect(new URL(page.url()).searchParams.get('rightQuery')).toBe('{region="eu-north"}');
     await painted('diff');
-    await expect.poll(() => page.locator('[data-testid="panel-diff"] .breadcrumb .total').textContent()).toContain('baseline 52 s, comparison 38 s');
+    await expect
+      .poll(() => page.locator('[data-testid="panel-diff"] .breadcrumb .total').textContent())
+      .toContain('baseline 52 s, comparison 38 s');
   });
 
   it('comparison shows two ranges side by side with synced search', async () => {
-    await open(`/comparison?from=${before.from}&until=${before.until}&rightFrom=${after.from}&rightUntil=${after.until}`);
+    await open(
+      `/comparison?from=${before.from}&until=${before.until}&rightFrom=${after.from}&rightUntil=${after.until}`,
+    );
     await painted('left');
     await painted('right');
-    expect(await page.locator('[data-testid="panel-left"] .breadcrumb .total').textContent()).toContain('39 s');
-    expect(await page.locator('[data-testid="panel-right"] .breadcrumb .total').textContent()).toContain('51 s');
+    expect(await page.locator('[data-testid="panel-left"] .breadcrumb .total').textContent()).toContain(
+      '39 s',
+    );
+    expect(await page.locator('[data-testid="panel-right"] .breadcrumb .total').textContent()).toContain(
+      '51 s',
+    );
     await page.locator('[data-testid="panel-left"]').getByLabel('Search').fill('mutex');
-    await expect.poll(() => page.locator('[data-testid="panel-right"]').getByLabel('Search').inputValue()).toBe('mutex');
-    await expect.poll(() => page.locator('[data-testid="panel-right"] [data-testid="search-summary"]').textContent()).toContain('23.53% of total'); // 2 × 600 / 5100
+    await expect
+      .poll(() => page.locator('[data-testid="panel-right"]').getByLabel('Search').inputValue())
+      .toBe('mutex');
+    await expect
+      .poll(() => page.locator('[data-testid="panel-right"] [data-testid="search-summary"]').textContent())
+      .toContain('23.53% of total'); // 2 × 600 / 5100
     await screenshot(page, '06-comparison');
   });
 
   it('diff paints the known regression red and explains it in the tooltip', async () => {
-    await open(`/comparison-diff?from=${before.from}&until=${before.until}&rightFrom=${after.from}&rightUntil=${after.until}`);
+    await open(
+      `/comparison-diff?from=${before.from}&until=${before.until}&rightFrom=${after.from}&rightUntil=${after.until}`,
+    );
     await painted('diff');
     const q = (r: { from: string; until: string }) => `${CPU}{service_name="${APP}"}`;
-    const params = new URLSearchParams({ leftQuery: q(before), leftFrom: before.from, leftUntil: before.until, rightQuery: q(after), rightFrom: after.from, rightUntil: after.until });
-    const j = (await (await fetch(`${server.url}/pyroscope/render-diff?${params}`)).json()) as { flamebearer: Parameters<typeof decodeFlamebearer>[0]; leftTicks: number; rightTicks: number };
+    const params = new URLSearchParams({
+      leftQuery: q(before),
+      leftFrom: before.from,
+      leftUntil: before.until,
+      rightQuery: q(after),
+      rightFrom: after.from,
+      rightUntil: after.until,
+    });
+    const j = (await (await fetch(`${server.url}/pyroscope/render-diff?${params}`)).json()) as {
+      flamebearer: Parameters<typeof decodeFlamebearer>[0];
+      leftTicks: number;
+      rightTicks: number;
+    };
     const tree = decodeFlamebearerDiff(j.flamebearer, j.leftTicks, j.rightTicks);
     const path = ['main', 'server.handle', 'order_car', 'check_driver_availability', 'mutex_lock'];
     const c = await nodeCenter(tree, path, 'diff');
@@ -306,14 +381,19 @@ describe('Hotpath UI in Chromium against a real server', () => {
 
   it('shows server errors as text', async () => {
     await open(`/?from=${hour.from}&until=${hour.until}&query=${encodeURIComponent('{region=~"("}')}`);
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('invalid regular expression');
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent())
+      .toContain('invalid regular expression');
     await screenshot(page, '10-error');
   });
 
   it('exports a valid pprof of the flame graph', async () => {
     await open(`/?from=${hour.from}&until=${hour.until}`);
     await painted();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByLabel('Export').selectOption('pprof')]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByLabel('Export').selectOption('pprof'),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^flamegraph_.*\.pb\.gz$/);
     const file = join(tmp, 'export.pb.gz');
     await download.saveAs(file);
@@ -337,10 +417,15 @@ describe('Hotpath UI in Chromium against a real server', () => {
     expect(names).toContain('upload_only_fn');
     await screenshot(page, '11-upload');
     await page.locator('[data-testid="drop-other"] input').setInputFiles(a);
-    await expect.poll(() => page.locator('.panel-title').textContent()).toBe('Diff: baseline → uploaded profile');
+    await expect
+      .poll(() => page.locator('.panel-title').textContent())
+      .toBe('Diff: baseline → uploaded profile');
     await expect.poll(() => page.getByTestId('diff-legend').count()).toBe(1);
     // The new function is painted red where our own layout of the same diff puts it.
-    const expected = diffTrees(treeFromFolded(readFileSync(a, 'utf8')), treeFromFolded(readFileSync(b, 'utf8')));
+    const expected = diffTrees(
+      treeFromFolded(readFileSync(a, 'utf8')),
+      treeFromFolded(readFileSync(b, 'utf8')),
+    );
     const at = await nodeCenter(expected, ['main', 'upload_only_fn'], 'adhoc');
     const [r, g] = await pixel('adhoc', at);
     expect(r).toBeGreaterThan(200);
@@ -350,16 +435,27 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await page.goto(`${server.url}/adhoc?from=${hour.from}&until=${hour.until}`);
     await page.locator('[data-testid="drop-main"] input').setInputFiles(b);
     await painted('adhoc');
-    await expect.poll(() => page.getByLabel('Compare with').locator('option[value="stored"]').isDisabled()).toBe(false);
+    await expect
+      .poll(() => page.getByLabel('Compare with').locator('option[value="stored"]').isDisabled())
+      .toBe(false);
     await page.getByLabel('Compare with').selectOption('stored');
-    await expect.poll(() => page.locator('.panel-title').textContent()).toBe('Diff: baseline → uploaded profile');
+    await expect
+      .poll(() => page.locator('.panel-title').textContent())
+      .toBe('Diff: baseline → uploaded profile');
     expect(await page.locator('.breadcrumb .total').textContent()).toContain('baseline 1.5 min');
-    expect(await page.locator('[data-testid="top-table"] td.name').allTextContents()).toContain('find_nearest_vehicle');
+    expect(await page.locator('[data-testid="top-table"] td.name').allTextContents()).toContain(
+      'find_nearest_vehicle',
+    );
     // Nothing was stored: the server still lists only the ride-sharing app.
     const series = await fetch(`${server.url}/querier.v1.QuerierService/LabelValues`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'service_name', matchers: ['{}'], start: (nowSec - 3600) * 1000, end: (nowSec + 60) * 1000 }),
+      body: JSON.stringify({
+        name: 'service_name',
+        matchers: ['{}'],
+        start: (nowSec - 3600) * 1000,
+        end: (nowSec + 60) * 1000,
+      }),
     });
     expect(((await series.json()) as { names: string[] }).names).toEqual([APP]);
   });

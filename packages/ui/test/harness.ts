@@ -20,7 +20,16 @@ export async function startServer(): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-ui-test-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(repoRoot, 'packages/cli/bin/hotpath.js'), 'server', '--port', '0', '--data-dir', dataDir, '--store', 'memory'],
+    [
+      join(repoRoot, 'packages/cli/bin/hotpath.js'),
+      'server',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--store',
+      'memory',
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -59,24 +68,50 @@ export async function startServer(): Promise<RunningServer> {
  * Sends folded stacks (`a;b;c 100` lines, values in CPU nanoseconds) as a gzip pprof CPU profile
  * (`cpu/nanoseconds`, i.e. process_cpu:cpu:nanoseconds:cpu:nanoseconds) through POST /ingest.
  */
-export async function ingestFolded(baseUrl: string, name: string, folded: string, fromSec: number): Promise<void> {
+export async function ingestFolded(
+  baseUrl: string,
+  name: string,
+  folded: string,
+  fromSec: number,
+): Promise<void> {
   const type = makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds');
   const b = new ProfileBuilder([type], { timeNs: fromSec * 1e9, durationNs: 10e9, period: 10_000_000 });
   for (const line of folded.trim().split('\n')) {
     const sp = line.lastIndexOf(' ');
-    const frames = line.slice(0, sp).split(';').map((f) => b.frame(f));
+    const frames = line
+      .slice(0, sp)
+      .split(';')
+      .map((f) => b.frame(f));
     b.sample(b.stackOf(frames), [Number(line.slice(sp + 1))]);
   }
   const body = encodePprofGzip(b.build());
-  const q = new URLSearchParams({ name, from: String(fromSec), until: String(fromSec + 10), format: 'pprof', spyName: 'pyspy' });
-  const res = await fetch(`${baseUrl}/ingest?${q}`, { method: 'POST', body: body as BodyInit, headers: { 'Content-Type': 'application/octet-stream' } });
+  const q = new URLSearchParams({
+    name,
+    from: String(fromSec),
+    until: String(fromSec + 10),
+    format: 'pprof',
+    spyName: 'pyspy',
+  });
+  const res = await fetch(`${baseUrl}/ingest?${q}`, {
+    method: 'POST',
+    body: body as BodyInit,
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   if (res.status !== 200) throw new Error(`ingest ${name} failed: ${res.status} ${await res.text()}`);
 }
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

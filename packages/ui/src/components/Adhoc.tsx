@@ -13,7 +13,13 @@ import type { ViewProps } from './views.tsx';
 
 type Against = 'none' | 'file' | 'stored';
 
-function DropZone(props: { label: string; file: UploadedFile | null; onFile: (f: UploadedFile) => void; onError: (e: Error) => void; testId: string }) {
+function DropZone(props: {
+  label: string;
+  file: UploadedFile | null;
+  onFile: (f: UploadedFile) => void;
+  onError: (e: Error) => void;
+  testId: string;
+}) {
   const [over, setOver] = useState(false);
   const read = async (f: File) => {
     try {
@@ -40,7 +46,11 @@ function DropZone(props: { label: string; file: UploadedFile | null; onFile: (f:
     >
       <input type="file" onChange={(e) => e.target.files?.[0] && void read(e.target.files[0])} />
       <strong>{props.label}</strong>
-      <span>{props.file ? `${props.file.fileName} (${props.file.format}, ${props.file.profiles.length} profile type${props.file.profiles.length === 1 ? '' : 's'})` : 'Drop a pprof, folded, speedscope or flamebearer JSON file here, or click to choose one.'}</span>
+      <span>
+        {props.file
+          ? `${props.file.fileName} (${props.file.format}, ${props.file.profiles.length} profile type${props.file.profiles.length === 1 ? '' : 's'})`
+          : 'Drop a pprof, folded, speedscope or flamebearer JSON file here, or click to choose one.'}
+      </span>
     </label>
   );
 }
@@ -54,25 +64,36 @@ export function AdhocView(props: ViewProps) {
   const [stored, setStored] = useState<FlameTree | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const mainProfile = main?.profiles[Math.min(typeIndex, main.profiles.length - 1)] ?? null;
-  const otherTree = other ? (other.profiles.find((p) => p.typeId === mainProfile?.typeId) ?? other.profiles[0])?.tree ?? null : null;
+  const otherTree = other
+    ? ((other.profiles.find((p) => p.typeId === mainProfile?.typeId) ?? other.profiles[0])?.tree ?? null)
+    : null;
   const baseline = against === 'file' ? otherTree : against === 'stored' ? stored : null;
-  const tree = useMemo(() => (mainProfile && baseline ? diffTrees(baseline, mainProfile.tree) : (mainProfile?.tree ?? null)), [mainProfile, baseline]);
+  const tree = useMemo(
+    () => (mainProfile && baseline ? diffTrees(baseline, mainProfile.tree) : (mainProfile?.tree ?? null)),
+    [mainProfile, baseline],
+  );
   // Units of the upload: pprof carries its profile type; speedscope names its unit; others are plain counts.
   // Against stored data the stored profile type's unit applies.
   const typeId = !mainProfile
     ? 'unknown:samples:count::'
     : against === 'stored' && state.profileType
       ? state.profileType
-    : mainProfile.typeId.includes(':')
-      ? mainProfile.typeId
-      : /\((nanoseconds|bytes)\)$/.test(mainProfile.typeId)
-        ? `upload:samples:${/\((\w+)\)$/.exec(mainProfile.typeId)![1]}::`
-        : 'upload:samples:count::';
+      : mainProfile.typeId.includes(':')
+        ? mainProfile.typeId
+        : /\((nanoseconds|bytes)\)$/.test(mainProfile.typeId)
+          ? `upload:samples:${/\((\w+)\)$/.exec(mainProfile.typeId)![1]}::`
+          : 'upload:samples:count::';
   const loadStored = async () => {
     setError(null);
     try {
       const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
-      const r = await render({ profileType: state.profileType, selector: selectorOf(state.service, state.query), fromMs, untilMs, maxNodes: state.maxNodes });
+      const r = await render({
+        profileType: state.profileType,
+        selector: selectorOf(state.service, state.query),
+        fromMs,
+        untilMs,
+        maxNodes: state.maxNodes,
+      });
       setStored(r.tree);
       setAgainst('stored');
     } catch (e) {
@@ -83,31 +104,80 @@ export function AdhocView(props: ViewProps) {
     <>
       <p className="hint">Files are read in your browser and never stored on the server.</p>
       <div className="sides">
-        <DropZone label="Profile" testId="drop-main" file={main} onFile={(f) => { setMain(f); setTypeIndex(0); setError(null); }} onError={setError} />
-        <DropZone label="Compare against (optional baseline)" testId="drop-other" file={other} onFile={(f) => { setOther(f); setAgainst('file'); setError(null); }} onError={setError} />
+        <DropZone
+          label="Profile"
+          testId="drop-main"
+          file={main}
+          onFile={(f) => {
+            setMain(f);
+            setTypeIndex(0);
+            setError(null);
+          }}
+          onError={setError}
+        />
+        <DropZone
+          label="Compare against (optional baseline)"
+          testId="drop-other"
+          file={other}
+          onFile={(f) => {
+            setOther(f);
+            setAgainst('file');
+            setError(null);
+          }}
+          onError={setError}
+        />
       </div>
       <div className="querybar">
         {main && main.profiles.length > 1 && (
           <label className="field">
             <span>Profile type</span>
-            <select aria-label="Uploaded profile type" value={typeIndex} onChange={(e) => setTypeIndex(Number(e.target.value))}>
+            <select
+              aria-label="Uploaded profile type"
+              value={typeIndex}
+              onChange={(e) => setTypeIndex(Number(e.target.value))}
+            >
               {main.profiles.map((p, k) => (
-                <option key={k} value={k}>{p.typeId}</option>
+                <option key={k} value={k}>
+                  {p.typeId}
+                </option>
               ))}
             </select>
           </label>
         )}
         <label className="field">
           <span>Compare with</span>
-          <select aria-label="Compare with" value={against} onChange={(e) => (e.target.value === 'stored' ? void loadStored() : setAgainst(e.target.value as Against))}>
+          <select
+            aria-label="Compare with"
+            value={against}
+            onChange={(e) =>
+              e.target.value === 'stored' ? void loadStored() : setAgainst(e.target.value as Against)
+            }
+          >
             <option value="none">nothing (single view)</option>
-            <option value="file" disabled={!other}>the second file</option>
-            <option value="stored" disabled={!state.service}>stored data{state.service ? `: ${state.service}, ${state.from}…${state.until}` : ' (pick an application first)'}</option>
+            <option value="file" disabled={!other}>
+              the second file
+            </option>
+            <option value="stored" disabled={!state.service}>
+              stored data
+              {state.service
+                ? `: ${state.service}, ${state.from}…${state.until}`
+                : ' (pick an application first)'}
+            </option>
           </select>
         </label>
       </div>
       {error && <ErrorBox error={error} what="the file" />}
-      {tree && <FlamePanel label="adhoc" title={baseline ? 'Diff: baseline → uploaded profile' : main?.fileName} tree={tree} units={unitsOfProfileType(typeId)} profileTypeId={typeId} state={state} update={update} />}
+      {tree && (
+        <FlamePanel
+          label="adhoc"
+          title={baseline ? 'Diff: baseline → uploaded profile' : main?.fileName}
+          tree={tree}
+          units={unitsOfProfileType(typeId)}
+          profileTypeId={typeId}
+          state={state}
+          update={update}
+        />
+      )}
     </>
   );
 }

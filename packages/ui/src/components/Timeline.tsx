@@ -11,12 +11,24 @@ export interface TimelineSeries {
   readonly data: TimelineData;
 }
 
-export const SERIES_COLORS = ['#e8590c', '#1c7ed6', '#2f9e44', '#ae3ec9', '#f59f00', '#0ca678', '#e64980', '#5c7cfa', '#868e96', '#d9480f'];
+export const SERIES_COLORS = [
+  '#e8590c',
+  '#1c7ed6',
+  '#2f9e44',
+  '#ae3ec9',
+  '#f59f00',
+  '#0ca678',
+  '#e64980',
+  '#5c7cfa',
+  '#868e96',
+  '#d9480f',
+];
 
 /** Union of bucket times (unix s) and one value column per series, 0 where a series has no bucket. */
 export function alignSeries(series: readonly TimelineSeries[]): [number[], ...number[][]] {
   const xs = new Set<number>();
-  for (const s of series) s.data.samples.forEach((_, k) => xs.add(s.data.startTime + k * s.data.durationDelta));
+  for (const s of series)
+    s.data.samples.forEach((_, k) => xs.add(s.data.startTime + k * s.data.durationDelta));
   const sorted = [...xs].sort((a, b) => a - b);
   const index = new Map(sorted.map((x, k) => [x, k]));
   const cols = series.map((s) => {
@@ -84,7 +96,9 @@ export function Timeline(props: {
       },
     };
     const plot = new uPlot(opts, data as uPlot.AlignedData, el);
-    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 140 }));
+    const ro = new ResizeObserver(() =>
+      plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 140 }),
+    );
     ro.observe(el);
     return () => {
       ro.disconnect();

@@ -1,7 +1,16 @@
 // Small shared pieces: async loading hook, error and empty states, service/type/label/time pickers.
 import { useEffect, useState, type ReactNode } from 'react';
 import { labelNames, labelValues } from '../api.ts';
-import { TIME_PRESETS, describeRange, formatMatchers, parseMatchers, parseTime, selectorOf, type Matcher, type UiState } from '../state.ts';
+import {
+  TIME_PRESETS,
+  describeRange,
+  formatMatchers,
+  parseMatchers,
+  parseTime,
+  selectorOf,
+  type Matcher,
+  type UiState,
+} from '../state.ts';
 
 export interface Async<T> {
   readonly data: T | null;
@@ -22,7 +31,12 @@ export function useAsync<T>(key: string | null, run: (signal: AbortSignal) => Pr
     run(ac.signal).then(
       (data) => !ac.signal.aborted && setState({ data, error: null, loading: false }),
       (error: unknown) =>
-        !ac.signal.aborted && setState({ data: null, error: error instanceof Error ? error : new Error(String(error)), loading: false }),
+        !ac.signal.aborted &&
+        setState({
+          data: null,
+          error: error instanceof Error ? error : new Error(String(error)),
+          loading: false,
+        }),
     );
     return () => ac.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -56,7 +70,10 @@ hotpath.configure(
     server_address="${origin}",
     tags={"region": "us-east"},
 )`}</pre>
-      <p>Existing Pyroscope clients work too (pyroscope-io, @pyroscope/nodejs, Grafana Alloy): point their server address at {origin}. Or upload a profile file (pprof, folded, speedscope) with the CLI:</p>
+      <p>
+        Existing Pyroscope clients work too (pyroscope-io, @pyroscope/nodejs, Grafana Alloy): point their
+        server address at {origin}. Or upload a profile file (pprof, folded, speedscope) with the CLI:
+      </p>
       <pre>{`npx hotpath ingest profile.pb.gz --server ${origin} --app my.app`}</pre>
       <p>To look at a file without storing it, use the Upload tab.</p>
     </div>
@@ -84,7 +101,14 @@ export function ServicePicker(props: {
           value={state.service}
           onChange={(e) => {
             const t = services.get(e.target.value) ?? [];
-            props.update({ service: e.target.value, profileType: t.includes(state.profileType) ? state.profileType : (t[0] ?? ''), query: '', rightQuery: '', focus: '', groupValue: '' });
+            props.update({
+              service: e.target.value,
+              profileType: t.includes(state.profileType) ? state.profileType : (t[0] ?? ''),
+              query: '',
+              rightQuery: '',
+              focus: '',
+              groupValue: '',
+            });
           }}
         >
           {[...services.keys()].map((s) => (
@@ -96,7 +120,11 @@ export function ServicePicker(props: {
       </label>
       <label className="field">
         <span>Profile type</span>
-        <select aria-label="Profile type" value={state.profileType} onChange={(e) => props.update({ profileType: e.target.value, focus: '' })}>
+        <select
+          aria-label="Profile type"
+          value={state.profileType}
+          onChange={(e) => props.update({ profileType: e.target.value, focus: '' })}
+        >
           {types.map((t) => (
             <option key={t} value={t}>
               {profileTypeLabel(t)}
@@ -158,7 +186,9 @@ export function LabelSelector(props: {
   }, [name, names, selector]);
   const add = () => {
     if (!name || !value) return;
-    props.onChange(formatMatchers([...matchers.filter((m) => m.name !== name || m.op !== op), { name, op, value }]));
+    props.onChange(
+      formatMatchers([...matchers.filter((m) => m.name !== name || m.op !== op), { name, op, value }]),
+    );
     setValue('');
   };
   return (
@@ -168,12 +198,22 @@ export function LabelSelector(props: {
           {m.name}
           {m.op}
           {JSON.stringify(m.value)}
-          <button aria-label={`Remove ${m.name}`} onClick={() => props.onChange(formatMatchers(matchers.filter((_, j) => j !== k)))}>
+          <button
+            aria-label={`Remove ${m.name}`}
+            onClick={() => props.onChange(formatMatchers(matchers.filter((_, j) => j !== k)))}
+          >
             ×
           </button>
         </span>
       ))}
-      <input list={`names-${props.id}`} aria-label="Label name" placeholder="label" value={name} onChange={(e) => setName(e.target.value)} size={10} />
+      <input
+        list={`names-${props.id}`}
+        aria-label="Label name"
+        placeholder="label"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        size={10}
+      />
       <datalist id={`names-${props.id}`}>
         {names.map((n) => (
           <option key={n} value={n} />
@@ -212,12 +252,21 @@ function toLocalInput(ms: number): string {
 }
 
 /** Presets and absolute from/until. */
-export function TimePicker(props: { readonly from: string; readonly until: string; readonly onChange: (from: string, until: string) => void; readonly id: string }) {
+export function TimePicker(props: {
+  readonly from: string;
+  readonly until: string;
+  readonly onChange: (from: string, until: string) => void;
+  readonly id: string;
+}) {
   const now = Date.now();
   const isPreset = props.until === 'now' && TIME_PRESETS.some((p) => p.from === props.from);
   return (
     <div className="time-picker" data-testid={`time-${props.id}`}>
-      <select aria-label="Time range" value={isPreset ? props.from : 'custom'} onChange={(e) => e.target.value !== 'custom' && props.onChange(e.target.value, 'now')}>
+      <select
+        aria-label="Time range"
+        value={isPreset ? props.from : 'custom'}
+        onChange={(e) => e.target.value !== 'custom' && props.onChange(e.target.value, 'now')}
+      >
         {TIME_PRESETS.map((p) => (
           <option key={p.from} value={p.from}>
             {p.label}
@@ -229,13 +278,25 @@ export function TimePicker(props: { readonly from: string; readonly until: strin
         type="datetime-local"
         aria-label="From"
         value={toLocalInput(parseTime(props.from, now))}
-        onChange={(e) => e.target.value && props.onChange(String(new Date(e.target.value).getTime()), props.until === 'now' ? String(now) : props.until)}
+        onChange={(e) =>
+          e.target.value &&
+          props.onChange(
+            String(new Date(e.target.value).getTime()),
+            props.until === 'now' ? String(now) : props.until,
+          )
+        }
       />
       <input
         type="datetime-local"
         aria-label="Until"
         value={toLocalInput(parseTime(props.until, now))}
-        onChange={(e) => e.target.value && props.onChange(props.from === 'now' ? String(now) : String(parseTime(props.from, now)), String(new Date(e.target.value).getTime()))}
+        onChange={(e) =>
+          e.target.value &&
+          props.onChange(
+            props.from === 'now' ? String(now) : String(parseTime(props.from, now)),
+            String(new Date(e.target.value).getTime()),
+          )
+        }
       />
     </div>
   );

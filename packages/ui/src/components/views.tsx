@@ -17,7 +17,16 @@ export interface ViewProps {
   readonly nowMs: number;
 }
 
-function useRender(state: UiState, query: string, from: string, until: string, nowMs: number, groupBy = '', maxNodes = state.maxNodes, enabled = true) {
+function useRender(
+  state: UiState,
+  query: string,
+  from: string,
+  until: string,
+  nowMs: number,
+  groupBy = '',
+  maxNodes = state.maxNodes,
+  enabled = true,
+) {
   const { fromMs, untilMs } = rangeMs(from, until, nowMs);
   const selector = selectorOf(state.service, query);
   const ok = enabled && state.service !== '' && state.profileType !== '';
@@ -36,18 +45,48 @@ export function SingleView(props: ViewProps) {
   const r = useRender(state, state.query, state.from, state.until, nowMs);
   const units = unitsOfProfileType(state.profileType);
   const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
-  const series = useMemo(() => singleSeries(r.data, state.service, SERIES_COLORS[0]!), [r.data, state.service]);
+  const series = useMemo(
+    () => singleSeries(r.data, state.service, SERIES_COLORS[0]!),
+    [r.data, state.service],
+  );
   return (
     <>
       <div className="querybar">
         <ServicePicker services={props.services} state={state} update={update} />
-        <LabelSelector id="main" service={state.service} query={state.query} fromMs={fromMs} untilMs={untilMs} onChange={(query) => update({ query, focus: '' })} />
-        <TimePicker id="main" from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
+        <LabelSelector
+          id="main"
+          service={state.service}
+          query={state.query}
+          fromMs={fromMs}
+          untilMs={untilMs}
+          onChange={(query) => update({ query, focus: '' })}
+        />
+        <TimePicker
+          id="main"
+          from={state.from}
+          until={state.until}
+          onChange={(from, until) => update({ from, until })}
+        />
       </div>
       {r.error && <ErrorBox error={r.error} what="the flame graph" />}
       {r.loading && !r.data && <Loading />}
-      {series.length > 0 && <Timeline theme={state.theme} series={series} units={units} onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
-      {r.data && <FlamePanel tree={r.data.tree} units={units} profileTypeId={state.profileType} state={state} update={update} />}
+      {series.length > 0 && (
+        <Timeline
+          theme={state.theme}
+          series={series}
+          units={units}
+          onSelect={(f, u) => update({ from: String(f), until: String(u) })}
+        />
+      )}
+      {r.data && (
+        <FlamePanel
+          tree={r.data.tree}
+          units={units}
+          profileTypeId={state.profileType}
+          state={state}
+          update={update}
+        />
+      )}
     </>
   );
 }
@@ -58,13 +97,32 @@ export function ExploreView(props: ViewProps) {
   const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
   const groupBy = state.groupBy;
   const all = useRender(state, state.query, state.from, state.until, nowMs, groupBy);
-  const valueQuery = groupBy && state.groupValue ? formatMatchers([...parseMatchers(state.query).filter((m) => m.name !== groupBy), { name: groupBy, op: '=', value: state.groupValue }]) : null;
-  const one = useRender(state, valueQuery ?? state.query, state.from, state.until, nowMs, '', state.maxNodes, valueQuery !== null);
+  const valueQuery =
+    groupBy && state.groupValue
+      ? formatMatchers([
+          ...parseMatchers(state.query).filter((m) => m.name !== groupBy),
+          { name: groupBy, op: '=', value: state.groupValue },
+        ])
+      : null;
+  const one = useRender(
+    state,
+    valueQuery ?? state.query,
+    state.from,
+    state.until,
+    nowMs,
+    '',
+    state.maxNodes,
+    valueQuery !== null,
+  );
   const stats = useMemo(() => (all.data?.groups ? groupStats(all.data.groups) : []), [all.data]);
   const series = useMemo<TimelineSeries[]>(
     () =>
       all.data?.groups
-        ? stats.map((s, k) => ({ label: s.value, color: SERIES_COLORS[k % SERIES_COLORS.length]!, data: all.data!.groups![s.value]! }))
+        ? stats.map((s, k) => ({
+            label: s.value,
+            color: SERIES_COLORS[k % SERIES_COLORS.length]!,
+            data: all.data!.groups![s.value]!,
+          }))
         : singleSeries(all.data, state.service, SERIES_COLORS[0]!),
     [all.data, stats, state.service],
   );
@@ -76,20 +134,49 @@ export function ExploreView(props: ViewProps) {
         <ServicePicker services={props.services} state={state} update={update} />
         <label className="field">
           <span>Group by</span>
-          <select aria-label="Group by" value={groupBy} onChange={(e) => update({ groupBy: e.target.value, groupValue: '', focus: '' })}>
+          <select
+            aria-label="Group by"
+            value={groupBy}
+            onChange={(e) => update({ groupBy: e.target.value, groupValue: '', focus: '' })}
+          >
             <option value="">(none)</option>
             {names.map((n) => (
               <option key={n}>{n}</option>
             ))}
           </select>
         </label>
-        <LabelSelector id="main" service={state.service} query={state.query} fromMs={fromMs} untilMs={untilMs} onChange={(query) => update({ query })} />
-        <TimePicker id="main" from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
+        <LabelSelector
+          id="main"
+          service={state.service}
+          query={state.query}
+          fromMs={fromMs}
+          untilMs={untilMs}
+          onChange={(query) => update({ query })}
+        />
+        <TimePicker
+          id="main"
+          from={state.from}
+          until={state.until}
+          onChange={(from, until) => update({ from, until })}
+        />
       </div>
       {all.error && <ErrorBox error={all.error} what="the tag breakdown" />}
       {all.loading && !all.data && <Loading />}
-      {!groupBy && <p className="hint">Pick a label to group by (e.g. region or vehicle) to see one timeline per value.</p>}
-      {series.length > 0 && <Timeline theme={state.theme} series={series} units={units} height={180} testId="explore-timeline" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
+      {!groupBy && (
+        <p className="hint">
+          Pick a label to group by (e.g. region or vehicle) to see one timeline per value.
+        </p>
+      )}
+      {series.length > 0 && (
+        <Timeline
+          theme={state.theme}
+          series={series}
+          units={units}
+          height={180}
+          testId="explore-timeline"
+          onSelect={(f, u) => update({ from: String(f), until: String(u) })}
+        />
+      )}
       {groupBy && stats.length > 0 && (
         <table className="stats-table" data-testid="explore-table">
           <thead>
@@ -127,13 +214,20 @@ export function ExploreView(props: ViewProps) {
       )}
       {valueQuery && (
         <div className="shortcuts">
-          <span className="muted">{groupBy}={state.groupValue}:</span>
-          <button onClick={() => update({ view: 'single', query: valueQuery, focus: '' })}>Open in single view</button>
+          <span className="muted">
+            {groupBy}={state.groupValue}:
+          </span>
+          <button onClick={() => update({ view: 'single', query: valueQuery, focus: '' })}>
+            Open in single view
+          </button>
           <button
             onClick={() =>
               update({
                 view: 'diff',
-                query: formatMatchers([...parseMatchers(state.query).filter((m) => m.name !== groupBy), { name: groupBy, op: '!=', value: state.groupValue }]),
+                query: formatMatchers([
+                  ...parseMatchers(state.query).filter((m) => m.name !== groupBy),
+                  { name: groupBy, op: '!=', value: state.groupValue },
+                ]),
                 rightQuery: valueQuery,
                 rightFrom: state.from,
                 rightUntil: state.until,
@@ -162,7 +256,9 @@ export function ExploreView(props: ViewProps) {
 
 function useLabelNames(state: UiState, fromMs: number, untilMs: number): string[] {
   const selector = selectorOf(state.service, '');
-  const key = state.service ? JSON.stringify([selector, Math.round(fromMs / 60000), Math.round(untilMs / 60000)]) : null;
+  const key = state.service
+    ? JSON.stringify([selector, Math.round(fromMs / 60000), Math.round(untilMs / 60000)])
+    : null;
   const r = useAsync<string[]>(key, (signal) => labelNames(selector, fromMs, untilMs, signal));
   return r.data ?? [];
 }
@@ -181,7 +277,10 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
   const l = rangeMs(state.from, state.until, nowMs);
   const r = rangeMs(state.rightFrom, state.rightUntil, nowMs);
   const leftSeries = useMemo(() => singleSeries(props.left, 'baseline', SERIES_COLORS[1]!), [props.left]);
-  const rightSeries = useMemo(() => singleSeries(props.right, 'comparison', SERIES_COLORS[0]!), [props.right]);
+  const rightSeries = useMemo(
+    () => singleSeries(props.right, 'comparison', SERIES_COLORS[0]!),
+    [props.right],
+  );
   return (
     <>
       <div className="querybar">
@@ -189,10 +288,13 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
         <span className="field">
           <span>Baseline = comparison shifted back by</span>
           {COMPARE_PRESETS.map(([label, ms]) => (
-            <button key={label} onClick={() => {
-              const s = shiftRange(state.rightFrom, state.rightUntil, ms, nowMs);
-              update({ from: s.from, until: s.until, query: state.rightQuery });
-            }}>
+            <button
+              key={label}
+              onClick={() => {
+                const s = shiftRange(state.rightFrom, state.rightUntil, ms, nowMs);
+                update({ from: s.from, until: s.until, query: state.rightQuery });
+              }}
+            >
               {label}
             </button>
           ))}
@@ -201,15 +303,55 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
       <div className="sides">
         <div className="side" data-testid="side-left">
           <h3>Baseline</h3>
-          <LabelSelector id="left" service={state.service} query={state.query} fromMs={l.fromMs} untilMs={l.untilMs} onChange={(query) => update({ query })} />
-          <TimePicker id="left" from={state.from} until={state.until} onChange={(from, until) => update({ from, until })} />
-          {leftSeries.length > 0 && <Timeline theme={state.theme} series={leftSeries} units={units} testId="timeline-left" onSelect={(f, u) => update({ from: String(f), until: String(u) })} />}
+          <LabelSelector
+            id="left"
+            service={state.service}
+            query={state.query}
+            fromMs={l.fromMs}
+            untilMs={l.untilMs}
+            onChange={(query) => update({ query })}
+          />
+          <TimePicker
+            id="left"
+            from={state.from}
+            until={state.until}
+            onChange={(from, until) => update({ from, until })}
+          />
+          {leftSeries.length > 0 && (
+            <Timeline
+              theme={state.theme}
+              series={leftSeries}
+              units={units}
+              testId="timeline-left"
+              onSelect={(f, u) => update({ from: String(f), until: String(u) })}
+            />
+          )}
         </div>
         <div className="side" data-testid="side-right">
           <h3>Comparison</h3>
-          <LabelSelector id="right" service={state.service} query={state.rightQuery} fromMs={r.fromMs} untilMs={r.untilMs} onChange={(rightQuery) => update({ rightQuery })} />
-          <TimePicker id="right" from={state.rightFrom} until={state.rightUntil} onChange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })} />
-          {rightSeries.length > 0 && <Timeline theme={state.theme} series={rightSeries} units={units} testId="timeline-right" onSelect={(f, u) => update({ rightFrom: String(f), rightUntil: String(u) })} />}
+          <LabelSelector
+            id="right"
+            service={state.service}
+            query={state.rightQuery}
+            fromMs={r.fromMs}
+            untilMs={r.untilMs}
+            onChange={(rightQuery) => update({ rightQuery })}
+          />
+          <TimePicker
+            id="right"
+            from={state.rightFrom}
+            until={state.rightUntil}
+            onChange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })}
+          />
+          {rightSeries.length > 0 && (
+            <Timeline
+              theme={state.theme}
+              series={rightSeries}
+              units={units}
+              testId="timeline-right"
+              onSelect={(f, u) => update({ rightFrom: String(f), rightUntil: String(u) })}
+            />
+          )}
         </div>
       </div>
     </>
@@ -227,8 +369,32 @@ export function ComparisonView(props: ViewProps) {
       {left.error && <ErrorBox error={left.error} what="the baseline" />}
       {right.error && <ErrorBox error={right.error} what="the comparison" />}
       <div className="sides">
-        <div className="side">{left.data && <FlamePanel label="left" title="Baseline" tree={left.data.tree} units={units} profileTypeId={state.profileType} state={state} update={update} />}</div>
-        <div className="side">{right.data && <FlamePanel label="right" title="Comparison" tree={right.data.tree} units={units} profileTypeId={state.profileType} state={state} update={update} />}</div>
+        <div className="side">
+          {left.data && (
+            <FlamePanel
+              label="left"
+              title="Baseline"
+              tree={left.data.tree}
+              units={units}
+              profileTypeId={state.profileType}
+              state={state}
+              update={update}
+            />
+          )}
+        </div>
+        <div className="side">
+          {right.data && (
+            <FlamePanel
+              label="right"
+              title="Comparison"
+              tree={right.data.tree}
+              units={units}
+              profileTypeId={state.profileType}
+              state={state}
+              update={update}
+            />
+          )}
+        </div>
       </div>
     </>
   );
@@ -244,7 +410,9 @@ export function DiffView(props: ViewProps) {
   const ok = state.service !== '' && state.profileType !== '';
   const leftSelector = selectorOf(state.service, state.query);
   const rightSelector = selectorOf(state.service, state.rightQuery);
-  const key = ok ? JSON.stringify([state.profileType, leftSelector, l, rightSelector, r, state.maxNodes]) : null;
+  const key = ok
+    ? JSON.stringify([state.profileType, leftSelector, l, rightSelector, r, state.maxNodes])
+    : null;
   const diff = useAsync<RenderResult>(key, (signal) =>
     renderDiff(
       {
@@ -265,7 +433,17 @@ export function DiffView(props: ViewProps) {
       <Sides {...props} left={left.data} right={right.data} />
       {diff.error && <ErrorBox error={diff.error} what="the diff" />}
       {diff.loading && !diff.data && <Loading />}
-      {diff.data && <FlamePanel label="diff" title="Diff: baseline → comparison" tree={diff.data.tree} units={units} profileTypeId={state.profileType} state={state} update={update} />}
+      {diff.data && (
+        <FlamePanel
+          label="diff"
+          title="Diff: baseline → comparison"
+          tree={diff.data.tree}
+          units={units}
+          profileTypeId={state.profileType}
+          state={state}
+          update={update}
+        />
+      )}
     </>
   );
 }

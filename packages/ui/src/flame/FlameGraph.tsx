@@ -3,7 +3,16 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { DiffMode, Theme } from './colors.ts';
 import { diffIntensity } from './colors.ts';
-import { cssPxHeight, emptyRects, hitTest, layoutFlame, panBy, windowOfNode, zoomAround, type Viewport } from './layout.ts';
+import {
+  cssPxHeight,
+  emptyRects,
+  hitTest,
+  layoutFlame,
+  panBy,
+  windowOfNode,
+  zoomAround,
+  type Viewport,
+} from './layout.ts';
 import { NodeColors, paintFlame } from './paint.ts';
 import { nodeName, rowCount, type FlameTree, type NodeIndex } from './tree.ts';
 import { formatPercent, formatSignedPercent, formatValue, type Units } from '../format.ts';
@@ -54,7 +63,12 @@ export function FlameGraph(props: FlameGraphProps) {
   selectedRef.current = selected;
 
   const viewport = useCallback(
-    (): Viewport => ({ ...windowRef.current, cssPxWidth, cssPxRowHeight: ROW_CSS_PX, inverted: propsRef.current.inverted }),
+    (): Viewport => ({
+      ...windowRef.current,
+      cssPxWidth,
+      cssPxRowHeight: ROW_CSS_PX,
+      inverted: propsRef.current.inverted,
+    }),
     [cssPxWidth],
   );
 
@@ -248,12 +262,20 @@ export function FlameGraph(props: FlameGraphProps) {
       {tip && !menu && <Tooltip {...props} tip={tip} cssPxWidth={cssPxWidth} />}
       {menu && (
         <ul className="context-menu" style={{ left: menu.cssPxX, top: menu.cssPxY }} role="menu">
-          <li role="menuitem" onClick={() => menuAction('focus')}>Focus on this block</li>
-          <li role="menuitem" onClick={() => menuAction('copy')}>Copy function name</li>
+          <li role="menuitem" onClick={() => menuAction('focus')}>
+            Focus on this block
+          </li>
+          <li role="menuitem" onClick={() => menuAction('copy')}>
+            Copy function name
+          </li>
           {props.onSandwich && (
-            <li role="menuitem" onClick={() => menuAction('sandwich')}>Open in sandwich view</li>
+            <li role="menuitem" onClick={() => menuAction('sandwich')}>
+              Open in sandwich view
+            </li>
           )}
-          <li role="menuitem" onClick={() => menuAction('reset')}>Reset view</li>
+          <li role="menuitem" onClick={() => menuAction('reset')}>
+            Reset view
+          </li>
         </ul>
       )}
     </div>
@@ -263,7 +285,8 @@ export function FlameGraph(props: FlameGraphProps) {
 function widestChild(tree: FlameTree, n: NodeIndex): NodeIndex {
   let best = -1;
   const first = tree.firstChild[n]!;
-  for (let c = first; c >= 0 && c < first + tree.childCount[n]!; c++) if (best < 0 || tree.total[c]! > tree.total[best]!) best = c;
+  for (let c = first; c >= 0 && c < first + tree.childCount[n]!; c++)
+    if (best < 0 || tree.total[c]! > tree.total[best]!) best = c;
   return best;
 }
 
@@ -305,7 +328,12 @@ function Tooltip(props: FlameGraphProps & { tip: Tip; cssPxWidth: number }) {
           </tbody>
         </table>
         <div className={rel > 0 ? 'worse' : rel < 0 ? 'better' : ''}>
-          Change: {d.totalLeft[i] === 0 ? 'new' : d.totalRight[i] === 0 ? 'removed' : formatSignedPercent((rShare - lShare) / (lShare || 1))}
+          Change:{' '}
+          {d.totalLeft[i] === 0
+            ? 'new'
+            : d.totalRight[i] === 0
+              ? 'removed'
+              : formatSignedPercent((rShare - lShare) / (lShare || 1))}
         </div>
       </div>
     );
@@ -334,7 +362,9 @@ function Tooltip(props: FlameGraphProps & { tip: Tip; cssPxWidth: number }) {
           )}
           <tr>
             <td>{units.unit === 'count' || units.unit === 'samples' ? 'Samples' : `Raw (${units.unit})`}</td>
-            <td colSpan={2}>{tree.total[i]!.toLocaleString('en-US')} (self {tree.self[i]!.toLocaleString('en-US')})</td>
+            <td colSpan={2}>
+              {tree.total[i]!.toLocaleString('en-US')} (self {tree.self[i]!.toLocaleString('en-US')})
+            </td>
           </tr>
         </tbody>
       </table>

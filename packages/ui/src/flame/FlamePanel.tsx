@@ -25,7 +25,10 @@ export interface FlamePanelProps {
 export function FlamePanel(props: FlamePanelProps) {
   const { state, update, units } = props;
   const panelRef = useRef<HTMLDivElement>(null);
-  const tree = useMemo(() => (state.collapse ? collapseRecursion(props.tree) : props.tree), [props.tree, state.collapse]);
+  const tree = useMemo(
+    () => (state.collapse ? collapseRecursion(props.tree) : props.tree),
+    [props.tree, state.collapse],
+  );
   const search = useMemo(() => searchTree(tree, state.search), [tree, state.search]);
   const focusPath = state.focus === '' ? [] : state.focus.split(';');
   const focus = Math.max(0, findNodeByPath(tree, focusPath));
@@ -60,7 +63,12 @@ export function FlamePanel(props: FlamePanelProps) {
         break;
       }
       case 'pprof':
-        downloadBlob(new Blob([exportPprof(tree, props.profileTypeId) as BlobPart], { type: 'application/octet-stream' }), exportFileName(name, 'pb.gz'));
+        downloadBlob(
+          new Blob([exportPprof(tree, props.profileTypeId) as BlobPart], {
+            type: 'application/octet-stream',
+          }),
+          exportFileName(name, 'pb.gz'),
+        );
         break;
       case 'folded':
         downloadText(exportFolded(tree), exportFileName(name, 'folded.txt'), 'text/plain');
@@ -77,7 +85,11 @@ export function FlamePanel(props: FlamePanelProps) {
   for (let n = focus; n >= 0; n = tree.parent[n]!) crumbs.unshift(n);
   const display: Display = state.display;
   return (
-    <section className="flame-panel" ref={panelRef} data-testid={props.label ? `panel-${props.label}` : 'panel'}>
+    <section
+      className="flame-panel"
+      ref={panelRef}
+      data-testid={props.label ? `panel-${props.label}` : 'panel'}
+    >
       {props.title && <h3 className="panel-title">{props.title}</h3>}
       <div className="toolbar">
         <input
@@ -95,19 +107,39 @@ export function FlamePanel(props: FlamePanelProps) {
         )}
         <div className="segmented" role="radiogroup" aria-label="View">
           {(['both', 'flame', 'table', 'sandwich'] as const).map((d) => (
-            <button key={d} role="radio" aria-checked={display === d} className={display === d ? 'on' : ''} onClick={() => update({ display: d })}>
+            <button
+              key={d}
+              role="radio"
+              aria-checked={display === d}
+              className={display === d ? 'on' : ''}
+              onClick={() => update({ display: d })}
+            >
               {{ both: 'Both', flame: 'Flame graph', table: 'Top table', sandwich: 'Sandwich' }[d]}
             </button>
           ))}
         </div>
         <label className="check">
-          <input type="checkbox" checked={state.inverted} onChange={(e) => update({ inverted: e.target.checked })} /> Flame (root at bottom)
+          <input
+            type="checkbox"
+            checked={state.inverted}
+            onChange={(e) => update({ inverted: e.target.checked })}
+          />{' '}
+          Flame (root at bottom)
         </label>
         <label className="check">
-          <input type="checkbox" checked={state.collapse} onChange={(e) => update({ collapse: e.target.checked, focus: '' })} /> Collapse recursion
+          <input
+            type="checkbox"
+            checked={state.collapse}
+            onChange={(e) => update({ collapse: e.target.checked, focus: '' })}
+          />{' '}
+          Collapse recursion
         </label>
         {tree.diff && (
-          <select aria-label="Diff mode" value={state.diffMode} onChange={(e) => update({ diffMode: e.target.value as UiState['diffMode'] })}>
+          <select
+            aria-label="Diff mode"
+            value={state.diffMode}
+            onChange={(e) => update({ diffMode: e.target.value as UiState['diffMode'] })}
+          >
             <option value="relative">Relative change</option>
             <option value="absolute">Absolute change</option>
           </select>
@@ -137,7 +169,9 @@ export function FlamePanel(props: FlamePanelProps) {
         )}
         <span className="muted total">
           total {formatValue(tree.numTicks, units)}
-          {tree.diff ? ` (baseline ${formatValue(tree.diff.leftTicks, units)}, comparison ${formatValue(tree.diff.rightTicks, units)})` : ''}
+          {tree.diff
+            ? ` (baseline ${formatValue(tree.diff.leftTicks, units)}, comparison ${formatValue(tree.diff.rightTicks, units)})`
+            : ''}
         </span>
       </nav>
       {tree.diff && <DiffLegend theme={state.theme} mode={state.diffMode} />}
@@ -152,7 +186,10 @@ export function FlamePanel(props: FlamePanelProps) {
             {graph(sw.callees, 0, false, `${props.label ?? 'main'}-callees`, false)}
           </div>
         ) : (
-          <p className="empty">Pick a function: right-click a block and choose “Open in sandwich view”, or click a row of the top table.</p>
+          <p className="empty">
+            Pick a function: right-click a block and choose “Open in sandwich view”, or click a row of the top
+            table.
+          </p>
         )
       ) : (
         <div className={`flame-body ${display}`}>
@@ -161,10 +198,15 @@ export function FlamePanel(props: FlamePanelProps) {
               tree={tree}
               units={units}
               search={state.search}
-              onPick={(name) => (display === 'table' ? update({ display: 'sandwich', sandwich: name }) : update({ search: name }, true))}
+              onPick={(name) =>
+                display === 'table'
+                  ? update({ display: 'sandwich', sandwich: name })
+                  : update({ search: name }, true)
+              }
             />
           )}
-          {(display === 'both' || display === 'flame') && graph(tree, focus, state.inverted, props.label ?? 'main', true)}
+          {(display === 'both' || display === 'flame') &&
+            graph(tree, focus, state.inverted, props.label ?? 'main', true)}
         </div>
       )}
     </section>

@@ -14,9 +14,15 @@ export function TopTable(props: {
 }) {
   const { tree, units } = props;
   const diff = tree.diff;
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: diff ? 'diff' : 'self', desc: true });
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({
+    key: diff ? 'diff' : 'self',
+    desc: true,
+  });
   const rows = useMemo(() => topTable(tree), [tree]);
-  const sorted = useMemo(() => sortTopTable(rows, sort.key, sort.desc, tree).slice(0, MAX_ROWS), [rows, sort, tree]);
+  const sorted = useMemo(
+    () => sortTopTable(rows, sort.key, sort.desc, tree).slice(0, MAX_ROWS),
+    [rows, sort, tree],
+  );
   const root = tree.numTicks || 1;
   const header = (key: SortKey, label: string) => (
     <th
@@ -58,16 +64,22 @@ export function TopTable(props: {
               const change = rr - l;
               return (
                 <tr key={r.name} className={hit ? 'hit' : ''} onClick={() => props.onPick(r.name)}>
-                  <td className="name" title={r.name}>{r.name}</td>
+                  <td className="name" title={r.name}>
+                    {r.name}
+                  </td>
                   <td>{formatValue(r.selfLeft, units)}</td>
                   <td>{formatValue(r.selfRight, units)}</td>
-                  <td className={change > 0 ? 'worse' : change < 0 ? 'better' : ''}>{formatSignedPercent(change)}</td>
+                  <td className={change > 0 ? 'worse' : change < 0 ? 'better' : ''}>
+                    {formatSignedPercent(change)}
+                  </td>
                 </tr>
               );
             }
             return (
               <tr key={r.name} className={hit ? 'hit' : ''} onClick={() => props.onPick(r.name)}>
-                <td className="name" title={r.name}>{r.name}</td>
+                <td className="name" title={r.name}>
+                  {r.name}
+                </td>
                 <td>
                   {formatValue(r.self, units)} <span className="share">{formatPercent(r.self / root)}</span>
                 </td>
@@ -79,7 +91,11 @@ export function TopTable(props: {
           })}
         </tbody>
       </table>
-      {rows.length > MAX_ROWS && <p className="muted">Showing the first {MAX_ROWS} of {rows.length} functions.</p>}
+      {rows.length > MAX_ROWS && (
+        <p className="muted">
+          Showing the first {MAX_ROWS} of {rows.length} functions.
+        </p>
+      )}
     </div>
   );
 }

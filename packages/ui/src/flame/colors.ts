@@ -83,7 +83,14 @@ function clamp(v: number): number {
 export function diffColor(intensity: number, theme: Theme): string {
   const t = Math.round(clamp(intensity) * 20) / 20;
   const base = theme === 'dark' ? [90, 90, 96] : [200, 200, 206];
-  const target = t >= 0 ? (theme === 'dark' ? [200, 40, 40] : [230, 60, 60]) : theme === 'dark' ? [40, 160, 70] : [70, 190, 100];
+  const target =
+    t >= 0
+      ? theme === 'dark'
+        ? [200, 40, 40]
+        : [230, 60, 60]
+      : theme === 'dark'
+        ? [40, 160, 70]
+        : [70, 190, 100];
   const a = Math.abs(t);
   const mix = base.map((b, k) => Math.round(b + (target[k]! - b) * a));
   return `rgb(${mix[0]},${mix[1]},${mix[2]})`;

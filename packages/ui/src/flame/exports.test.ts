@@ -31,7 +31,9 @@ describe('exports read back by the upload view', () => {
 
   it('rejects files it cannot read with a message naming the file', () => {
     expect(() => importFile('notes.txt', enc.encode('hello world'))).toThrow(UploadError);
-    expect(() => importFile('notes.txt', enc.encode('hello world'))).toThrow(/notes\.txt: not a pprof, speedscope or folded file/);
+    expect(() => importFile('notes.txt', enc.encode('hello world'))).toThrow(
+      /notes\.txt: not a pprof, speedscope or folded file/,
+    );
     expect(() => importFile('x.json', enc.encode('{"a":1}'))).toThrow(/neither speedscope nor flamebearer/);
   });
 });

@@ -66,4 +66,3 @@ export function exportPprof(tree: FlameTree, profileTypeId: string): Uint8Array 
 export function exportFileName(kind: string, ext: string, date = new Date()): string {
   return `${kind}_${date.toISOString().slice(0, 19).replace(/:/g, '-')}.${ext}`;
 }
-

@@ -75,7 +75,12 @@ function firstVisible(tree: FlameTree, d: number, ticks: number): NodeIndex {
  * Rectangles are clipped to [-1, width + 1] so huge zoom factors stay in float range.
  * `out` is reused (and grown) to avoid allocation per frame.
  */
-export function layoutFlame(tree: FlameTree, vp: Viewport, minCssPxWidth = 0.5, out = emptyRects()): FlameRects {
+export function layoutFlame(
+  tree: FlameTree,
+  vp: Viewport,
+  minCssPxWidth = 0.5,
+  out = emptyRects(),
+): FlameRects {
   out.length = 0;
   const span = vp.endTicks - vp.startTicks;
   if (span <= 0 || tree.length === 0) return out;
@@ -138,12 +143,20 @@ export function zoomAround(
 }
 
 /** Pans by a CSS pixel distance (positive moves the content right, i.e. shows earlier ticks). */
-export function panBy(vp: Viewport, numTicks: number, cssPxDx: number): { startTicks: number; endTicks: number } {
+export function panBy(
+  vp: Viewport,
+  numTicks: number,
+  cssPxDx: number,
+): { startTicks: number; endTicks: number } {
   const span = vp.endTicks - vp.startTicks;
   return clampWindow(vp.startTicks - (cssPxDx / vp.cssPxWidth) * span, span, numTicks);
 }
 
-function clampWindow(start: number, span: number, numTicks: number): { startTicks: number; endTicks: number } {
+function clampWindow(
+  start: number,
+  span: number,
+  numTicks: number,
+): { startTicks: number; endTicks: number } {
   const s = Math.min(Math.max(0, start), Math.max(0, numTicks - span));
   return { startTicks: s, endTicks: s + span };
 }

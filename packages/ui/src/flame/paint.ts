@@ -52,12 +52,19 @@ export class NodeColors {
       let maxAbs = 0;
       if (mode === 'absolute') {
         for (let i = 1; i < tree.length; i++) {
-          const delta = Math.abs(d.totalRight[i]! / (d.rightTicks || 1) - d.totalLeft[i]! / (d.leftTicks || 1));
+          const delta = Math.abs(
+            d.totalRight[i]! / (d.rightTicks || 1) - d.totalLeft[i]! / (d.leftTicks || 1),
+          );
           if (delta > maxAbs) maxAbs = delta;
         }
       }
       for (let i = 0; i < tree.length; i++) {
-        ids[i] = intern(diffColor(diffIntensity(d.totalLeft[i]!, d.totalRight[i]!, d.leftTicks, d.rightTicks, mode, maxAbs), theme));
+        ids[i] = intern(
+          diffColor(
+            diffIntensity(d.totalLeft[i]!, d.totalRight[i]!, d.leftTicks, d.rightTicks, mode, maxAbs),
+            theme,
+          ),
+        );
       }
     } else {
       const byName = tree.names.map((n) => intern(packageColor(n, theme)));

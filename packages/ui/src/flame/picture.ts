@@ -22,7 +22,12 @@ export function drawLayout(tree: FlameTree, vp: Partial<Viewport> & { cssPxWidth
     const x1 = Math.min(full.cssPxWidth, Math.round(rects.cssPxX[k]! + rects.cssPxW[k]!));
     const w = x1 - x0;
     if (w <= 0) continue;
-    const label = w === 1 ? '|' : `[${nodeName(tree, rects.node[k]!).slice(0, w - 2).padEnd(w - 2, ' ')}]`;
+    const label =
+      w === 1
+        ? '|'
+        : `[${nodeName(tree, rects.node[k]!)
+            .slice(0, w - 2)
+            .padEnd(w - 2, ' ')}]`;
     const row = grid[Math.round(rects.cssPxY[k]!)]!;
     for (let c = 0; c < w; c++) row[x0 + c] = label[c]!;
   }
@@ -47,7 +52,10 @@ export function printTree(tree: FlameTree): string {
 
 /** Trims the common indentation of a template literal picture. */
 export function pic(s: string): string {
-  const lines = s.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n');
+  const lines = s
+    .replace(/^\n/, '')
+    .replace(/\n\s*$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
   return lines.map((l) => l.slice(indent)).join('\n');
 }

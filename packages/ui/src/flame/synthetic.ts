@@ -19,7 +19,10 @@ export function seededRandom(seed: number): () => number {
 export function syntheticTree(nodes: number, seed = 42): FlameTree {
   const rand = seededRandom(seed);
   const modules = Array.from({ length: 200 }, (_, k) => `app/module_${k}.py`);
-  const names = Array.from({ length: Math.max(64, Math.ceil(nodes / 8)) }, (_, k) => `${modules[k % modules.length]!.replace('.py', '')}.function_${k}`);
+  const names = Array.from(
+    { length: Math.max(64, Math.ceil(nodes / 8)) },
+    (_, k) => `${modules[k % modules.length]!.replace('.py', '')}.function_${k}`,
+  );
   const b = new TreeBuilder();
   while (b.size < nodes) {
     const depth = 8 + Math.floor(rand() * 40);

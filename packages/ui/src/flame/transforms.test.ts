@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { collapseRecursion, diffSide, diffTrees, sandwich, searchTree, sortTopTable, topTable } from './transforms.ts';
+import {
+  collapseRecursion,
+  diffSide,
+  diffTrees,
+  sandwich,
+  searchTree,
+  sortTopTable,
+  topTable,
+} from './transforms.ts';
 import { pic, printTree } from './picture.ts';
 import { treeFromFolded } from './tree.ts';
 

@@ -2,7 +2,10 @@
 import { TreeBuilder, nodeName, type FlameTree, type NodeIndex } from './tree.ts';
 
 /** Copies a tree through a builder, mapping each node to a builder node (root → root). */
-function rebuild(tree: FlameTree, mapNode: (i: NodeIndex, parentId: number, b: TreeBuilder) => number): FlameTree {
+function rebuild(
+  tree: FlameTree,
+  mapNode: (i: NodeIndex, parentId: number, b: TreeBuilder) => number,
+): FlameTree {
   const b = new TreeBuilder(tree.diff !== null);
   const mapped = new Int32Array(tree.length);
   for (let i = 1; i < tree.length; i++) {
@@ -81,7 +84,15 @@ export interface TopRow {
 
 /** One row per function name (the root excluded); unsorted. */
 export function topTable(tree: FlameTree): TopRow[] {
-  const rows = tree.names.map((name) => ({ name, self: 0, total: 0, selfLeft: 0, totalLeft: 0, selfRight: 0, totalRight: 0 }));
+  const rows = tree.names.map((name) => ({
+    name,
+    self: 0,
+    total: 0,
+    selfLeft: 0,
+    totalLeft: 0,
+    selfRight: 0,
+    totalRight: 0,
+  }));
   const seen = new Uint8Array(tree.names.length);
   const covered = coveredBySameName(tree);
   for (let i = 1; i < tree.length; i++) {
@@ -129,7 +140,12 @@ function coveredBySameName(tree: FlameTree): Uint8Array {
 export type SortKey = 'name' | 'self' | 'total' | 'selfLeft' | 'selfRight' | 'diff';
 
 /** Sorted copy; `diff` sorts by the change in total share between the sides. */
-export function sortTopTable(rows: readonly TopRow[], key: SortKey, descending: boolean, tree?: FlameTree): TopRow[] {
+export function sortTopTable(
+  rows: readonly TopRow[],
+  key: SortKey,
+  descending: boolean,
+  tree?: FlameTree,
+): TopRow[] {
   const lt = tree?.diff?.leftTicks || 1;
   const rt = tree?.diff?.rightTicks || 1;
   const val = (r: TopRow): number | string => {
@@ -186,7 +202,12 @@ export function searchTree(tree: FlameTree, query: string): SearchResult {
       inside[i] = 1;
     } else inside[i] = inside[p]!;
   }
-  return { matched, matchCount: count, matchedTicks: ticks, share: tree.numTicks > 0 ? ticks / tree.numTicks : 0 };
+  return {
+    matched,
+    matchCount: count,
+    matchedTicks: ticks,
+    share: tree.numTicks > 0 ? ticks / tree.numTicks : 0,
+  };
 }
 
 function matcher(query: string): ((s: string) => boolean) | null {

@@ -14,7 +14,12 @@ import { pic, printTree } from './picture.ts';
 // The worked example of pyroscope-compat §3.2: stacks a;b;e=1, a;c=2, a;c;d=1.
 const single = {
   names: ['total', 'a', 'c', 'd', 'b', 'e'],
-  levels: [[0, 4, 0, 0], [0, 4, 0, 1], [0, 1, 0, 4, 0, 3, 2, 2], [0, 1, 1, 5, 2, 1, 1, 3]],
+  levels: [
+    [0, 4, 0, 0],
+    [0, 4, 0, 1],
+    [0, 1, 0, 4, 0, 3, 2, 2],
+    [0, 1, 1, 5, 2, 1, 1, 3],
+  ],
   numTicks: 4,
   maxSelf: 2,
 };
@@ -42,14 +47,23 @@ describe('decodeFlamebearer', () => {
   it('round-trips through encodeFlamebearer and matches the builder', () => {
     const built = treeFromFolded('a;b;e 1\na;c 2\na;c;d 1\n');
     const enc = encodeFlamebearer(built);
-    expect(enc.levels).toEqual([[0, 4, 0, 0], [0, 4, 0, 1], [0, 1, 0, 2, 0, 3, 2, 4], [0, 1, 1, 3, 2, 1, 1, 5]]);
+    expect(enc.levels).toEqual([
+      [0, 4, 0, 0],
+      [0, 4, 0, 1],
+      [0, 1, 0, 2, 0, 3, 2, 4],
+      [0, 1, 1, 3, 2, 1, 1, 5],
+    ]);
     expect(printTree(decodeFlamebearer(enc))).toBe(printTree(decodeFlamebearer(single)));
   });
 
   it('decodes the diff example (7-tuples, two x columns)', () => {
     const diff = {
       names: ['total', 'a', 'c', 'b'],
-      levels: [[0, 3, 0, 0, 12, 0, 0], [0, 3, 0, 0, 12, 0, 1], [0, 1, 1, 0, 4, 4, 3, 0, 2, 2, 0, 8, 8, 2]],
+      levels: [
+        [0, 3, 0, 0, 12, 0, 0],
+        [0, 3, 0, 0, 12, 0, 1],
+        [0, 1, 1, 0, 4, 4, 3, 0, 2, 2, 0, 8, 8, 2],
+      ],
       numTicks: 15,
       maxSelf: 8,
     };

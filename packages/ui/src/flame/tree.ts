@@ -340,7 +340,15 @@ export class TreeBuilder {
       } else maxSelf = Math.max(maxSelf, tree.self[i]!);
     }
     tree.maxSelf = maxSelf;
-    linkRows(tree.levelStart, tree.xTicks, tree.total, tree.parent, tree.depth, tree.firstChild, tree.childCount);
+    linkRows(
+      tree.levelStart,
+      tree.xTicks,
+      tree.total,
+      tree.parent,
+      tree.depth,
+      tree.firstChild,
+      tree.childCount,
+    );
     return tree;
   }
 }
