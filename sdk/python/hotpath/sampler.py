@@ -28,9 +28,6 @@ RawStack = Tuple[Any, ...]
 SampleKey = Tuple[RawStack, LabelsKey]
 
 _PERTHREAD_SCHED_CLOCK = 6  # Linux: CPUCLOCK_PERTHREAD_MASK (4) | CPUCLOCK_SCHED (2)
-# A thread that was idle at its last clock read and has not moved since is re-read only every
-# this many ticks (see Sampler._tick_locked); a thread that used CPU is read on every tick.
-IDLE_REREAD_TICKS = 10
 
 
 def thread_cpu_clockid(native_id: int) -> int:
@@ -125,8 +122,8 @@ class Sampler:
         self._values: Dict[SampleKey, int] = {}
         self._last_tick: Optional[int] = None
         self._last_cpu: Dict[int, int] = {}
-        # ident -> [leaf frame, f_lasti, f_back, tags version, thread tags, sample key or None,
-        # ticks since it was seen idle (0 = it used CPU at its last read)]
+        # ident -> [leaf frame, f_lasti, f_back, tags version, thread tags, sample key or None]
+        # as of the previous tick: the key is reused while none of these changed
         self._state: Dict[int, List[Any]] = {}
         self._labels_memo: Dict[Any, LabelsKey] = {}
         self._names: Mapping[int, str] = {}
@@ -186,13 +183,10 @@ class Sampler:
             # (parents and lines), and with the same tags version, the same sample key.
             same = st is not None and st[0] is frame and st[1] == lasti and st[2] is back and st[3] == version and st[4] is ttags
             if oncpu:
-                if same and st[6] and st[6] < IDLE_REREAD_TICKS:
-                    # Idle at the previous read and it has not moved since: a blocked thread. Skip
-                    # the clock syscall; any CPU it used in place is read within a few ticks and
-                    # charged to this same stack.
-                    st[6] += 1
-                    new_state[ident] = st
-                    continue
+                # Every thread's clock is read on every tick. Skipping threads that looked idle and
+                # unmoved was tried and biased tag splits: a thread can run a loop and be sampled
+                # at the same instruction of the same frame again, and the CPU read late then went
+                # to whatever stack came next.
                 try:
                     used = cpu(ident)
                 except OSError:
@@ -208,7 +202,7 @@ class Sampler:
                 if key is None:
                     key = self._walk(ident, frame)
                 values[key] = values.get(key, 0) + value
-            new_state[ident] = [frame, lasti, back, version, ttags, key, 0 if value > 0 else 1]
+            new_state[ident] = [frame, lasti, back, version, ttags, key]
         self._state = new_state
         if oncpu and len(last_cpu) > len(frames):
             gone = [ident for ident in last_cpu if ident not in frames]
@@ -275,32 +269,8 @@ class Sampler:
     def take(self) -> Dict[SampleKey, int]:
         """Returns the values aggregated since the previous take() and starts a new window."""
         with self._lock:
-            try:
-                self._settle()
-            except Exception:  # noqa: BLE001 - never raise into the application
-                self.errors += 1
             values, self._values = self._values, {}
         return values
-
-    def _settle(self) -> None:
-        """Reads the clocks of idle threads whose reads were skipped, so no CPU crosses windows."""
-        if not self.oncpu:
-            return
-        for ident, st in self._state.items():
-            if st[6] <= 1:
-                continue
-            try:
-                used = self._cpu(ident)
-            except OSError:
-                continue
-            value = used - self._last_cpu.get(ident, 0)
-            self._last_cpu[ident] = used
-            st[6] = 1
-            if value > 0:
-                if st[5] is None:
-                    st[5] = self._walk(ident, st[0])
-                self._values[st[5]] = self._values.get(st[5], 0) + value
-                st[6] = 0
 
     def reset_after_fork(self) -> None:
         """In a forked child: new lock, no inherited samples, re-baseline clocks on the next tick."""

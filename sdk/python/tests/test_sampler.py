@@ -146,6 +146,23 @@ class SamplerMath(unittest.TestCase):
             },
         )
 
+    def test_cpu_used_in_place_after_an_idle_tick_stays_with_that_stack(self) -> None:
+        # The thread got no CPU for one tick (descheduled), then ran a loop in the same frame and
+        # was sampled at the same instruction again, then moved on. Its CPU belongs to "car".
+        s = self.sampler()
+        car = stack("main", "order_car")
+        self.frames = {1: car}
+        self.clock.cpu = {1: 0}
+        s.tick()
+        self.clock.advance(10, t1=0)
+        s.tick()
+        self.clock.advance(10, t1=10)
+        s.tick()
+        self.frames = {1: stack("main", "order_bike")}
+        self.clock.advance(10, t1=2)
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"main;order_car": 10, "main;order_bike": 2})
+
     def test_a_cached_stack_is_not_reused_after_tags_changed(self) -> None:
         from hotpath import tags as T
 
