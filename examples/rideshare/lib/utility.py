@@ -29,8 +29,15 @@ def is_slow_period(now_s: float, period_s: float) -> bool:
 # function's own frame holds its CPU time in the flame graph.
 
 
+def period_end_s(now_s: float, period_s: float) -> float:
+    """When the period holding now_s ends (the next multiple of period_s)."""
+    return (int(now_s // period_s) + 1) * period_s
+
+
 def mutex_lock(n: float) -> None:
-    deadline = time.time() + n * 10 * settings.work_scale
+    # The contention lasts as long as the slow period does: it never runs on into the fast one.
+    now = time.time()
+    deadline = min(now + n * 10 * settings.work_scale, period_end_s(now, settings.period_s))
     i = 0
     while time.time() < deadline:
         i += 1

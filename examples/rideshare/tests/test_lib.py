@@ -29,6 +29,12 @@ class SlowPeriods(unittest.TestCase):
         self.assertEqual(phases, [True, True, False, False, True, False])
 
 
+    def test_a_period_ends_on_the_next_multiple(self) -> None:
+        self.assertEqual(utility.period_end_s(epoch_s("12:00:00"), 60), epoch_s("12:01:00"))
+        self.assertEqual(utility.period_end_s(epoch_s("12:00:59") + 0.5, 60), epoch_s("12:01:00"))
+        self.assertEqual(utility.period_end_s(epoch_s("12:00:07"), 5), epoch_s("12:00:10"))
+
+
 class VehiclePools(unittest.TestCase):
     def test_pools_grow_by_vehicle_and_are_trimmed(self) -> None:
         sizes = [utility.allocate_vehicle_memory("car") for _ in range(70)]
