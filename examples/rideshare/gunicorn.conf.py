@@ -1,5 +1,5 @@
-"""gunicorn settings for the Django variant: pre-forked workers, each starting the Hotpath agent after
-the fork (an agent started before fork would not survive into the workers)."""
+"""gunicorn settings for the Django variant: pre-forked workers, each starting the Hotpath profiler after
+the fork (a profiler started before fork would not survive into the workers)."""
 import os
 import sys
 

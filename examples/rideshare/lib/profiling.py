@@ -1,4 +1,4 @@
-"""Imports the Hotpath agent (from the repository's sdk/python when it is not installed) and starts it
+"""Imports the Hotpath profiler (from the repository's sdk/python when it is not installed) and starts it
 with the app's settings. Pre-forking servers call start() in each worker, after the fork."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from lib.settings import settings
 
 
 def start(framework: str) -> None:
-    """The server address, upload interval and the rest come from the agent's HOTPATH_* variables."""
+    """The server address, upload interval and the rest come from the profiler's HOTPATH_* variables."""
     options = {}
     if "HOTPATH_MEM_ENABLED" not in os.environ:
         options["mem_enabled"] = True  # the vehicle pools are what the memory profiles are about

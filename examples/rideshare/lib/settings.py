@@ -1,5 +1,5 @@
 """The rideshare app's own knobs, read once from the environment (the same names in Docker and locally).
-The agent reads its own HOTPATH_* variables (HOTPATH_SERVER_ADDRESS, HOTPATH_UPLOAD_INTERVAL, ...)."""
+The profiler reads its own HOTPATH_* variables (HOTPATH_SERVER_ADDRESS, HOTPATH_UPLOAD_INTERVAL, ...)."""
 from __future__ import annotations
 
 import os

@@ -24,10 +24,10 @@ from harness import (
 
 PERIOD_S = 8
 PERIODS = 4
-# The apps upload every second; each window is stored at its start, the first agent tick at or
+# The apps upload every second; each window is stored at its start, the first profiler tick at or
 # after a whole second.
 APP_ENV = {"RIDESHARE_PERIOD_S": str(PERIOD_S), "RIDESHARE_WORK_SCALE": "0.15", "HOTPATH_UPLOAD_INTERVAL": "1"}
-# mutex_lock stops when its slow period ends, but the agent charges a thread's CPU at its next tick
+# mutex_lock stops when its slow period ends, but the profiler charges a thread's CPU at its next tick
 # to the stack the thread is in then, and on a crowded machine a thread can wait seconds for its
 # turn after the boundary, still inside mutex_lock: so fast periods are read from their fourth second.
 SPILL_MS = 3000

@@ -76,7 +76,7 @@ class FrameworkVariants(unittest.TestCase):
 
     def test_django_on_gunicorn_profiles_every_forked_worker(self) -> None:
         # Two sync workers, six concurrent rides: both workers serve, and each must have started its
-        # own agent after the fork for its pid to appear (the master, which never serves, must not).
+        # own profiler after the fork for its pid to appear (the master, which never serves, must not).
         self.assertEqual(len(self.profile_variant("django", "django-region", processes=2)), 2)
 
 

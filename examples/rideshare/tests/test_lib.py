@@ -60,7 +60,7 @@ class LoadGenerator(unittest.TestCase):
     def test_rides_reach_a_real_app_and_are_counted(self) -> None:
         procs = harness.Processes()
         self.addCleanup(procs.close)
-        # The agent points at a closed port: the app must serve rides even when Hotpath is away.
+        # The profiler points at a closed port: the app must serve rides even when Hotpath is away.
         env = {"RIDESHARE_WORK_SCALE": "0.01", "HOTPATH_UPLOAD_INTERVAL": "1"}
         base = harness.start_region(procs, "stdlib", "us-east", f"http://127.0.0.1:{harness.free_port()}", sys.executable, env)
         stats = load_generator.Stats()

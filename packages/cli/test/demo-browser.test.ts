@@ -10,7 +10,7 @@ import { REPO, demoSkipReason, regionsSeen, startDemo, until, type RunningDemo }
 const CHROMIUM = '/usr/bin/chromium';
 const PERIOD_S = 6;
 // Fast periods are read from their third second: a slow-path request begun just before the boundary
-// can still be running, and the agent charges CPU at its next tick, which it spaces out on a busy machine.
+// can still be running, and the profiler charges CPU at its next tick, which it spaces out on a busy machine.
 const SPILL_MS = 2000;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const screenshotDir = join(REPO, 'test-output', 'screenshots');

@@ -24,7 +24,7 @@ type Framework = keyof typeof FRAMEWORKS;
 
 // Debian's interpreter first: it sees the python3-* packages, which a python3 earlier on PATH may not.
 const PYTHON_CANDIDATES = ['/usr/bin/python3', 'python3'];
-// Long enough for an app's agent to upload its last window after SIGTERM (the SDK waits up to 5 s).
+// Long enough for an app's profiler to upload its last window after SIGTERM (the SDK waits up to 5 s).
 const STOP_GRACE_MS = 8_000;
 const START_TIMEOUT_MS = 60_000;
 
@@ -371,7 +371,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     if (!(e instanceof StopRequested)) failure = (e as Error).message;
   } finally {
     process.stdout.write('\nhotpath demo: stopping the load generator, the apps and the server...\n');
-    // Load first, then the apps (their agents upload a last window), the server last.
+    // Load first, then the apps (their profilers upload a last window), the server last.
     await children.stopAll([['load'], appNames, ['hotpath']]);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
