@@ -638,8 +638,24 @@ class PprofDecoder {
     const values: Float64Array[] = types.map(() => new Float64Array(n));
     const locStart = loc.start;
     const dense = loc.index.dense;
-    const memoParent = new Int32Array(locStart.length).fill(-2);
-    const memoStack = new Int32Array(locStart.length);
+    // Per location, stride 4 so one cache line serves the whole step:
+    // [first frame, end of frames, memo parent stack, memo resulting stack]. With dense ids the
+    // table is indexed by the id itself (no id → index lookup per reference); slot 0 and unknown
+    // ids are marked with first frame -1.
+    const byId = dense !== null;
+    const slots = byId ? dense.length : locStart.length - 1;
+    const info = new Int32Array(Math.max(1, slots) * 4);
+    for (let k = 0; k < slots; k++) {
+      const l = byId ? dense[k]! : k;
+      if (l === -1) {
+        info[k * 4] = -1;
+        continue;
+      }
+      info[k * 4] = locStart[l]!;
+      info[k * 4 + 1] = locStart[l + 1]!;
+      info[k * 4 + 2] = -2;
+    }
+    if (byId) info[0] = -1;
     const locFrames = loc.frames;
     const nStrings = this.strings.length;
     // Rough size: about one stack per 32 bytes of pprof keeps regrowth rare.
@@ -697,8 +713,8 @@ class PprofDecoder {
                 p = c.pos;
               }
               if (nLocs === locs.length) locs = grow(locs);
-              const l = dense !== null && v !== 0 && v < dense.length ? dense[v]! : -1;
-              locs[nLocs++] = l !== -1 ? l : this.locationIndex(loc.index, v, i);
+              locs[nLocs++] =
+                byId && v < slots && info[v * 4] !== -1 ? v : this.locationKey(loc.index, v, i, byId);
             }
           } else {
             while (p < e) {
@@ -718,7 +734,8 @@ class PprofDecoder {
           const v = readVarint(c, end);
           p = c.pos;
           if (nLocs === locs.length) locs = grow(locs);
-          locs[nLocs++] = this.locationIndex(loc.index, v, i);
+          locs[nLocs++] =
+            byId && v < slots && info[v * 4] !== -1 ? v : this.locationKey(loc.index, v, i, byId);
         } else if (tag === 0x10) {
           c.pos = p;
           const v = readInt64(c, end);
@@ -793,13 +810,13 @@ class PprofDecoder {
         const l = locs[nLocs - 1 - d]!;
         // One-entry memo per location: the same location under the same parent stack (common in
         // the shared root part of stacks) skips the trie walk.
-        if (memoParent[l] === stack) {
-          stack = memoStack[l]!;
+        const o = l * 4;
+        if (info[o + 2] === stack) {
+          stack = info[o + 3]!;
         } else {
-          memoParent[l] = stack;
-          for (let k = locStart[l]!, ke = locStart[l + 1]!; k < ke; k++)
-            stack = stacks.intern(stack, locFrames[k]!);
-          memoStack[l] = stack;
+          info[o + 2] = stack;
+          for (let k = info[o]!, ke = info[o + 1]!; k < ke; k++) stack = stacks.intern(stack, locFrames[k]!);
+          info[o + 3] = stack;
         }
         prevLocs[d] = l;
         prevStacks[d] = stack;
@@ -852,6 +869,12 @@ class PprofDecoder {
         sampleLabelSets: labelSets,
       };
     });
+  }
+
+  /** Slow path of a sample's location reference: the key into `info` (index, or id when byId), or a coded error. */
+  private locationKey(index: IdIndex, id: number, sample: number, byId: boolean): number {
+    const l = this.locationIndex(index, id, sample);
+    return byId ? id : l;
   }
 
   private locationIndex(index: IdIndex, id: number, sample: number): number {
