@@ -157,6 +157,18 @@ describe('POST /ingest', () => {
     expect(names).not.toContain('span_id');
   });
 
+  it('spyName=pyspy/rbspy: function names become "<filename> <function>" (pyspy: not for absolute paths)', async () => {
+    // pprofOf gives every frame the relative file "<name>.py".
+    const res = await t.app.inject({ method: 'POST', url: '/ingest?name=old-python&format=pprof&spyName=rbspy', payload: pprofOf('main;work 2', { timeMs: NOW_MS }) });
+    expect(res.statusCode).toBe(200);
+    const merged = await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: 'old-python' }], ...ALL_TIME });
+    expect(await foldedOf(t.store, merged)).toEqual({ 'main.py main;work.py work': 2 });
+    const py = await t.app.inject({ method: 'POST', url: '/ingest?name=old-python-2&format=pprof&spyName=pyspy', payload: pprofOf('a 1', { timeMs: NOW_MS }) });
+    expect(py.statusCode).toBe(200);
+    const merged2 = await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: 'old-python-2' }], ...ALL_TIME });
+    expect(await foldedOf(t.store, merged2)).toEqual({ 'a.py a': 1 });
+  });
+
   it('keeps tenants apart (X-Scope-OrgID)', async () => {
     const send = (tenant: string, folded: string) =>
       t.app.inject({ method: 'POST', url: '/ingest?name=shared-name&format=pprof', headers: { 'x-scope-orgid': tenant }, payload: pprofOf(folded, { timeMs: NOW_MS }) });

@@ -102,7 +102,7 @@ export function decodeIngest(q: IngestQuery, contentType: string | undefined, bo
       const config = files.find((p) => p.name === 'sample_type_config');
       if (config !== undefined) displayNames = parseSampleTypeConfig(config.data);
     }
-    const profiles = decodePprofBytes(profileBytes, limits, displayNames);
+    const profiles = rewriteScriptingNames(decodePprofBytes(profileBytes, limits, displayNames), spy);
     return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: true }];
   }
   if (format === 'jfr') throw IngestErrors.unsupportedFormat('jfr');
@@ -134,6 +134,30 @@ export function decodeIngest(q: IngestQuery, contentType: string | undefined, bo
   }
   const profiles = imported.profiles.map((p) => ({ ...p, type: legacy.type }));
   return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: false, scale: legacy.scale }];
+}
+
+/**
+ * Pyroscope's pprof /ingest rewrites function names of scripting spies (compat spec §1.2): with
+ * spyName pyspy, rbspy or scripting every function becomes "<filename> <function name>"; for pyspy
+ * not when the filename is an absolute path. All profiles of one pprof keep sharing one frame table.
+ */
+export function rewriteScriptingNames(profiles: Profile[], spy: string): Profile[] {
+  if (spy !== 'pyspy' && spy !== 'rbspy' && spy !== 'scripting') return profiles;
+  const rewritten = new Map<Profile['frames'], Profile['frames']>();
+  return profiles.map((p) => {
+    let frames = rewritten.get(p.frames);
+    if (frames === undefined) {
+      const f = p.frames;
+      const name = f.name.map((n, i) => {
+        const file = f.file[i] ?? '';
+        if (file === '' || (spy === 'pyspy' && file.startsWith('/'))) return n;
+        return `${file} ${n}`;
+      });
+      frames = { length: f.length, name, file: f.file, line: f.line };
+      rewritten.set(p.frames, frames);
+    }
+    return { ...p, frames };
+  });
 }
 
 function parseSampleTypeConfig(bytes: Uint8Array): Record<string, string> {
