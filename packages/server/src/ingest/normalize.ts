@@ -10,7 +10,6 @@ import {
   functionId,
   makeProfileType,
   normalizeLabels,
-  stackId,
   type LabelPair,
   type Labels,
   type Profile,
@@ -56,7 +55,8 @@ const YEAR_1971_MS = Date.UTC(1971, 0, 1);
 interface TableIds {
   /** Effective stack index after depth truncation. */
   readonly effective: Int32Array;
-  readonly stackIds: BigUint64Array;
+  /** The stack id of a (non-truncated) stack index, made into a bigint only when asked. */
+  readonly idOf: (stack: number) => bigint;
   readonly functionIds: BigUint64Array;
   readonly names: string[];
   readonly truncatedStackIndexes: Uint8Array;
@@ -79,9 +79,16 @@ function tableIds(p: Profile, limits: Limits): TableIds {
     names[f] = name;
     functionIds[f] = functionId(name, frames.file[f] ?? '');
   }
+  const fnHi = new Uint32Array(frames.length);
+  const fnLo = new Uint32Array(frames.length);
+  for (let f = 0; f < frames.length; f++) {
+    fnHi[f] = Number(functionIds[f]! >> 32n);
+    fnLo[f] = Number(functionIds[f]! & 0xffffffffn);
+  }
   const depth = new Int32Array(stacks.length);
   const effective = new Int32Array(stacks.length);
-  const ids = new BigUint64Array(stacks.length);
+  const hi = new Uint32Array(stacks.length);
+  const lo = new Uint32Array(stacks.length);
   const truncated = new Uint8Array(stacks.length);
   for (let s = 0; s < stacks.length; s++) {
     const parent = stacks.parent[s]!;
@@ -93,9 +100,56 @@ function tableIds(p: Profile, limits: Limits): TableIds {
       continue;
     }
     effective[s] = s;
-    ids[s] = stackId(parent === -1 ? 0n : ids[parent]!, functionIds[stacks.frame[s]!]!);
+    const f = stacks.frame[s]!;
+    stackIdLanes(parent === -1 ? 0 : hi[parent]!, parent === -1 ? 0 : lo[parent]!, fnHi[f]!, fnLo[f]!, hi, lo, s);
   }
-  return { effective, stackIds: ids, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols, emitted: new Uint8Array(stacks.length) };
+  const ids = new BigUint64Array(stacks.length);
+  const idOf = (s: number): bigint => {
+    let id = ids[s]!;
+    if (id === 0n) ids[s] = id = (BigInt(hi[s]!) << 32n) | BigInt(lo[s]!);
+    return id;
+  };
+  return { effective, idOf, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols, emitted: new Uint8Array(stacks.length) };
+}
+
+/**
+ * core's stackId(parent, fn) (ids.ts) computed on 32-bit lanes, writing the id's halves to
+ * hi[at]/lo[at]: the same 64-bit id without BigInt work per stack node (normalize.test.ts checks it
+ * against core). A parent of 0/0 means a root frame.
+ */
+export function stackIdLanes(pHi: number, pLo: number, fHi: number, fLo: number, hi: Uint32Array, lo: Uint32Array, at: number): void {
+  let h1 = 0x510e527f;
+  let h2 = 0x9b05688c;
+  h1 = Math.imul(h1 ^ pHi, 0xcc9e2d51);
+  h1 = (h1 << 15) | (h1 >>> 17);
+  h2 = Math.imul(h2 ^ pHi, 0x1b873593);
+  h2 = (h2 << 13) | (h2 >>> 19);
+  h1 = Math.imul(h1 ^ pLo, 0xcc9e2d51);
+  h1 = (h1 << 15) | (h1 >>> 17);
+  h2 = Math.imul(h2 ^ pLo, 0x1b873593);
+  h2 = (h2 << 13) | (h2 >>> 19);
+  h1 = Math.imul(h1 ^ fHi, 0xcc9e2d51);
+  h1 = (h1 << 15) | (h1 >>> 17);
+  h2 = Math.imul(h2 ^ fHi, 0x1b873593);
+  h2 = (h2 << 13) | (h2 >>> 19);
+  h1 = Math.imul(h1 ^ fLo, 0xcc9e2d51);
+  h1 = (h1 << 15) | (h1 >>> 17);
+  h2 = Math.imul(h2 ^ fLo, 0x1b873593);
+  h2 = (h2 << 13) | (h2 >>> 19);
+  const idHi = fmix32(h1 ^ Math.imul(h2, 0x9e3779b1));
+  const idLo = fmix32(h2 ^ h1);
+  hi[at] = idHi;
+  // core never produces id 0: it maps it to 1.
+  lo[at] = idHi === 0 && idLo === 0 ? 1 : idLo;
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** The Pyroscope relabel defaults (§1.6): strip `godeltaprof_`, and wall with __type__=cpu is process_cpu. */
@@ -273,7 +327,7 @@ export class BatchBuilder {
     for (let s = 0; s < sums.length; s++) {
       const v = sums[s]!;
       if (v === 0) continue;
-      const id = ids.stackIds[s]!;
+      const id = ids.idOf(s);
       byId.set(id, (byId.get(id) ?? 0) + v);
       this.addStackChain(s, ids, p);
     }
@@ -301,12 +355,12 @@ export class BatchBuilder {
     for (let cur = s; cur !== -1; cur = p.stacks.parent[cur]!) {
       if (ids.emitted[cur] === 1) return;
       ids.emitted[cur] = 1;
-      const id = ids.stackIds[cur]!;
+      const id = ids.idOf(cur);
       if (this.committedStacks.has(id) || this.stacks.has(id)) return;
       const parent = p.stacks.parent[cur]!;
       const frame = p.stacks.frame[cur]!;
       const fn = ids.functionIds[frame]!;
-      this.stacks.set(id, { id, parentId: parent === -1 ? 0n : ids.stackIds[parent]!, functionId: fn });
+      this.stacks.set(id, { id, parentId: parent === -1 ? 0n : ids.idOf(parent), functionId: fn });
       if (!this.functions.has(fn)) this.functions.set(fn, { id: fn, name: ids.names[frame]!, file: p.frames.file[frame] ?? '' });
     }
   }
