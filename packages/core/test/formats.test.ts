@@ -57,6 +57,12 @@ describe('folded', () => {
     expect(codeOf(() => importFolded(text('a;b 1\n 5\n'))).details).toEqual({ line: 2 });
   });
 
+  it('sniffs a damaged folded file as folded, so the bad line is reported rather than read as lines', () => {
+    expect(sniffFormat(text('a;b 1\na;c 2\na;d 1x\n'))).toBe('folded');
+    expect(codeOf(() => importProfile(text('a;b 1\na;c 2\na;d 1x\n')))).toEqual({ code: 'folded_bad_line', details: { line: 3 } });
+    expect(sniffFormat(text('a;b\na;c\na;b\n'))).toBe('lines');
+  });
+
   it('takes the profile type as an option', () => {
     const type = makeProfileType('memory', 'inuse_space', 'bytes');
     expect(importFolded(text('a 1'), { type }).profiles[0]!.type).toBe(type);

@@ -12,7 +12,8 @@ export function sniffLines(head: Uint8Array): boolean {
   const text = headText(head);
   if (text === null || text.trimStart().startsWith('{')) return false;
   const lines = headLines(text);
-  return lines.some((l) => l.includes(';')) && !lines.every((l) => isFoldedLine(l));
+  // Lines carry no counts: a file where most lines end in a count is folded (see sniffFolded).
+  return lines.some((l) => l.includes(';')) && lines.filter((l) => isFoldedLine(l)).length * 2 < lines.length;
 }
 
 export function importLines(bytes: Uint8Array, opts: TextImportOptions = {}): ImportedProfiles {
