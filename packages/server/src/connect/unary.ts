@@ -22,9 +22,9 @@ export interface UnaryMethod<Req, Res> {
 /** Adds a raw-bytes body parser for the Connect content types to this (encapsulated) Fastify scope. */
 export function addConnectBodyParsers(app: FastifyInstance): void {
   for (const type of ['application/proto', 'application/json', 'application/connect+proto', 'application/grpc', 'application/grpc-web']) {
-    if (!app.hasContentTypeParser(type)) {
-      app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    }
+    // Fastify's built-in JSON parser would hand over an object: Connect decoders need the bytes.
+    if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
   // Anything else also arrives as bytes so the handler can answer 415 itself.
   if (!app.hasContentTypeParser('*')) {

@@ -15,9 +15,6 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
     metrics: deps.metrics ?? new Metrics(),
     now: deps.now ?? Date.now,
   };
-  // Fastify's built-in JSON parser would hand the Connect handlers an object, not the raw bytes they
-  // decode themselves (addConnectBodyParsers keeps parsers that exist): drop it in this scope.
-  app.removeContentTypeParser('application/json');
   addConnectBodyParsers(app);
   registerQuerierService(app, ctx);
   registerRenderRoutes(app, ctx);
