@@ -49,6 +49,34 @@ describe('GroupCommitter', () => {
     await c.close();
   });
 
+  it('merges the batches that arrive during a slow commit into the next one', async () => {
+    const s = await store();
+    const appends: WriteBatch[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = Object.assign(Object.create(s), {
+      append: async (b: WriteBatch) => {
+        appends.push(b);
+        if (appends.length === 1) await gate;
+        return s.append(b);
+      },
+      kind: 'duckdb',
+    });
+    const c = new GroupCommitter(slow, undefined, { intervalMs: 1, maxRows: 1 });
+    const first = c.submit(batch('a', 1));
+    // The first commit is held open; three more batches arrive, each over maxRows on its own.
+    await new Promise((r) => setTimeout(r, 20));
+    const later = [c.submit(batch('b', 2)), c.submit(batch('c', 3)), c.submit(batch('d', 4))];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(appends).toHaveLength(1);
+    release();
+    await Promise.all([first, ...later]);
+    expect(appends.map((b) => b.profiles.length)).toEqual([1, 3]);
+    const merged = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+    expect(await foldedOf(s, merged)).toEqual({ 'main;work': 10 });
+    await c.close();
+  });
+
   it('fails every request of a failed group with commit_failed and refuses new work after close', async () => {
     const s = await store();
     const failing = Object.assign(Object.create(s), { append: () => Promise.reject(new Error('no space left on device')), kind: 'duckdb' });

@@ -26,7 +26,10 @@ export class GroupCommitter {
   private pending: Waiter[] = [];
   private pendingRows = 0;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  /** The commit being written; batches arriving meanwhile wait and go together into the next one. */
+  private inFlight: Promise<void> | undefined;
+  /** A commit was due while another was in flight: start the next one as soon as it finishes. */
+  private due = false;
   private closed = false;
   /** Commits done (for tests and metrics). */
   commits = 0;
@@ -55,11 +58,24 @@ export class GroupCommitter {
   private kick(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.inFlight !== undefined) {
+      // One commit at a time: when the store is slower than the interval, the waiting groups merge
+      // into one larger commit instead of queueing up one commit each.
+      this.due = true;
+      return;
+    }
     if (this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
     this.pendingRows = 0;
-    this.chain = this.chain.then(() => this.commit(group));
+    this.inFlight = this.commit(group).finally(() => {
+      this.inFlight = undefined;
+      const due = this.due;
+      this.due = false;
+      if (this.pending.length === 0) return;
+      if (due || this.pendingRows >= this.maxRows) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.intervalMs);
+    });
   }
 
   private async commit(group: Waiter[]): Promise<void> {
@@ -86,8 +102,11 @@ export class GroupCommitter {
 
   /** Commits whatever is waiting now and resolves when every commit so far has finished. */
   async flush(): Promise<void> {
-    this.kick();
-    await this.chain;
+    for (;;) {
+      this.kick();
+      if (this.inFlight === undefined) return;
+      await this.inFlight;
+    }
   }
 
   /** Refuses new batches, then flushes the waiting ones. */
