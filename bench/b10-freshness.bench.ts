@@ -7,20 +7,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { machine, pushBody, pythonShapePprof, quantile, record, runLoad, startBenchServer } from './b1-ingest.bench.ts';
+import { pushBody, pythonShapePprof, quantile, runLoad, startBenchServer } from './lib/b1-load.ts';
+import { machine, record } from './lib/results.ts';
 
 const MARKERS = Number(process.env.B10_MARKERS ?? 30);
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-b10-'));
-  const server = await startBenchServer(dataDir);
+  const server = await startBenchServer({ dataDir });
   const base = `http://127.0.0.1:${server.port}`;
   const now = Date.now();
   const load = Array.from({ length: 8 }, (_, i) =>
     gzipSync(pushBody({ __name__: 'process_cpu', service_name: `bench-python-${i % 4}`, region: 'eu-north', version: '1' }, pythonShapePprof(1 + i, now).bytes)),
   );
-  const push = async (body: Uint8Array) => {
+  const push = async (body: Uint8Array<ArrayBuffer>) => {
     const res = await fetch(`${base}/push.v1.PusherService/Push`, {
       method: 'POST',
       headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' },

@@ -2,9 +2,7 @@
 // Target (BENCHMARKS.md): ≥ 100 MB/s and ≥ 5× pprof-format. Corpus: Go-like CPU profiles generated
 // from a fixed seed at ~10 KB, 100 KB, 1 MB and 4 MB (uncompressed); gzip measured separately.
 // Runs are interleaved (ours, theirs, ours, ...), ≥ 5 repetitions, median and min-max spread.
-import { execSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   Profile as PfProfile,
@@ -14,22 +12,13 @@ import {
   type FunctionInput,
 } from 'pprof-format';
 import { decodePprof } from '../packages/core/src/index.ts';
+import { loadAverage, machine, record } from './lib/results.ts';
+import { rng } from './lib/rng.ts';
 
 const SIZES = [10 * 1024, 100 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 const REPS = 7;
 /** Each timed repetition runs the decoder enough times to last about this long. */
 const REP_MS = 120;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A Go-like CPU profile: stacks of depth 8-40 over a pool of locations (10% of them with an inlined
@@ -37,7 +26,7 @@ function mulberry32(seed: number): () => number {
  */
 function makeCorpus(targetBytes: number, seed: number): Uint8Array {
   const encode = (nSamples: number): Uint8Array => {
-    const rnd = mulberry32(seed);
+    const rnd = rng(seed);
     const table = new StringTable();
     const str = (s: string): number => table.dedup(s);
     const nFunctions = Math.max(50, Math.min(6000, Math.round(nSamples / 4)));
@@ -218,18 +207,14 @@ for (const [k, target] of SIZES.entries()) {
 }
 
 const met = summary.every((s) => s.ours >= 100 && s.ratio >= 5);
-const date = new Date().toISOString().slice(0, 10);
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const m = machine();
 const pkg = JSON.parse(
   readFileSync(new URL('../node_modules/pprof-format/package.json', import.meta.url), 'utf8'),
 ) as { version: string };
-const load = loadavg()
-  .map((x) => x.toFixed(1))
-  .join(' ');
+const load = loadAverage();
 const text = [
   '',
-  `## B2 pprof decode: ${date}, commit ${commit}, ${cpus().length} × ${cpu}, Node ${process.version}`,
+  `## B2 pprof decode: ${m.date}, commit ${m.commit}, ${m.cpuCount} × ${m.cpu}, Node ${process.version}`,
   '',
   `Hotpath \`decodePprof\` (into the model: frames, interned stacks, sample columns) vs \`pprof-format\` ${pkg.version} \`Profile.decode\` on the same bytes; ${REPS} interleaved repetitions of ~${REP_MS} ms each; MB/s = 10^6 bytes of uncompressed pprof per second, median (min-max), over this process's CPU time and over wall time. Load average at the end: ${load} (shared machine: wall figures include time the process waited for a core, so the target is judged on CPU time).`,
   '',
@@ -242,7 +227,5 @@ const text = [
     .join(', ')}).`,
   '',
 ].join('\n');
-const resultsPath = new URL('./RESULTS.md', import.meta.url).pathname;
 // B2_DRY=1 prints without recording (for development runs).
-if (!process.env.B2_DRY) execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
-console.log(text);
+record(text, 'B2_DRY');

@@ -3,28 +3,17 @@
 // query < 500 ms at maxNodes 8,192, and the 3 M-unique-stack case < 2 s (server time, all steps).
 // Profiles are synthetic from a fixed seed: a random recursive call tree of N stacks over 20,000
 // function names (depth ~15-30), one sample per stack. 1 warm-up, then >= 5 repetitions: median (min-max).
-import { execSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
 import {
   makeProfileType,
   toFlamebearer,
   toFlamebearerDiff,
   type Profile,
 } from '../packages/core/src/index.ts';
+import { loadAverage, machine, record } from './lib/results.ts';
+import { rng } from './lib/rng.ts';
 
 const REPS = 5;
 const MAX_NODES = 8192;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** N stacks as a prefix tree (parent before child); one sample per stack, values 1..100 x 10 ms. */
 function synthetic(stackCount: number, seed: number): Profile {
@@ -114,14 +103,10 @@ for (const [label, n, limitMs] of [
   console.log(rows[rows.length - 1]);
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const m = machine();
 const text = [
   '',
-  `## B3 flame graph build + encode: ${date}, commit ${commit}, ${cpus().length} × ${cpu}, Node ${process.version}, load average ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')} at the end`,
+  `## B3 flame graph build + encode: ${m.date}, commit ${m.commit}, ${m.cpuCount} × ${m.cpu}, Node ${process.version}, load average ${loadAverage()} at the end`,
   '',
   `A load average above the core count means other processes shared the CPUs: wall times are then inflated; CPU seconds less so. \`toFlamebearer(profile, {maxNodes: ${MAX_NODES}})\` on one merged synthetic profile (random call tree over 20,000 functions, one sample per stack), and \`toFlamebearerDiff\` of two such profiles; ${REPS} repetitions after a warm-up, ms median (min-max). Excludes the store's sum per stack and HTTP; the B3 query target covers those too.`,
   '',
@@ -132,7 +117,5 @@ const text = [
   `Budget for this step (the whole query's target): ${verdicts.join('; ')}. Peer anchor: Pyroscope 3 M stacks / 10 M nodes in 3.6 s.`,
   '',
 ].join('\n');
-const resultsPath = new URL('./RESULTS.md', import.meta.url).pathname;
 // B3_DRY=1 prints without recording (for development runs).
-if (!process.env.B3_DRY) execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
-console.log(text);
+record(text, 'B3_DRY');

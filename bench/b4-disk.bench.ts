@@ -13,7 +13,8 @@ import { encodePprof, makeProfileType, ProfileBuilder } from '@hotpath/core';
 import { buildServer } from '../packages/server/src/app.ts';
 import { resolveLimits } from '../packages/server/src/limits.ts';
 import { openDuckDBStore } from '../packages/server/src/store/duckdb.ts';
-import { machine, record, rng } from './b1-ingest.bench.ts';
+import { machine, record } from './lib/results.ts';
+import { rng } from './lib/rng.ts';
 
 const HOURS = Number(process.env.B4_HOURS ?? 24);
 const STEP_S = 10;

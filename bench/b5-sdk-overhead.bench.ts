@@ -6,7 +6,7 @@
 // Appends to bench/RESULTS.md (B5_DRY=1 prints without recording).
 import { execFileSync, execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { machine, record } from './lib/results.ts';
 
 interface Change {
   off_median: number;
@@ -69,12 +69,11 @@ const memScript = new URL('../sdk/python/bench/mem_cost.py', import.meta.url).pa
 const mem = JSON.parse(
   execFileSync(python, [memScript, '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!,
 ) as { modes: Record<string, MemMode> };
-const date = new Date().toISOString().slice(0, 10);
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
+const m = machine();
 const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
 const text = [
   '',
-  `## B5 Python SDK overhead: ${date}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Python ${fixed.python}, load average ${load}`,
+  `## B5 Python SDK overhead: ${m.date}, commit ${m.commit}, ${m.cpuCount} × ${m.cpu}, Python ${fixed.python}, load average ${load}`,
   '',
   `Each workload in a fresh process, SDK off / on interleaved, ${fixed.reps} reps; medians, and in parentheses the min…max of the per-pair on/off change. "On" uploads every 1 s to a local sink (10× the default upload rate). "hotpath threads CPU / wall" is the CPU time of the sampler and uploader threads divided by the workload's wall time: the direct cost, immune to the A/B noise of a shared machine. HTTP: 1,600 keep-alive GETs of ~1 ms CPU each from 8 / 32 client threads in another process.`,
   '',
@@ -101,6 +100,4 @@ const text = [
   'hotpath = `mem_enabled=True` with the default `mem_duty_cycle=0.05` (tracemalloc on for 5 % of each window, 128 frames); tracemalloc = tracemalloc(128) on all the time. Expected hotpath cost ≈ duty × (tracemalloc slowdown).',
   '',
 ].join('\n');
-const resultsPath = new URL('./RESULTS.md', import.meta.url).pathname;
-if (!process.env.B5_DRY) execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
-console.log(text);
+record(text, 'B5_DRY');

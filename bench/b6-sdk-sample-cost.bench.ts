@@ -5,7 +5,7 @@
 // runs it and appends the table to bench/RESULTS.md (B6_DRY=1 prints without recording).
 import { execFileSync, execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { machine, record } from './lib/results.ts';
 
 interface Stat {
   median_us: number;
@@ -38,12 +38,11 @@ const rows = result.rows.map(
 const at32 = result.rows.filter((r) => r.threads === 32);
 const warmMet = at32.length > 0 && at32.every((r) => r.hotpath_warm.median_us <= 50);
 const coldMet = at32.length > 0 && at32.every((r) => r.hotpath_100hz.median_us <= 50);
-const date = new Date().toISOString().slice(0, 10);
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
+const m = machine();
 const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
 const text = [
   '',
-  `## B6 Python SDK cost per sample: ${date}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Python ${result.python}, load average ${load}`,
+  `## B6 Python SDK cost per sample: ${m.date}, commit ${m.commit}, ${m.cpuCount} × ${m.cpu}, Python ${result.python}, load average ${load}`,
   '',
   `CPU µs inside one sampler tick (all threads of the process), median (min-max) of ${result.reps} interleaved runs. "warm" = ticks back to back (how the B6 anchor was measured); "@100 Hz" = ticking from sleep at 100 Hz as the agent does (caches cold after each wake-up). Naive = \`sys._current_frames()\` + walk of every frame with \`f_lineno\`. Busy threads spin in Python (GIL-bound); idle threads block on an Event. Flush = converting one window of samples to frames, paid once per upload.`,
   '',
@@ -54,6 +53,4 @@ const text = [
   `Target ≤ 50 µs per sample at 32×30: warm **${warmMet ? 'met' : 'not met'}** (${at32.map((r) => `${r.state} ${r.hotpath_warm.median_us.toFixed(1)} µs`).join(', ')}); at 100 Hz from sleep **${coldMet ? 'met' : 'not met'}** (${at32.map((r) => `${r.state} ${r.hotpath_100hz.median_us.toFixed(1)} µs`).join(', ')}).`,
   '',
 ].join('\n');
-const resultsPath = new URL('./RESULTS.md', import.meta.url).pathname;
-if (!process.env.B6_DRY) execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
-console.log(text);
+record(text, 'B6_DRY');

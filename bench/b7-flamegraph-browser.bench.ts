@@ -6,6 +6,7 @@
 //                  while ctrl+wheel zooming, and at full width; p50/p95/max;
 //   search       = typing a query → end of the repaint with highlights.
 // Targets (BENCHMARKS.md B7): first paint < 300 ms at 64 k, < 1.5 s at 1 M; p95 frame ≤ 16.7 ms panning at 64 k.
+// Appends to bench/RESULTS.md (B7_DRY=1 prints without recording).
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { encodeFlamebearer } from '../packages/ui/src/flame/tree.ts';
 import { syntheticTree } from '../packages/ui/src/flame/synthetic.ts';
 import { launchBrowser, startServer } from '../packages/ui/test/harness.ts';
+import { machine, record } from './lib/results.ts';
 
 const SIZES: readonly [number, number][] = [
   [8_192, 5],
@@ -171,7 +173,7 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
+const commit = machine().commit;
 const chromium = execSync('/usr/bin/chromium --version', { stdio: ['ignore', 'pipe', 'ignore'] })
   .toString()
   .trim();
@@ -188,9 +190,4 @@ ${loadStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} core
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-spawnSync(
-  'flock',
-  ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`],
-  { input: section, stdio: ['pipe', 'inherit', 'inherit'] },
-);
-console.log(section);
+record(section, 'B7_DRY');

@@ -2,11 +2,12 @@
 // flamebearer JSON (and the Connect JSON form, int64 as strings) in bytes per node raw and gzip, and the
 // time to parse it in the browser's engine (V8: JSON.parse + decode into the UI's tree) per 100 k nodes.
 // Target (BENCHMARKS.md B8): ≤ 12 bytes per node gzip; parse ≤ 20 ms per 100 k nodes.
-import { execSync, spawnSync } from 'node:child_process';
+// Appends to bench/RESULTS.md (B8_DRY=1 prints without recording).
 import { cpus, loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { decodeFlamebearer, encodeFlamebearer, type Flamebearer } from '../packages/ui/src/flame/tree.ts';
 import { syntheticTree } from '../packages/ui/src/flame/synthetic.ts';
+import { machine, record } from './lib/results.ts';
 
 const SIZES = [8_192, 65_536, 1_048_576];
 const REPS = 9;
@@ -82,7 +83,7 @@ for (const size of SIZES) {
   rows.push(line);
 }
 
-const commit = execSync('git rev-parse --short HEAD').toString().trim();
+const commit = machine().commit;
 const section = `
 ## B8 flame graph payload — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}
 
@@ -99,9 +100,4 @@ Target: ≤ 12 B/node gzip, parse ≤ 20 ms / 100 k nodes.
 |---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-spawnSync(
-  'flock',
-  ['/tmp/results.lock', 'sh', '-c', `cat >> '${new URL('RESULTS.md', import.meta.url).pathname}'`],
-  { input: section, stdio: ['pipe', 'inherit', 'inherit'] },
-);
-console.log(section);
+record(section, 'B8_DRY');

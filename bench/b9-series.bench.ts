@@ -16,7 +16,7 @@ import { ProtoWriter } from '../packages/server/src/connect/wire.ts';
 import { buildServer } from '../packages/server/src/app.ts';
 import { resolveLimits } from '../packages/server/src/limits.ts';
 import { openDuckDBStore } from '../packages/server/src/store/duckdb.ts';
-import { machine, record } from './b1-ingest.bench.ts';
+import { machine, record } from './lib/results.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
