@@ -7,9 +7,11 @@
 
 import {
   formatLabels,
-  functionId,
+  functionIdLanes,
+  idFromLanes,
   makeProfileType,
   normalizeLabels,
+  stackIdLanes,
   type LabelPair,
   type Labels,
   type Profile,
@@ -69,6 +71,8 @@ function tableIds(p: Profile, limits: Limits): TableIds {
   const { frames, stacks } = p;
   const names: string[] = new Array(frames.length);
   const functionIds = new BigUint64Array(frames.length);
+  const fnHi = new Uint32Array(frames.length);
+  const fnLo = new Uint32Array(frames.length);
   let truncatedSymbols = 0;
   for (let f = 0; f < frames.length; f++) {
     let name = frames.name[f] ?? '';
@@ -77,13 +81,8 @@ function tableIds(p: Profile, limits: Limits): TableIds {
       truncatedSymbols++;
     }
     names[f] = name;
-    functionIds[f] = functionId(name, frames.file[f] ?? '');
-  }
-  const fnHi = new Uint32Array(frames.length);
-  const fnLo = new Uint32Array(frames.length);
-  for (let f = 0; f < frames.length; f++) {
-    fnHi[f] = Number(functionIds[f]! >> 32n);
-    fnLo[f] = Number(functionIds[f]! & 0xffffffffn);
+    functionIdLanes(name, frames.file[f] ?? '', fnHi, fnLo, f);
+    functionIds[f] = idFromLanes(fnHi[f]!, fnLo[f]!);
   }
   const depth = new Int32Array(stacks.length);
   const effective = new Int32Array(stacks.length);
@@ -106,50 +105,10 @@ function tableIds(p: Profile, limits: Limits): TableIds {
   const ids = new BigUint64Array(stacks.length);
   const idOf = (s: number): bigint => {
     let id = ids[s]!;
-    if (id === 0n) ids[s] = id = (BigInt(hi[s]!) << 32n) | BigInt(lo[s]!);
+    if (id === 0n) ids[s] = id = idFromLanes(hi[s]!, lo[s]!);
     return id;
   };
   return { effective, idOf, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols, emitted: new Uint8Array(stacks.length) };
-}
-
-/**
- * core's stackId(parent, fn) (ids.ts) computed on 32-bit lanes, writing the id's halves to
- * hi[at]/lo[at]: the same 64-bit id without BigInt work per stack node (normalize.test.ts checks it
- * against core). A parent of 0/0 means a root frame.
- */
-export function stackIdLanes(pHi: number, pLo: number, fHi: number, fLo: number, hi: Uint32Array, lo: Uint32Array, at: number): void {
-  let h1 = 0x510e527f;
-  let h2 = 0x9b05688c;
-  h1 = Math.imul(h1 ^ pHi, 0xcc9e2d51);
-  h1 = (h1 << 15) | (h1 >>> 17);
-  h2 = Math.imul(h2 ^ pHi, 0x1b873593);
-  h2 = (h2 << 13) | (h2 >>> 19);
-  h1 = Math.imul(h1 ^ pLo, 0xcc9e2d51);
-  h1 = (h1 << 15) | (h1 >>> 17);
-  h2 = Math.imul(h2 ^ pLo, 0x1b873593);
-  h2 = (h2 << 13) | (h2 >>> 19);
-  h1 = Math.imul(h1 ^ fHi, 0xcc9e2d51);
-  h1 = (h1 << 15) | (h1 >>> 17);
-  h2 = Math.imul(h2 ^ fHi, 0x1b873593);
-  h2 = (h2 << 13) | (h2 >>> 19);
-  h1 = Math.imul(h1 ^ fLo, 0xcc9e2d51);
-  h1 = (h1 << 15) | (h1 >>> 17);
-  h2 = Math.imul(h2 ^ fLo, 0x1b873593);
-  h2 = (h2 << 13) | (h2 >>> 19);
-  const idHi = fmix32(h1 ^ Math.imul(h2, 0x9e3779b1));
-  const idLo = fmix32(h2 ^ h1);
-  hi[at] = idHi;
-  // core never produces id 0: it maps it to 1.
-  lo[at] = idHi === 0 && idLo === 0 ? 1 : idLo;
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** The Pyroscope relabel defaults (§1.6): strip `godeltaprof_`, and wall with __type__=cpu is process_cpu. */
