@@ -43,6 +43,9 @@ describe('parseTime', () => {
   it('rejects anything else', () => {
     expect(() => parseTime('from', 'now-3h30m', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
     expect(() => parseTime('until', 'tomorrow', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
+    expect(() => parseTime('from', 'now-1x', now)).toThrow(/unknown unit 'x'/);
+    // Names inherited by plain objects are not units (this once gave NaN).
+    expect(() => parseTime('from', 'now-1constructor', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
   });
 });
 

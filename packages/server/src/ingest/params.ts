@@ -2,6 +2,7 @@
 // s/ms/µs/ns or `now-3h` (§4.6), and the legacy app-name suffix → profile type table (§1.7).
 
 import { makeProfileType, type LabelPair, type ProfileType } from '@hotpath/core';
+import { parseAttimeMs } from '../attime.ts';
 import { IngestErrors } from './errors.ts';
 
 export interface ParsedName {
@@ -42,52 +43,12 @@ export function parseName(name: string | undefined): ParsedName {
   return { app, labels };
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  s: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  M: 30 * 86_400_000,
-  mon: 30 * 86_400_000,
-  y: 365 * 86_400_000,
-};
-
-/**
- * attime.Parse: digits only → 8 digits YYYYMMDD, 13 ms, 16 µs, 19 ns, other lengths seconds;
- * otherwise `now` or `now-<n><unit>`. Returns ms since epoch (fractional for µs/ns input).
- */
+/** `from`/`until` (attime, §4.6) in ms since epoch, fractional for µs/ns input; absent or empty → now. */
 export function parseTime(param: string, value: string | undefined, nowMs: number): number {
   if (value === undefined || value === '') return nowMs;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) {
-    if (v.length === 8) {
-      const t = Date.UTC(Number(v.slice(0, 4)), Number(v.slice(4, 6)) - 1, Number(v.slice(6, 8)));
-      if (Number.isNaN(t)) throw IngestErrors.invalidParam(param, value, 'not a valid YYYYMMDD date');
-      return t;
-    }
-    const n = Number(v);
-    switch (v.length) {
-      case 13:
-        return n;
-      case 16:
-        return n / 1e3;
-      case 19:
-        // Above 2^53 ns: go through bigint to keep the ms part exact.
-        return Number(BigInt(v) / 1000n) / 1e3;
-      default:
-        return n * 1000;
-    }
-  }
-  if (v === 'now') return nowMs;
-  const m = /^now([+-])(\d+)([a-zA-Z]+)$/.exec(v);
-  if (m !== null) {
-    const unit = UNIT_MS[m[3]!];
-    if (unit === undefined) throw IngestErrors.invalidParam(param, value, `unknown unit '${m[3]}'; use s, m, h, d, w, M or y`);
-    return nowMs + (m[1] === '-' ? -1 : 1) * Number(m[2]) * unit;
-  }
-  throw IngestErrors.invalidParam(param, value, 'expected unix time in s, ms, µs or ns, YYYYMMDD, now or now-<n><unit>');
+  const t = parseAttimeMs(value, nowMs);
+  if ('reason' in t) throw IngestErrors.invalidParam(param, value, t.reason);
+  return t.ms;
 }
 
 /** `sampleRate`: an integer ≥ 0; invalid or negative values fall back to the default 100 (§1.2). */

@@ -1,38 +1,17 @@
-// Time parameters of /render and friends (compat §4.6, Pyroscope's attime.Parse): digits are
-// YYYYMMDD (8), ms (13), µs (16), ns (19) or else seconds; otherwise `now` with one offset (now-3h).
+// Time parameters of /render and friends: attime (compat §4.6, parsed in ../attime.ts, shared with
+// /ingest) in whole ms, and the timeline step derived from a range.
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  s: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  M: 30 * 86_400_000,
-  mon: 30 * 86_400_000,
-  y: 365 * 86_400_000,
-};
+import { parseAttimeMs } from '../attime.ts';
 
-/** ms since epoch, or null when `text` is not a time. */
+/**
+ * ms since epoch, floored to a whole ms (µs/ns input), or null when `text` is not a time; the
+ * caller raises its own invalid_time error. Empty text is null; render treats absent/empty as now.
+ * For ns input this floors ns/1000 (as a double) / 1e3: the exact floor of ns/1e6 for every time
+ * before 2255-06-05 (ns/1000 < 2^53); later ones may land 1 ms high.
+ */
 export function parseAttime(text: string, nowMs: number): number | null {
-  const s = text.trim();
-  if (s === '') return null;
-  if (/^\d+$/.test(s)) {
-    if (s.length === 8) {
-      const ms = Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8)));
-      return Number.isNaN(ms) ? null : ms;
-    }
-    const n = Number(s);
-    if (s.length === 13) return n;
-    if (s.length === 16) return Math.floor(n / 1000);
-    if (s.length === 19) return Math.floor(Number(BigInt(s) / 1_000_000n));
-    return n * 1000;
-  }
-  if (s === 'now') return nowMs;
-  const m = /^now([+-])(\d+)(s|min|mon|m|h|d|w|M|y)$/.exec(s);
-  if (m === null) return null;
-  const delta = Number(m[2]) * UNIT_MS[m[3]!]!;
-  return m[1] === '-' ? nowMs - delta : nowMs + delta;
+  const t = parseAttimeMs(text, nowMs);
+  return 'ms' in t ? Math.floor(t.ms) : null;
 }
 
 /**
