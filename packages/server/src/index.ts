@@ -5,6 +5,7 @@ export { openStore, STORE_KINDS, type OpenStoreOptions, type StoreKind } from '.
 export { openDuckDBStore, DuckDBStore, type DuckDBStoreOptions } from './store/duckdb.ts';
 export type * from './store/types.ts';
 export { HotpathError } from './errors.ts';
+export { parseAttimeMs, type Attime } from './attime.ts';
 export { Metrics } from './metrics.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
 export { GroupCommitter, type GroupCommitOptions } from './ingest/committer.ts';

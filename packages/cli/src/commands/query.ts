@@ -1,6 +1,7 @@
 // `hotpath query --query 'TYPE{selector}'`: asks a server's GET /pyroscope/render for a merged
 // flame graph and prints its top functions, the flamebearer JSON, or folded stacks.
 import { decodeFlamebearer, parseProfileTypeId, type ProfileType } from '@hotpath/core';
+import { parseAttimeMs } from '@hotpath/server';
 import {
   choice,
   CliError,
@@ -53,36 +54,11 @@ export function splitQuery(query: string): { type: ProfileType; selector: string
   return { type, selector };
 }
 
-const UNIT_SECONDS: Record<string, number> = {
-  s: 1,
-  m: 60,
-  min: 60,
-  h: 3600,
-  d: 86400,
-  w: 604800,
-  M: 2592000,
-  mon: 2592000,
-  y: 31536000,
-};
-
-/**
- * Pyroscope's attime: `now`, `now-1h` (s, m|min, h, d, w, M|mon, y), or digits (8 = YYYYMMDD,
- * 13 = ms, 16 = us, 19 = ns, otherwise seconds). Returns ms since epoch.
- */
+/** Pyroscope's attime (the server's own parser): `now`, `now-1h`, or digits. Returns ms since epoch. */
 export function parseTime(text: string, nowMs = Date.now()): number {
-  const t = text.trim();
-  if (t === 'now') return nowMs;
-  const rel = /^now-(\d+)(s|min|mon|m|h|d|w|M|y)$/.exec(t);
-  if (rel) return nowMs - Number(rel[1]) * UNIT_SECONDS[rel[2]!]! * 1000;
-  if (/^\d+$/.test(t)) {
-    if (t.length === 8)
-      return Date.UTC(Number(t.slice(0, 4)), Number(t.slice(4, 6)) - 1, Number(t.slice(6, 8)));
-    if (t.length === 13) return Number(t);
-    if (t.length === 16) return Math.floor(Number(t) / 1e3);
-    if (t.length === 19) return Math.floor(Number(BigInt(t) / 1_000_000n));
-    return Number(t) * 1000;
-  }
-  throw new UsageError(`'${text}' is not a time (now, now-1h, unix seconds or milliseconds)`);
+  const t = parseAttimeMs(text, nowMs);
+  if ('ms' in t) return Math.floor(t.ms);
+  throw new UsageError(`'${text}' is not a time (now, now-1h, unix seconds or milliseconds): ${t.reason}`);
 }
 
 export const SERVER_OPTIONS = {
