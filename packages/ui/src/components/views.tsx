@@ -301,60 +301,74 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
         </span>
       </div>
       <div className="sides">
-        <div className="side" data-testid="side-left">
-          <h3>Baseline</h3>
-          <LabelSelector
-            id="left"
-            service={state.service}
-            query={state.query}
-            fromMs={l.fromMs}
-            untilMs={l.untilMs}
-            onChange={(query) => update({ query })}
-          />
-          <TimePicker
-            id="left"
-            from={state.from}
-            until={state.until}
-            onChange={(from, until) => update({ from, until })}
-          />
-          {leftSeries.length > 0 && (
-            <Timeline
-              theme={state.theme}
-              series={leftSeries}
-              units={units}
-              testId="timeline-left"
-              onSelect={(f, u) => update({ from: String(f), until: String(u) })}
-            />
-          )}
-        </div>
-        <div className="side" data-testid="side-right">
-          <h3>Comparison</h3>
-          <LabelSelector
-            id="right"
-            service={state.service}
-            query={state.rightQuery}
-            fromMs={r.fromMs}
-            untilMs={r.untilMs}
-            onChange={(rightQuery) => update({ rightQuery })}
-          />
-          <TimePicker
-            id="right"
-            from={state.rightFrom}
-            until={state.rightUntil}
-            onChange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })}
-          />
-          {rightSeries.length > 0 && (
-            <Timeline
-              theme={state.theme}
-              series={rightSeries}
-              units={units}
-              testId="timeline-right"
-              onSelect={(f, u) => update({ rightFrom: String(f), rightUntil: String(u) })}
-            />
-          )}
-        </div>
+        <SelectionSide
+          side="left"
+          title="Baseline"
+          state={state}
+          query={state.query}
+          from={state.from}
+          until={state.until}
+          range={l}
+          series={leftSeries}
+          units={units}
+          onQuery={(query) => update({ query })}
+          onRange={(from, until) => update({ from, until })}
+        />
+        <SelectionSide
+          side="right"
+          title="Comparison"
+          state={state}
+          query={state.rightQuery}
+          from={state.rightFrom}
+          until={state.rightUntil}
+          range={r}
+          series={rightSeries}
+          units={units}
+          onQuery={(rightQuery) => update({ rightQuery })}
+          onRange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })}
+        />
       </div>
     </>
+  );
+}
+
+/** One side of a comparison: its label selector, time range and timeline. */
+function SelectionSide(props: {
+  side: 'left' | 'right';
+  title: string;
+  state: UiState;
+  query: string;
+  from: string;
+  until: string;
+  range: { fromMs: number; untilMs: number };
+  series: TimelineSeries[];
+  units: ReturnType<typeof unitsOfProfileType>;
+  onQuery: (query: string) => void;
+  onRange: (from: string, until: string) => void;
+}) {
+  const { side, state } = props;
+  return (
+    <div className="side" data-testid={`side-${side}`}>
+      <h3>{props.title}</h3>
+      <LabelSelector
+        id={side}
+        service={state.service}
+        query={props.query}
+        fromMs={props.range.fromMs}
+        untilMs={props.range.untilMs}
+        onChange={props.onQuery}
+      />
+      <TimePicker id={side} from={props.from} until={props.until} onChange={props.onRange} />
+      {props.series.length > 0 && (
+        <Timeline
+          theme={state.theme}
+          series={props.series}
+          units={props.units}
+          testId={`timeline-${side}`}
+          onSelect={(f, u) => props.onRange(String(f), String(u))}
+        />
+      )}
+    </div>
   );
 }
 
