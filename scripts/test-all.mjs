@@ -37,6 +37,17 @@ if (existsSync(vitestJson)) {
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   if (r.numFailedTests > 0) problems.push(`vitest: ${r.numFailedTests} failed`);
+  // Name every failed test and its first error line, so the summary at the end of a long log says what broke.
+  for (const file of r.testResults ?? []) {
+    for (const a of file.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const first = String(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      problems.push(`  ${file.name.replace(root, '')}: ${a.fullName}\n      ${first}`);
+    }
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) {
+      problems.push(`  ${file.name.replace(root, '')}: ${String(file.message ?? 'suite failed').split('\n')[0].slice(0, 300)}`);
+    }
+  }
   if (vstatus !== 0 && r.numFailedTests === 0) {
     failed++;
     problems.push('vitest exited non-zero (a suite failed to load?)');
@@ -74,7 +85,10 @@ for (const dir of pyDirs) {
   if (r.status !== 0 && bad === 0) {
     failed++;
     problems.push(`${dir}: unittest exited ${r.status}`);
-  } else if (bad > 0) problems.push(`${dir}: ${bad} failed`);
+  } else if (bad > 0) {
+    problems.push(`${dir}: ${bad} failed`);
+    for (const line of (r.stderr ?? '').split('\n')) if (/^(FAIL|ERROR): /.test(line)) problems.push(`  ${line}`);
+  }
 }
 
 if (problems.length) process.stdout.write(`\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n`);
