@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import platform
 import random
 import sys
 import threading
@@ -37,6 +38,13 @@ class Agent:
         )
         self.namer = FrameNamer(config.line_no)
         self.memory = MemoryProfiler(config.mem_max_nframe, config.mem_duty_cycle) if config.mem_enabled else None
+        if self.memory is not None and not self.memory.available:
+            log.warning(
+                "hotpath: memory profiles are off: Python %s cannot stop tracemalloc safely while threads"
+                " run (CPython gh-128679) and ctypes, needed to pause it instead, is not available",
+                platform.python_version(),
+            )
+            self.memory = None
         self.uploader = self._new_uploader()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -69,9 +77,11 @@ class Agent:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(3.0)
-        if self.memory is not None:
-            self.memory.stop()
         self.uploader.stop(timeout)
+        if self.memory is not None:
+            # Last, with the uploader thread gone: where tracemalloc.stop() is unsafe it only runs
+            # when no other thread is left (see memory.py).
+            self.memory.stop()
 
     def _run(self) -> None:
         me = threading.get_ident()
@@ -219,12 +229,7 @@ class Agent:
         self.uploader = self._new_uploader()  # the parent's queue is the parent's to send
         self._memory_snapshot = None
         if self.memory is not None:
-            self.memory.tracing = False
-            self.memory._owned = False  # tracemalloc state was inherited; restart it cleanly
-            import tracemalloc
-
-            if tracemalloc.is_tracing():
-                tracemalloc.stop()
+            self.memory.reset_after_fork()  # tracemalloc state was inherited; restart it cleanly
         self.start()
 
 

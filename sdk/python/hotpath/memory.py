@@ -14,18 +14,39 @@ grouped by allocating stack):
   inside the slice are not seen (tracemalloc does not count freed blocks).
 If the application already runs tracemalloc itself, hotpath never starts or stops it and reads
 a snapshot at the end of each slice.
+
+Interpreters that cannot stop tracemalloc safely: before CPython 3.12.9 and 3.13.2 (so every 3.9,
+3.10 and 3.11), `tracemalloc.stop()` crashes the process (SIGSEGV) when another thread is inside a
+raw allocation made without the GIL (`os.getcwd()` is one) at that moment: CPython gh-128679.
+Tracing all the time is no way out (20-170x on allocation-bound code), so on those interpreters
+hotpath starts tracemalloc once and pauses it between slices instead of stopping it
+(`TracemallocPause`): the object and mem allocator domains, which are only ever used with the GIL
+held, are switched back to the interpreter's own allocators, and tracemalloc's `tracing` flag is
+lowered (3.9-3.11, layout checked at run time) so new objects skip its lookup. The raw-domain hook
+stays installed, so a thread waiting in it always finds tracemalloc's state alive; its few traces
+are cleared when the next slice starts. Where that cannot be set up (no ctypes), memory profiling
+is turned off with a warning rather than risk the crash.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import dis
 import os
+import sys
+import threading
 import tracemalloc
 from typing import Any, Dict, List, Optional, Tuple
 
 from .pprof import FrameKey, ProfileBuilder
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def stop_is_safe(version: Tuple[int, ...] = tuple(sys.version_info[:3])) -> bool:
+    """Whether tracemalloc.stop() may run while other threads allocate (fixed in 3.12.9 and 3.13.2)."""
+    return version >= (3, 13, 2) or (3, 12, 9) <= version < (3, 13)
 
 
 class FunctionIndex:
@@ -73,40 +94,226 @@ class FunctionIndex:
         return hit
 
 
+class _Allocator(ctypes.Structure):
+    # PyMemAllocatorEx
+    _fields_ = [(name, ctypes.c_void_p) for name in ("ctx", "malloc", "calloc", "realloc", "free")]
+
+
+_DOMAINS = (1, 2)  # PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ: used only with the GIL held
+_exiting = [False]
+_pauses: List["TracemallocPause"] = []
+_original_start = tracemalloc.start
+
+
+def _guarded_start(*args: Any, **kwargs: Any) -> None:
+    """tracemalloc.start() while hotpath has it paused would wrap tracemalloc's own raw hook (the
+    flag says "not tracing") and loop forever: hand tracing back to the caller first."""
+    for pause in _pauses:
+        pause.release()
+    _original_start(*args, **kwargs)
+
+
+tracemalloc.start = _guarded_start
+
+
+class TracemallocPause:
+    """Pauses and resumes a running tracemalloc without ever calling tracemalloc.stop().
+
+    Every call happens with the GIL held (ctypes.pythonapi keeps it), which is what the mem and obj
+    domains require of any caller, so switching them is not racy; the raw domain is left alone.
+    """
+
+    def __init__(self) -> None:
+        api = ctypes.pythonapi
+        self._get = api.PyMem_GetAllocator
+        self._get.argtypes = [ctypes.c_int, ctypes.POINTER(_Allocator)]
+        self._get.restype = None
+        self._set = api.PyMem_SetAllocator
+        self._set.argtypes = [ctypes.c_int, ctypes.POINTER(_Allocator)]
+        self._set.restype = None
+        try:
+            # struct _PyTraceMalloc_Config {initialized, tracing, max_nframe} (3.9-3.11); checked in attach().
+            self._config: Optional[Any] = (ctypes.c_int * 3).in_dll(api, "_Py_tracemalloc_config")
+        except (ValueError, AttributeError):
+            self._config = None  # 3.12 keeps it inside _PyRuntime: only the allocators are switched
+        self._originals: Dict[int, _Allocator] = {}
+        self._hooks: Dict[int, _Allocator] = {}
+        self.started = False
+        self.paused = False
+        self.released = False  # the application started tracemalloc itself: it is not ours any more
+        _pauses.append(self)
+        atexit.register(self._before_exit)
+
+    @classmethod
+    def load(cls) -> Optional["TracemallocPause"]:
+        """The process's one instance: a session left paused by an earlier agent is taken over."""
+        if _pauses:
+            return _pauses[0]
+        try:
+            return cls()
+        except (AttributeError, OSError, TypeError):
+            return None
+
+    @property
+    def held(self) -> bool:
+        """A session hotpath started and still owns (tracing or paused)."""
+        return self.started and not self.released
+
+    def stop_now(self) -> None:
+        """tracemalloc.stop() for real: only where no other thread can be allocating."""
+        if self.started:
+            if not self.released:
+                self.resume()  # the flag up, or stop() would do nothing
+            if tracemalloc.is_tracing():
+                tracemalloc.stop()
+        self.started = False
+        self.paused = False
+
+    def _read(self, domain: int) -> _Allocator:
+        a = _Allocator()
+        self._get(domain, ctypes.byref(a))
+        return a
+
+    @staticmethod
+    def _same(a: _Allocator, b: _Allocator) -> bool:
+        return (a.ctx, a.malloc, a.calloc, a.realloc, a.free) == (b.ctx, b.malloc, b.calloc, b.realloc, b.free)
+
+    def start(self, max_nframe: int) -> None:
+        """tracemalloc.start(), remembering the allocators it wraps and the ones it installs."""
+        self._originals = {d: self._read(d) for d in _DOMAINS}
+        _original_start(max_nframe)
+        self.started, self.paused, self.released = True, False, False
+        self._hooks = {d: self._read(d) for d in _DOMAINS}
+        c = self._config
+        if c is not None and not (c[0] == 1 and c[1] == 1 and c[2] == max_nframe):
+            self._config = None  # not the layout we know: leave the flag alone
+
+    def _switch(self, frm: Dict[int, _Allocator], to: Dict[int, _Allocator]) -> bool:
+        if not all(self._same(self._read(d), frm[d]) for d in _DOMAINS):
+            return False  # someone else installed allocator hooks since: do not clobber them
+        for d in _DOMAINS:
+            self._set(d, ctypes.byref(to[d]))
+        return True
+
+    def pause(self) -> bool:
+        if self.paused or _exiting[0]:
+            return self.paused
+        if not self._switch(self._hooks, self._originals):
+            return False
+        if self._config is not None:
+            self._config[1] = 0  # tracing: new objects stop looking themselves up in the traces
+        self.paused = True
+        return True
+
+    def resume(self) -> bool:
+        if not self.paused:
+            return True
+        if self._config is not None:
+            self._config[1] = 1
+        tracemalloc.clear_traces()  # raw-domain and stale traces from the pause
+        if not self._switch(self._originals, self._hooks):
+            return False
+        self.paused = False
+        return True
+
+    def release(self) -> None:
+        """Tracing fully back on (flag up, hooks in) and no longer hotpath's to pause."""
+        if self.paused:
+            if self._config is not None:
+                self._config[1] = 1
+            self._switch(self._originals, self._hooks)
+            self.paused = False
+        self.released = True
+
+    def _before_exit(self) -> None:
+        # Finalisation runs tracemalloc's own stop, which does nothing while the flag is down.
+        _exiting[0] = True
+        if self.paused and self._config is not None:
+            self._config[1] = 1
+
+
 class MemoryProfiler:
-    """Starts/stops the traced slices and turns snapshots into a 4-type memory pprof."""
+    """Starts/ends the traced slices and turns snapshots into a 4-type memory pprof."""
 
     SAMPLE_TYPES = (("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes"))
 
-    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.05) -> None:
+    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.05, *, stop_safe: Optional[bool] = None) -> None:
         self.max_nframe = max_nframe
         self.duty_cycle = duty_cycle
+        self.stop_safe = stop_is_safe() if stop_safe is None else stop_safe
+        # Where stop() is unsafe, slices end with a pause; without one, no memory profiles at all.
+        self._pause = None if self.stop_safe else TracemallocPause.load()
+        self.available = self.stop_safe or self._pause is not None
         self.functions = FunctionIndex()
         self._owned = False
         self.tracing = False
 
     def start_slice(self) -> None:
+        if not self.available:
+            return
+        if self._pause is not None and self._pause.held:
+            # Ours (this profiler's, or left paused by an earlier agent whose threads were running).
+            self._owned = True
+            self.tracing = self._pause.resume()
+            return
+        if self._owned:
+            self._owned = False  # the application took tracemalloc over: read it, leave it
         if not tracemalloc.is_tracing():
-            tracemalloc.start(self.max_nframe)
+            if self._pause is not None:
+                self._pause.start(self.max_nframe)
+            else:
+                tracemalloc.start(self.max_nframe)
             self._owned = True
         self.tracing = True
 
     def end_slice(self) -> Optional[Any]:
-        """Takes the slice's snapshot (None if not tracing) and stops tracing if hotpath started it."""
+        """Takes the slice's snapshot (None if not tracing) and ends tracing if hotpath started it:
+        tracemalloc.stop() where that is safe, else a pause."""
         if not self.tracing:
             return None
         self.tracing = False
         snapshot = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+        if self._owned and self._pause is not None and self._pause.released:
+            self._owned = False  # the application took tracemalloc over during the slice
         if self._owned:
-            tracemalloc.stop()
-            self._owned = False
+            if self._pause is None:
+                tracemalloc.stop()
+                self._owned = False
+            else:
+                tracemalloc.clear_traces()  # free the tables now; the pause keeps the hooks' state alive
+                if not self._pause.pause():
+                    self.available = False  # allocator hooks changed under us: leave them alone
         return snapshot
 
     def stop(self) -> None:
-        if self.tracing and self._owned and tracemalloc.is_tracing():
-            tracemalloc.stop()
+        """Ends memory profiling. Where stop() is unsafe, tracemalloc is stopped only when no other
+        thread is left that could be allocating; otherwise it stays paused until the process exits."""
+        if self._owned and self._pause is not None and self._pause.released:
+            self._owned = False
+        if self._owned:
+            if self._pause is None:
+                if tracemalloc.is_tracing():
+                    tracemalloc.stop()
+            elif threading.active_count() <= 1:
+                self._pause.stop_now()
+            else:
+                if tracemalloc.is_tracing():
+                    tracemalloc.clear_traces()
+                self._pause.pause()
+                self.tracing = False
+                return  # still owned: a later stop() (threads gone) may end it
         self.tracing = False
         self._owned = False
+
+    def reset_after_fork(self) -> None:
+        """In a forked child (one thread, so stop() is safe on any version): end what was inherited."""
+        if self._owned:
+            if self._pause is not None:
+                self._pause.stop_now()
+            elif tracemalloc.is_tracing():
+                tracemalloc.stop()
+        self._owned = False
+        self.tracing = False
 
     def build(self, snapshot: Any, namer: Any, time_nanos: int, duration_nanos: int) -> ProfileBuilder:
         builder = ProfileBuilder(

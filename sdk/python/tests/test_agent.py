@@ -37,6 +37,17 @@ class AgentUploads(unittest.TestCase):
     def tearDown(self) -> None:
         hotpath.shutdown(timeout=1.0)
         self.server.close()
+        # Where tracemalloc cannot be stopped while threads run, shutdown leaves it paused; the
+        # recorder's threads are gone now.
+        import tracemalloc
+
+        from hotpath.memory import TracemallocPause
+
+        pause = TracemallocPause.load()
+        if pause is not None:
+            pause.stop_now()
+        if tracemalloc.is_tracing():
+            tracemalloc.stop()
 
     def test_push_uploads_carry_series_labels_and_tagged_cpu(self) -> None:
         hotpath.configure(
