@@ -20,6 +20,8 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly clickhouseUrl?: string;
   readonly clickhouseCluster?: string;
+  /** ClickHouse database for Hotpath's tables (default: the store's own default). */
+  readonly clickhouseDatabase?: string;
   /** Limit overrides, e.g. a wider accept window for backfill. */
   readonly limits?: Partial<Limits>;
   readonly groupCommit?: GroupCommitOptions;
@@ -47,6 +49,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     dataDir: opts.dataDir ?? './data',
     ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
     ...(opts.clickhouseCluster ? { clickhouseCluster: opts.clickhouseCluster } : {}),
+    ...(opts.clickhouseDatabase ? { clickhouseDatabase: opts.clickhouseDatabase } : {}),
   });
   const metrics = new Metrics();
   let app: FastifyInstance;

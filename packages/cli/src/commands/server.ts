@@ -18,6 +18,8 @@ Options (environment variable in brackets):
   --clickhouse-url <url>     ClickHouse HTTP URL, e.g. http://127.0.0.1:8123 [HOTPATH_CLICKHOUSE_URL]
   --clickhouse-cluster <c>   ClickHouse cluster for replicated/distributed tables
                              [HOTPATH_CLICKHOUSE_CLUSTER]
+  --clickhouse-database <d>  ClickHouse database for Hotpath's tables, created if missing
+                             (default hotpath) [HOTPATH_CLICKHOUSE_DATABASE]
   --accept-window <dur>      accept profiles this far in the past (default 1h), e.g. 30d for
                              backfills; newer-than stays 10m [HOTPATH_ACCEPT_WINDOW]
   --max-series <n>           active series per tenant, 0 = unlimited (default 5000)
@@ -57,6 +59,7 @@ export const serverCommand: Command = {
           store: { type: 'string' },
           'clickhouse-url': { type: 'string' },
           'clickhouse-cluster': { type: 'string' },
+          'clickhouse-database': { type: 'string' },
           'accept-window': { type: 'string' },
           'max-series': { type: 'string' },
           'commit-interval': { type: 'string' },
@@ -82,6 +85,7 @@ export const serverCommand: Command = {
       const level = opt('log-level', 'HOTPATH_LOG_LEVEL') ?? 'info';
       const clickhouseUrl = opt('clickhouse-url', 'HOTPATH_CLICKHOUSE_URL');
       const clickhouseCluster = opt('clickhouse-cluster', 'HOTPATH_CLICKHOUSE_CLUSTER');
+      const clickhouseDatabase = opt('clickhouse-database', 'HOTPATH_CLICKHOUSE_DATABASE');
       const running = await startServer({
         port: intOption('port', opt('port', 'HOTPATH_PORT'), 4040),
         host: opt('host', 'HOTPATH_HOST') ?? '127.0.0.1',
@@ -89,6 +93,7 @@ export const serverCommand: Command = {
         dataDir: opt('data-dir', 'HOTPATH_DATA_DIR') ?? './data',
         ...(clickhouseUrl ? { clickhouseUrl } : {}),
         ...(clickhouseCluster ? { clickhouseCluster } : {}),
+        ...(clickhouseDatabase ? { clickhouseDatabase } : {}),
         limits: {
           ...(window ? { rejectOlderThanMs: parseDurationMs(window) } : {}),
           maxSeriesPerTenant: intOption('max-series', opt('max-series', 'HOTPATH_MAX_SERIES'), 5000),

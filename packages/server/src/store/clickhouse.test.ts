@@ -115,6 +115,23 @@ if (binary === null) {
       expect(await foldedOf(other, merged)).toEqual({ 'main;work': 4, 'main;work;deep': 6 });
     });
 
+    it('hotpath server --clickhouse-database keeps its tables in that database', async () => {
+      const { startServer } = await import('../main.ts');
+      const running = await startServer({ port: 0, store: 'clickhouse', clickhouseUrl: server.url, clickhouseDatabase: 'hp_flag', logger: false });
+      try {
+        const now = Math.floor(Date.now() / 1000);
+        const res = await fetch(`${running.url}/ingest?name=flagapp.cpu&format=folded&from=${now - 10}&until=${now}`, {
+          method: 'POST',
+          body: 'main;work 7\n',
+        });
+        expect(res.status).toBe(200);
+      } finally {
+        await running.close();
+      }
+      expect(await count('SELECT count() FROM hp_flag.samples')).toBe(1);
+      expect(await count(`SELECT count() FROM system.tables WHERE database = 'hotpath'`)).toBe(0);
+    });
+
     it('batches concurrent appends into one insert per table and acknowledges each', async () => {
       const store = open('hp_batch', { flushIntervalMs: 200 });
       await store.init();
