@@ -7,6 +7,7 @@ import { buildServer } from './app.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
+import { HotpathError } from './errors.ts';
 import { openStore, type StoreKind } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -22,6 +23,11 @@ export interface StartOptions {
   readonly clickhouseCluster?: string;
   /** ClickHouse database for Hotpath's tables (default: the store's own default). */
   readonly clickhouseDatabase?: string;
+  /**
+   * Drop whole UTC days of data older than this, at start and then every hour (ClickHouse store
+   * only: it drops day partitions). Undefined keeps everything.
+   */
+  readonly retentionMs?: number;
   /** Limit overrides, e.g. a wider accept window for backfill. */
   readonly limits?: Partial<Limits>;
   readonly groupCommit?: GroupCommitOptions;
@@ -43,7 +49,29 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A store that can drop whole days (ClickHouse partitions). */
+interface DropsDays {
+  dropDaysBefore(cutoffMs: number): Promise<number[]>;
+}
+const dropsDays = (s: Store): s is Store & DropsDays => typeof (s as Partial<DropsDays>).dropDaysBefore === 'function';
+const RETENTION_EVERY_MS = 3_600_000;
+
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  if (opts.retentionMs !== undefined && (opts.store ?? 'duckdb') !== 'clickhouse') {
+    throw new HotpathError(
+      'retention_unsupported',
+      400,
+      'invalid_argument',
+      `--retention works with --store clickhouse only (it drops day partitions); the ${opts.store ?? 'duckdb'} store keeps everything`,
+      { store: opts.store ?? 'duckdb' },
+    );
+  }
+  if (opts.retentionMs !== undefined && !(opts.retentionMs >= 86_400_000)) {
+    throw new HotpathError('retention_too_short', 400, 'invalid_argument', `--retention must be at least 1d (whole days are dropped), got ${opts.retentionMs} ms`, {
+      limit: 86_400_000,
+      actual: opts.retentionMs,
+    });
+  }
   const store = await openStore({
     kind: opts.store ?? 'duckdb',
     dataDir: opts.dataDir ?? './data',
@@ -73,9 +101,27 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const host = opts.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
+  let retentionTimer: NodeJS.Timeout | undefined;
+  if (opts.retentionMs !== undefined && dropsDays(store)) {
+    const retentionMs = opts.retentionMs;
+    const now = opts.now ?? Date.now;
+    const enforce = (): void => {
+      store.dropDaysBefore(now() - retentionMs).then(
+        (days) => {
+          if (days.length > 0) app.log.info({ days, retentionMs }, 'retention: dropped days');
+        },
+        (err) => app.log.warn({ err }, 'retention: dropping old days failed; will retry in an hour'),
+      );
+    };
+    enforce();
+    retentionTimer = setInterval(enforce, RETENTION_EVERY_MS);
+    retentionTimer.unref();
+  }
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      if (retentionTimer !== undefined) clearInterval(retentionTimer);
       try {
         await app.close();
       } finally {

@@ -55,3 +55,17 @@ describe('read path over HTTP', () => {
     expect(await res.json()).toEqual({ names: ['ride'] });
   });
 });
+
+describe('startServer options', () => {
+  it('refuses --retention on a store that cannot drop days, and a retention under a day', async () => {
+    const { startServer } = await import('../src/main.ts');
+    await expect(startServer({ port: 0, store: 'memory', retentionMs: 7 * 86_400_000, logger: false })).rejects.toMatchObject({
+      code: 'retention_unsupported',
+      details: { store: 'memory' },
+    });
+    await expect(startServer({ port: 0, store: 'clickhouse', clickhouseUrl: 'http://127.0.0.1:1', retentionMs: 3_600_000, logger: false })).rejects.toMatchObject({
+      code: 'retention_too_short',
+      details: { limit: 86_400_000, actual: 3_600_000 },
+    });
+  });
+});

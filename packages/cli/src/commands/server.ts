@@ -20,6 +20,8 @@ Options (environment variable in brackets):
                              [HOTPATH_CLICKHOUSE_CLUSTER]
   --clickhouse-database <d>  ClickHouse database for Hotpath's tables, created if missing
                              (default hotpath) [HOTPATH_CLICKHOUSE_DATABASE]
+  --retention <dur>          drop whole days older than this, e.g. 30d, at start and hourly
+                             (ClickHouse store only) [HOTPATH_RETENTION]
   --accept-window <dur>      accept profiles this far in the past (default 1h), e.g. 30d for
                              backfills; newer-than stays 10m [HOTPATH_ACCEPT_WINDOW]
   --max-series <n>           active series per tenant, 0 = unlimited (default 5000)
@@ -61,6 +63,7 @@ export const serverCommand: Command = {
           'clickhouse-cluster': { type: 'string' },
           'clickhouse-database': { type: 'string' },
           'accept-window': { type: 'string' },
+          retention: { type: 'string' },
           'max-series': { type: 'string' },
           'commit-interval': { type: 'string' },
           'log-level': { type: 'string' },
@@ -82,6 +85,7 @@ export const serverCommand: Command = {
       const store = (opt('store', 'HOTPATH_STORE') ?? 'duckdb') as StoreKind;
       if (!STORE_KINDS.includes(store)) throw new Error(`--store must be one of ${STORE_KINDS.join(', ')}, got '${store}'`);
       const window = opt('accept-window', 'HOTPATH_ACCEPT_WINDOW');
+      const retention = opt('retention', 'HOTPATH_RETENTION');
       const level = opt('log-level', 'HOTPATH_LOG_LEVEL') ?? 'info';
       const clickhouseUrl = opt('clickhouse-url', 'HOTPATH_CLICKHOUSE_URL');
       const clickhouseCluster = opt('clickhouse-cluster', 'HOTPATH_CLICKHOUSE_CLUSTER');
@@ -94,6 +98,7 @@ export const serverCommand: Command = {
         ...(clickhouseUrl ? { clickhouseUrl } : {}),
         ...(clickhouseCluster ? { clickhouseCluster } : {}),
         ...(clickhouseDatabase ? { clickhouseDatabase } : {}),
+        ...(retention ? { retentionMs: parseDurationMs(retention) } : {}),
         limits: {
           ...(window ? { rejectOlderThanMs: parseDurationMs(window) } : {}),
           maxSeriesPerTenant: intOption('max-series', opt('max-series', 'HOTPATH_MAX_SERIES'), 5000),

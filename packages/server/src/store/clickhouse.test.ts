@@ -132,6 +132,35 @@ if (binary === null) {
       expect(await count(`SELECT count() FROM system.tables WHERE database = 'hotpath'`)).toBe(0);
     });
 
+    it('hotpath server --retention drops the days older than it, at start', async () => {
+      const { startServer } = await import('../main.ts');
+      const common = { port: 0, store: 'clickhouse' as const, clickhouseUrl: server.url, clickhouseDatabase: 'hp_retention', logger: false };
+      const day = 86_400_000;
+      const nowS = Math.floor(Date.now() / 1000);
+      const writer = await startServer({ ...common, limits: { rejectOlderThanMs: 30 * day } });
+      try {
+        for (const ageS of [5 * 86_400, 60]) {
+          const res = await fetch(`${writer.url}/ingest?name=keep.cpu&format=folded&from=${nowS - ageS}&until=${nowS - ageS + 10}`, {
+            method: 'POST',
+            body: `main;age_${ageS} 3\n`,
+          });
+          expect(res.status).toBe(200);
+        }
+      } finally {
+        await writer.close();
+      }
+      expect(await count('SELECT count() FROM hp_retention.samples')).toBe(2);
+      const pruner = await startServer({ ...common, retentionMs: 2 * day });
+      try {
+        const deadline = Date.now() + 20_000;
+        while ((await count('SELECT count() FROM hp_retention.samples')) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await pruner.close();
+      }
+      expect(await count('SELECT count() FROM hp_retention.samples')).toBe(1);
+      expect(await count('SELECT count() FROM hp_retention.profiles')).toBe(1);
+    });
+
     it('batches concurrent appends into one insert per table and acknowledges each', async () => {
       const store = open('hp_batch', { flushIntervalMs: 200 });
       await store.init();
