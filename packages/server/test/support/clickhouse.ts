@@ -3,7 +3,7 @@
 // killed when the test process exits, also when a test fails before its afterAll ran.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,7 @@ export function findClickHouseServer(): string | null {
   return which.status === 0 && found !== '' ? found : null;
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; ClickHouse binds it right after). */
-export async function freePort(): Promise<number> {
+function bindZero(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -30,6 +29,39 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+// Test files run in parallel processes, each handing ports to servers that bind them later: a
+// port is reserved by creating <tmp>/hotpath-test-ports/<port> (atomic), so no two of our servers
+// are ever given the same one. Reservations older than an hour are from dead runs.
+const RESERVATIONS = join(tmpdir(), 'hotpath-test-ports');
+
+function reserve(port: number): boolean {
+  const mark = join(RESERVATIONS, String(port));
+  try {
+    mkdirSync(mark);
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(mark).mtimeMs < 3_600_000) return false;
+      rmSync(mark, { recursive: true, force: true });
+      mkdirSync(mark);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; ClickHouse binds it right after), never one
+ * already given to another test server. */
+export async function freePort(): Promise<number> {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await bindZero();
+    if (reserve(port)) return port;
+  }
+  throw new Error('no free port could be reserved');
 }
 
 export interface ClickHousePorts {
@@ -151,6 +183,20 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+/** The data directory of the ClickHouse answering at url (its identity file), or null. */
+async function identity(url: string): Promise<string | null> {
+  try {
+    const r = await fetch(url, {
+      method: 'POST',
+      body: "SELECT d FROM file('identity.tsv', 'TSV', 'd String')",
+      signal: AbortSignal.timeout(2000),
+    });
+    return r.ok ? (await r.text()).trim() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Starts a clickhouse-server and resolves when /ping answers (throws with its error log otherwise). */
 export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHouseServer> {
   const binary = findClickHouseServer();
@@ -161,6 +207,7 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(join(dir, sub));
   writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, opts));
   writeFileSync(join(dir, 'users.xml'), USERS_XML);
+  writeFileSync(join(dir, 'user_files', 'identity.tsv'), `${dir}\n`);
   const url = `http://127.0.0.1:${ports.http}`;
   let child: ChildProcess | null = null;
 
@@ -176,7 +223,8 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (exited) break;
-      if (await ping(url)) return;
+      // Answering is not enough: the answer must come from this server (its own user_files).
+      if ((await ping(url)) && (await identity(url)) === dir) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     p.kill('SIGKILL');
