@@ -60,7 +60,24 @@ describe.skipIf(!available)('replication: one shard on two ClickHouse replicas w
     ch = await Promise.all(
       ports.map((p, i) => startClickHouse({ ports: p, remoteServers, zookeeper: zk!.clickhouseXml, macros: `<shard>01</shard><replica>r${i + 1}</replica>` })),
     );
-    hotpath.push(await startHotpathServer(args(ch[0]!)));
+    // A node has been seen answering at start and gone moments later on a crowded machine: say why
+    // (its error log) and start it again, at most twice, before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        hotpath.push(await startHotpathServer(args(ch[0]!)));
+        break;
+      } catch (e) {
+        const down = [];
+        for (const c of ch) if (!(await c.alive())) down.push(c);
+        const logs = down.map((c) => `${c.url} is down; its error log ends with:\n${c.errorLog()}`).join('\n');
+        if (attempt >= 3 || down.length === 0) throw new Error(`${(e as Error).message}\n${logs}`);
+        process.stderr.write(`cluster-replicated: attempt ${attempt} failed, restarting ${down.length} ClickHouse node(s)\n${logs}\n`);
+        for (const c of down) {
+          await c.kill(true);
+          await c.restart();
+        }
+      }
+    }
   }, 180_000);
 
   afterAll(async () => {

@@ -94,6 +94,10 @@ export interface ClickHouseServer {
   restart(): Promise<void>;
   /** Kills it and removes its directory. */
   stop(): Promise<void>;
+  /** Whether this server (not another on its port) answers now. */
+  alive(): Promise<boolean>;
+  /** The last lines of its error log. */
+  errorLog(): string;
 }
 
 export interface StartOptions {
@@ -253,6 +257,8 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
     dir,
     kill,
     restart: launch,
+    alive: async () => (await identity(url)) === dir,
+    errorLog: () => (existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-3000) : '(no error log)'),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
