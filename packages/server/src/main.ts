@@ -55,25 +55,27 @@ interface DropsDays {
 }
 const dropsDays = (s: Store): s is Store & DropsDays => typeof (s as Partial<DropsDays>).dropDaysBefore === 'function';
 const RETENTION_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
-  if (opts.retentionMs !== undefined && (opts.store ?? 'duckdb') !== 'clickhouse') {
+  const kind = opts.store ?? 'duckdb';
+  if (opts.retentionMs !== undefined && kind !== 'clickhouse') {
     throw new HotpathError(
       'retention_unsupported',
       400,
       'invalid_argument',
-      `--retention works with --store clickhouse only (it drops day partitions); the ${opts.store ?? 'duckdb'} store keeps everything`,
-      { store: opts.store ?? 'duckdb' },
+      `--retention works with --store clickhouse only (it drops day partitions); the ${kind} store keeps everything`,
+      { store: kind },
     );
   }
-  if (opts.retentionMs !== undefined && !(opts.retentionMs >= 86_400_000)) {
+  if (opts.retentionMs !== undefined && !(opts.retentionMs >= DAY_MS)) {
     throw new HotpathError('retention_too_short', 400, 'invalid_argument', `--retention must be at least 1d (whole days are dropped), got ${opts.retentionMs} ms`, {
-      limit: 86_400_000,
+      limit: DAY_MS,
       actual: opts.retentionMs,
     });
   }
   const store = await openStore({
-    kind: opts.store ?? 'duckdb',
+    kind,
     dataDir: opts.dataDir ?? './data',
     ...(opts.clickhouseUrl ? { clickhouseUrl: opts.clickhouseUrl } : {}),
     ...(opts.clickhouseCluster ? { clickhouseCluster: opts.clickhouseCluster } : {}),

@@ -132,7 +132,7 @@ class TracemallocPause:
         self._set.argtypes = [ctypes.c_int, ctypes.POINTER(_Allocator)]
         self._set.restype = None
         try:
-            # struct _PyTraceMalloc_Config {initialized, tracing, max_nframe} (3.9-3.11); checked in attach().
+            # struct _PyTraceMalloc_Config {initialized, tracing, max_nframe} (3.9-3.11); checked in start().
             self._config: Optional[Any] = (ctypes.c_int * 3).in_dll(api, "_Py_tracemalloc_config")
         except (ValueError, AttributeError):
             self._config = None  # 3.12 keeps it inside _PyRuntime: only the allocators are switched
@@ -205,24 +205,25 @@ class TracemallocPause:
         self.paused = True
         return True
 
-    def resume(self) -> bool:
+    def _unpause(self, clear: bool) -> bool:
         if not self.paused:
             return True
         if self._config is not None:
             self._config[1] = 1
-        tracemalloc.clear_traces()  # raw-domain and stale traces from the pause
+        if clear:
+            tracemalloc.clear_traces()  # raw-domain and stale traces from the pause
         if not self._switch(self._originals, self._hooks):
             return False
         self.paused = False
         return True
 
+    def resume(self) -> bool:
+        """Tracing back on for a new slice, with the pause's leftover traces cleared."""
+        return self._unpause(clear=True)
+
     def release(self) -> None:
-        """Tracing fully back on (flag up, hooks in) and no longer hotpath's to pause."""
-        if self.paused:
-            if self._config is not None:
-                self._config[1] = 1
-            self._switch(self._originals, self._hooks)
-            self.paused = False
+        """Tracing fully back on (flag up, hooks in), traces kept, and no longer hotpath's to pause."""
+        self._unpause(clear=False)
         self.released = True
 
     def _before_exit(self) -> None:
@@ -248,6 +249,11 @@ class MemoryProfiler:
         self._owned = False
         self.tracing = False
 
+    def _forget_if_taken_over(self) -> None:
+        # The application started tracemalloc itself while hotpath had it paused: not ours any more.
+        if self._owned and self._pause is not None and self._pause.released:
+            self._owned = False
+
     def start_slice(self) -> None:
         if not self.available:
             return
@@ -256,8 +262,7 @@ class MemoryProfiler:
             self._owned = True
             self.tracing = self._pause.resume()
             return
-        if self._owned:
-            self._owned = False  # the application took tracemalloc over: read it, leave it
+        self._forget_if_taken_over()  # then read the application's session, leave it running
         if not tracemalloc.is_tracing():
             if self._pause is not None:
                 self._pause.start(self.max_nframe)
@@ -273,8 +278,7 @@ class MemoryProfiler:
             return None
         self.tracing = False
         snapshot = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
-        if self._owned and self._pause is not None and self._pause.released:
-            self._owned = False  # the application took tracemalloc over during the slice
+        self._forget_if_taken_over()
         if self._owned:
             if self._pause is None:
                 tracemalloc.stop()
@@ -288,8 +292,7 @@ class MemoryProfiler:
     def stop(self) -> None:
         """Ends memory profiling. Where stop() is unsafe, tracemalloc is stopped only when no other
         thread is left that could be allocating; otherwise it stays paused until the process exits."""
-        if self._owned and self._pause is not None and self._pause.released:
-            self._owned = False
+        self._forget_if_taken_over()
         if self._owned:
             if self._pause is None:
                 if tracemalloc.is_tracing():

@@ -213,6 +213,9 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
   writeFileSync(join(dir, 'users.xml'), USERS_XML);
   writeFileSync(join(dir, 'user_files', 'identity.tsv'), `${dir}\n`);
   const url = `http://127.0.0.1:${ports.http}`;
+  const isOurs = async (): Promise<boolean> => (await identity(url)) === dir;
+  const errorLog = (): string =>
+    existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-3000) : '(no error log)';
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
@@ -228,12 +231,11 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
     while (Date.now() < deadline) {
       if (exited) break;
       // Answering is not enough: the answer must come from this server (its own user_files).
-      if ((await ping(url)) && (await identity(url)) === dir) return;
+      if ((await ping(url)) && (await isOurs())) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     p.kill('SIGKILL');
-    const log = existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-2000) : '';
-    throw new Error(`clickhouse-server on ${url} did not start${exited ? ' (it exited)' : ' within 60 s'}: ${log}`);
+    throw new Error(`clickhouse-server on ${url} did not start${exited ? ' (it exited)' : ' within 60 s'}: ${errorLog()}`);
   };
 
   const kill = async (hard = false): Promise<void> => {
@@ -257,8 +259,8 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
     dir,
     kill,
     restart: launch,
-    alive: async () => (await identity(url)) === dir,
-    errorLog: () => (existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-3000) : '(no error log)'),
+    alive: isOurs,
+    errorLog,
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
