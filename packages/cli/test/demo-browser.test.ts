@@ -1,10 +1,11 @@
 // The demo scenario in Debian Chromium: `hotpath demo` with 6-second periods, then the flame graph,
 // the tag explorer by region and the diff of a fast and a slow eu-north period, each screenshotted
 // to test-output/screenshots/demo-*.png.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot as saveScreenshot } from '../../ui/test/harness.ts';
 import { REPO, demoSkipReason, regionsSeen, servesRides, startDemo, until, type RunningDemo } from './demo-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -13,7 +14,6 @@ const PERIOD_S = 6;
 // can still be running, and the profiler charges CPU at its next tick, which it spaces out on a busy machine.
 const SPILL_MS = 2000;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
-const screenshotDir = join(REPO, 'test-output', 'screenshots');
 
 const skipReason =
   demoSkipReason ??
@@ -61,18 +61,7 @@ describe.skipIf(skipReason !== undefined)(
       // Both periods over, plus two upload intervals for their last windows to arrive.
       await new Promise((r) => setTimeout(r, Math.max(0, (firstS + 2 * PERIOD_S + 2) * 1000 - Date.now())));
       expect(await regionsSeen(demo.ui)).toEqual(['ap-south', 'eu-north', 'us-east']);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
       page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     }, 210_000);
 
@@ -115,8 +104,7 @@ describe.skipIf(skipReason !== undefined)(
     }
 
     async function screenshot(name: string): Promise<void> {
-      mkdirSync(screenshotDir, { recursive: true });
-      await page.screenshot({ path: join(screenshotDir, `demo-${name}.png`), fullPage: true });
+      await saveScreenshot(page, `demo-${name}`);
     }
 
     it('flame graph: order_car and the vehicle search under it', async () => {

@@ -94,7 +94,7 @@ export async function ingestFolded(
   });
   const res = await fetch(`${baseUrl}/ingest?${q}`, {
     method: 'POST',
-    body: body as BodyInit,
+    body: body as RequestInit['body'],
     headers: { 'Content-Type': 'application/octet-stream' },
   });
   if (res.status !== 200) throw new Error(`ingest ${name} failed: ${res.status} ${await res.text()}`);
