@@ -1,13 +1,3 @@
-// The seeded PRNG every benchmark draws its synthetic data from, so each run generates the same data.
-
-/** mulberry32: uniform numbers in [0, 1), the same sequence for the same seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG every benchmark draws its synthetic data from, so each run generates the same data
+// (core's mulberry32, shared with the UI's synthetic trees).
+export { seededRandom as rng } from '@hotpath/core';

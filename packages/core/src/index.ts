@@ -5,3 +5,4 @@ export * from './builder.ts';
 export * from './errors.ts';
 export * from './formats/index.ts';
 export * from './transforms/index.ts';
+export * from './random.ts';

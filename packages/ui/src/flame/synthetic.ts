@@ -1,19 +1,8 @@
 // Synthetic flame trees of a chosen size from a fixed seed, for benchmarks (B7, B8): stacks 8-48
 // frames deep whose frames are drawn from a skewed distribution, so a few paths are hot and many are
 // cold, with Python-like names and CPU values in nanoseconds (multiples of a 10 ms sample).
+import { seededRandom } from '@hotpath/core';
 import { TreeBuilder, type FlameTree } from './tree.ts';
-
-/** mulberry32: a small, fast, seedable PRNG returning [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A tree of at least `nodes` nodes (root included). */
 export function syntheticTree(nodes: number, seed = 42): FlameTree {
