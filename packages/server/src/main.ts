@@ -104,16 +104,24 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
   let retentionTimer: NodeJS.Timeout | undefined;
+  // A pass drops several tables' partitions in turn; close() waits for it so none is left half done.
+  let retentionPass: Promise<void> | undefined;
   if (opts.retentionMs !== undefined && dropsDays(store)) {
     const retentionMs = opts.retentionMs;
     const now = opts.now ?? Date.now;
     const enforce = (): void => {
-      store.dropDaysBefore(now() - retentionMs).then(
-        (days) => {
-          if (days.length > 0) app.log.info({ days, retentionMs }, 'retention: dropped days');
-        },
-        (err) => app.log.warn({ err }, 'retention: dropping old days failed; will retry in an hour'),
-      );
+      if (retentionPass !== undefined) return;
+      retentionPass = store
+        .dropDaysBefore(now() - retentionMs)
+        .then(
+          (days) => {
+            if (days.length > 0) app.log.info({ days, retentionMs }, 'retention: dropped days');
+          },
+          (err) => app.log.warn({ err }, 'retention: dropping old days failed; will retry in an hour'),
+        )
+        .finally(() => {
+          retentionPass = undefined;
+        });
     };
     enforce();
     retentionTimer = setInterval(enforce, RETENTION_EVERY_MS);
@@ -124,6 +132,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const close = (): Promise<void> => {
     closing ??= (async () => {
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
+      await retentionPass;
       try {
         await app.close();
       } finally {

@@ -152,6 +152,7 @@ if (binary === null) {
       expect(await count('SELECT count() FROM hp_retention.samples')).toBe(2);
       const pruner = await startServer({ ...common, retentionMs: 2 * day });
       try {
+        // The pass runs in the background from start; close() below waits for the one under way.
         const deadline = Date.now() + 20_000;
         while ((await count('SELECT count() FROM hp_retention.samples')) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       } finally {
