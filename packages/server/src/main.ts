@@ -53,7 +53,8 @@ export interface RunningServer {
 interface DropsDays {
   dropDaysBefore(cutoffMs: number): Promise<number[]>;
 }
-const dropsDays = (s: Store): s is Store & DropsDays => typeof (s as Partial<DropsDays>).dropDaysBefore === 'function';
+const dropsDays = (s: Store): s is Store & DropsDays =>
+  typeof (s as Partial<DropsDays>).dropDaysBefore === 'function';
 const RETENTION_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -69,10 +70,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     );
   }
   if (opts.retentionMs !== undefined && !(opts.retentionMs >= DAY_MS)) {
-    throw new HotpathError('retention_too_short', 400, 'invalid_argument', `--retention must be at least 1d (whole days are dropped), got ${opts.retentionMs} ms`, {
-      limit: DAY_MS,
-      actual: opts.retentionMs,
-    });
+    throw new HotpathError(
+      'retention_too_short',
+      400,
+      'invalid_argument',
+      `--retention must be at least 1d (whole days are dropped), got ${opts.retentionMs} ms`,
+      {
+        limit: DAY_MS,
+        actual: opts.retentionMs,
+      },
+    );
   }
   const store = await openStore({
     kind,
@@ -101,7 +108,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (opts.port ?? 4040);
   const host = opts.host ?? '127.0.0.1';
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
   let retentionTimer: NodeJS.Timeout | undefined;
   // A pass drops several tables' partitions in turn; close() waits for it so none is left half done.

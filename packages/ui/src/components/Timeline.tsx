@@ -41,6 +41,9 @@ export function alignSeries(series: readonly TimelineSeries[]): [number[], ...nu
 
 export function Timeline(props: {
   readonly series: readonly TimelineSeries[];
+  /** The queried range: the x axis spans it whatever the data covers (one bucket, or none). */
+  readonly fromMs: number;
+  readonly untilMs: number;
   readonly units: Units;
   readonly onSelect: (fromMs: number, untilMs: number) => void;
   readonly height?: number;
@@ -62,7 +65,9 @@ export function Timeline(props: {
       height: props.height ?? 140,
       legend: { show: props.series.length > 1 },
       cursor: { drag: { x: true, y: false, setScale: false } },
-      scales: { x: { time: true } },
+      scales: {
+        x: { time: true, range: [props.fromMs / 1000, Math.max(props.untilMs, props.fromMs + 1000) / 1000] },
+      },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor } },
         {
@@ -104,6 +109,6 @@ export function Timeline(props: {
       ro.disconnect();
       plot.destroy();
     };
-  }, [props.series, props.units, props.height, props.theme]);
+  }, [props.series, props.units, props.height, props.theme, props.fromMs, props.untilMs]);
   return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
 }

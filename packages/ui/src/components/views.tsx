@@ -75,6 +75,8 @@ export function SingleView(props: ViewProps) {
           theme={state.theme}
           series={series}
           units={units}
+          fromMs={fromMs}
+          untilMs={untilMs}
           onSelect={(f, u) => update({ from: String(f), until: String(u) })}
         />
       )}
@@ -172,6 +174,8 @@ export function ExploreView(props: ViewProps) {
           theme={state.theme}
           series={series}
           units={units}
+          fromMs={fromMs}
+          untilMs={untilMs}
           height={180}
           testId="explore-timeline"
           onSelect={(f, u) => update({ from: String(f), until: String(u) })}
@@ -364,6 +368,8 @@ function SelectionSide(props: {
           theme={state.theme}
           series={props.series}
           units={props.units}
+          fromMs={props.range.fromMs}
+          untilMs={props.range.untilMs}
           testId={`timeline-${side}`}
           onSelect={(f, u) => props.onRange(String(f), String(u))}
         />
