@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)
 export PYTHON
 
-.PHONY: install build test typecheck demo bench clean
+.PHONY: install build test typecheck format format-check demo bench clean
 
 node_modules/.install-stamp: package.json package-lock.json packages/*/package.json
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
@@ -17,6 +17,12 @@ build: install
 
 typecheck: install
 	@for p in core server cli ui; do npx tsc -p packages/$$p --noEmit || exit 1; done
+
+format: install
+	npx prettier --write .
+
+format-check: install
+	npx prettier --check .
 
 test: build
 	node scripts/test-all.mjs

@@ -15,7 +15,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startClickHouse } from '../packages/server/test/support/clickhouse.ts';
-import { cpuSecondsOf, median, quantile, runLoad, shapes, startBenchServer, type BenchServer, type LoadResult } from './lib/b1-load.ts';
+import {
+  cpuSecondsOf,
+  median,
+  quantile,
+  runLoad,
+  shapes,
+  startBenchServer,
+  type BenchServer,
+  type LoadResult,
+} from './lib/b1-load.ts';
 import { machine, record } from './lib/results.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -27,19 +36,36 @@ async function main(): Promise<void> {
   const CLIENTS = 8;
   const now = Date.now();
   const ch = await startClickHouse();
-  const chPid = Number(execSync(`pgrep -f -- "--config-file=${ch.dir}/config.xml"`).toString().trim().split('\n')[0]);
+  const chPid = Number(
+    execSync(`pgrep -f -- "--config-file=${ch.dir}/config.xml"`).toString().trim().split('\n')[0],
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-b1ch-'));
   const servers: (BenchServer & { name: string })[] = [];
   const rows: string[] = [];
   const verdicts: string[] = [];
   try {
     servers.push({ ...(await startBenchServer({ store: 'duckdb', dataDir })), name: 'duckdb' });
-    servers.push({ ...(await startBenchServer({ store: 'clickhouse', clickhouseUrl: ch.url })), name: 'clickhouse' });
+    servers.push({
+      ...(await startBenchServer({ store: 'clickhouse', clickhouseUrl: ch.url })),
+      name: 'clickhouse',
+    });
     for (const shape of shapes(now)) {
       const profiles = shape.make();
       const bodies = profiles.map((p, i) => new Uint8Array(shape.encode(p.bytes, i)));
       const samplesPer = profiles[0]!.samples;
-      const stats = new Map(servers.map((s) => [s.name, { perCore: [] as number[], perPairCore: [] as number[], wall: [] as number[], cpu: 0, chCpu: 0, all: { samples: 0, requests: 0, failures: 0, latenciesMs: [] } as LoadResult }]));
+      const stats = new Map(
+        servers.map((s) => [
+          s.name,
+          {
+            perCore: [] as number[],
+            perPairCore: [] as number[],
+            wall: [] as number[],
+            cpu: 0,
+            chCpu: 0,
+            all: { samples: 0, requests: 0, failures: 0, latenciesMs: [] } as LoadResult,
+          },
+        ]),
+      );
       for (const s of servers) await runLoad(shape.send(s.port, bodies), 2, Date.now() + 1000, samplesPer); // warm-up
       for (let rep = 0; rep < REPS; rep++) {
         for (const s of servers) {
@@ -47,7 +73,12 @@ async function main(): Promise<void> {
           const cpu0 = cpuSecondsOf(s.pid);
           const ch0 = cpuSecondsOf(chPid);
           const t0 = performance.now();
-          const r = await runLoad(shape.send(s.port, bodies), CLIENTS, Date.now() + WINDOW_S * 1000, samplesPer);
+          const r = await runLoad(
+            shape.send(s.port, bodies),
+            CLIENTS,
+            Date.now() + WINDOW_S * 1000,
+            samplesPer,
+          );
           const seconds = (performance.now() - t0) / 1000;
           const cpu = cpuSecondsOf(s.pid) - cpu0;
           const chCpu = cpuSecondsOf(chPid) - ch0;
@@ -72,7 +103,9 @@ async function main(): Promise<void> {
         );
         console.log(rows[rows.length - 1]);
         const met = median(st.perCore) >= shape.target && st.all.failures === 0 && p99 < 1000;
-        verdicts.push(`${shape.name} on ${s.name}: **${met ? 'met' : 'not met'}** (${fmt(median(st.perCore))} samples/s per Hotpath core, ${st.all.failures} failures, p99 ${p99.toFixed(0)} ms)`);
+        verdicts.push(
+          `${shape.name} on ${s.name}: **${met ? 'met' : 'not met'}** (${fmt(median(st.perCore))} samples/s per Hotpath core, ${st.all.failures} failures, p99 ${p99.toFixed(0)} ms)`,
+        );
       }
     }
   } finally {

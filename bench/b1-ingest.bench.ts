@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     const samplesPer = profiles[0]!.samples;
     const dataDir = mkdtempSync(join(tmpdir(), `hotpath-b1-${shape.name}-`));
     const server = await startBenchServer({ dataDir });
-    console.error(`B1 ${shape.name}: ${bodies.length} bodies of ${bodies[0]!.length} bytes, server on port ${server.port}`);
+    console.error(
+      `B1 ${shape.name}: ${bodies.length} bodies of ${bodies[0]!.length} bytes, server on port ${server.port}`,
+    );
     try {
       const send = shape.send(server.port, bodies);
       await runLoad(send, 2, Date.now() + 1000, samplesPer); // warm-up
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
         all.requests += r.requests;
         all.failures += r.failures;
         all.latenciesMs.push(...r.latenciesMs);
-        console.error(`  window ${rep + 1}: ${r.requests} requests, ${r.failures} failed, ${Math.round(r.samples / cpu)} samples per CPU-second`);
+        console.error(
+          `  window ${rep + 1}: ${r.requests} requests, ${r.failures} failed, ${Math.round(r.samples / cpu)} samples per CPU-second`,
+        );
       }
       const p99 = quantile(all.latenciesMs, 0.99);
       const med = median(perCore);
@@ -56,7 +60,9 @@ async function main(): Promise<void> {
         `| ${shape.name} | ${samplesPer} | ${gzKb.toFixed(0)} KiB gz / ${rawKb.toFixed(0)} KiB raw | ${Math.round(med).toLocaleString('en')} (${Math.round(Math.min(...perCore)).toLocaleString('en')}-${Math.round(Math.max(...perCore)).toLocaleString('en')}) | ${Math.round(median(wall)).toLocaleString('en')} | ${cpuTotal.toFixed(1)} | ${all.requests} / ${all.failures} | ${quantile(all.latenciesMs, 0.5).toFixed(0)} / ${p99.toFixed(0)} | ${shape.target.toLocaleString('en')} |`,
       );
       const met = med >= shape.target && all.failures === 0 && p99 < 1000;
-      verdicts.push(`${shape.name}: **${met ? 'met' : 'not met'}** (${Math.round(med).toLocaleString('en')} samples/s per core, ${all.failures} failures, p99 ${p99.toFixed(0)} ms)`);
+      verdicts.push(
+        `${shape.name}: **${met ? 'met' : 'not met'}** (${Math.round(med).toLocaleString('en')} samples/s per core, ${all.failures} failures, p99 ${p99.toFixed(0)} ms)`,
+      );
     } finally {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${server.port}`;
   const now = Date.now();
   const load = Array.from({ length: 8 }, (_, i) =>
-    gzipSync(pushBody({ __name__: 'process_cpu', service_name: `bench-python-${i % 4}`, region: 'eu-north', version: '1' }, pythonShapePprof(1 + i, now).bytes)),
+    gzipSync(
+      pushBody(
+        { __name__: 'process_cpu', service_name: `bench-python-${i % 4}`, region: 'eu-north', version: '1' },
+        pythonShapePprof(1 + i, now).bytes,
+      ),
+    ),
   );
   const push = async (body: Uint8Array<ArrayBuffer>) => {
     const res = await fetch(`${base}/push.v1.PusherService/Push`, {

@@ -16,7 +16,18 @@ import { ClickHouseStore } from '../packages/server/src/store/clickhouse.ts';
 import { openDuckDBStore } from '../packages/server/src/store/duckdb.ts';
 import type { Store } from '../packages/server/src/store/types.ts';
 import { startClickHouse } from '../packages/server/test/support/clickhouse.ts';
-import { CASES, END, fillService, fillWide, MAX_NODES, median, REPS, spread, timeMergeStacks, timeQuery } from './lib/b3-data.ts';
+import {
+  CASES,
+  END,
+  fillService,
+  fillWide,
+  MAX_NODES,
+  median,
+  REPS,
+  spread,
+  timeMergeStacks,
+  timeQuery,
+} from './lib/b3-data.ts';
 import { machine, record } from './lib/results.ts';
 
 /** CPU seconds (user + system) of a process, from /proc. */
@@ -34,7 +45,9 @@ interface Backend {
 
 const dir = mkdtempSync(join(tmpdir(), 'hotpath-b3ch-'));
 const ch = await startClickHouse();
-const chPid = Number(execSync(`pgrep -f -- "--config-file=${ch.dir}/config.xml"`).toString().trim().split('\n')[0]);
+const chPid = Number(
+  execSync(`pgrep -f -- "--config-file=${ch.dir}/config.xml"`).toString().trim().split('\n')[0],
+);
 const backends: Backend[] = [];
 const rows: string[] = [];
 const verdicts: string[] = [];
@@ -42,11 +55,14 @@ const notes: string[] = [];
 try {
   const stores: [string, () => Promise<Store>][] = [
     ['duckdb', () => openDuckDBStore({ dataDir: dir })],
-    ['clickhouse', async () => {
-      const s = new ClickHouseStore({ url: ch.url, database: 'hotpath' });
-      await s.init();
-      return s;
-    }],
+    [
+      'clickhouse',
+      async () => {
+        const s = new ClickHouseStore({ url: ch.url, database: 'hotpath' });
+        await s.init();
+        return s;
+      },
+    ],
   ];
   for (const [name, open] of stores) {
     const store = await open();
@@ -60,18 +76,46 @@ try {
     notes.push(line);
     backends.push({ name, store, app: await buildServer({ store, now: () => END, logger: false }), fillSec });
   }
-  const bytes = execSync(`curl -s --data-binary "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE database = 'hotpath' AND active GROUP BY table ORDER BY table FORMAT TSV" ${ch.url}`).toString().trim();
-  notes.push(`ClickHouse bytes on disk (table, rows, bytes): ${bytes.split('\n').map((l) => l.split('\t').join(' ')).join('; ')}`);
+  const bytes = execSync(
+    `curl -s --data-binary "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE database = 'hotpath' AND active GROUP BY table ORDER BY table FORMAT TSV" ${ch.url}`,
+  )
+    .toString()
+    .trim();
+  notes.push(
+    `ClickHouse bytes on disk (table, rows, bytes): ${bytes
+      .split('\n')
+      .map((l) => l.split('\t').join(' '))
+      .join('; ')}`,
+  );
 
   for (const c of CASES) {
     const query = async (b: Backend) => {
       const q = await timeQuery(b.app, b.name, c, () => cpuSecondsOf(chPid));
       return { ...q, chCpuMs: q.otherCpuSec * 1000 };
     };
-    const res = new Map<string, { cold: number; warm: number[]; merge: number[]; cpu: number; chCpu: number; nodes: number; total: string }>();
+    const res = new Map<
+      string,
+      {
+        cold: number;
+        warm: number[];
+        merge: number[];
+        cpu: number;
+        chCpu: number;
+        nodes: number;
+        total: string;
+      }
+    >();
     for (const b of backends) {
       const cold = await query(b);
-      res.set(b.name, { cold: cold.ms, warm: [], merge: [], cpu: 0, chCpu: 0, nodes: cold.nodes, total: cold.total });
+      res.set(b.name, {
+        cold: cold.ms,
+        warm: [],
+        merge: [],
+        cpu: 0,
+        chCpu: 0,
+        nodes: cold.nodes,
+        total: cold.total,
+      });
     }
     for (let r = 0; r < REPS; r++) {
       for (const b of backends) {
@@ -84,11 +128,14 @@ try {
       }
     }
     const totals = new Set([...res.values()].map((v) => v.total));
-    if (totals.size !== 1) throw new Error(`${c.label}: the stores disagree on the total: ${[...totals].join(' vs ')}`);
+    if (totals.size !== 1)
+      throw new Error(`${c.label}: the stores disagree on the total: ${[...totals].join(' vs ')}`);
     for (const b of backends) {
       const a = res.get(b.name)!;
       const ok = median(a.warm) < c.targetMs;
-      verdicts.push(`${b.name} ${c.label}: ${median(a.warm).toFixed(0)} ms vs < ${c.targetMs} ms ${ok ? 'met' : 'not met'}`);
+      verdicts.push(
+        `${b.name} ${c.label}: ${median(a.warm).toFixed(0)} ms vs < ${c.targetMs} ms ${ok ? 'met' : 'not met'}`,
+      );
       rows.push(
         `| ${b.name} | ${c.label} | ${a.cold.toFixed(0)} | ${spread(a.warm)} | ${spread(a.merge)} | ${(a.cpu / REPS).toFixed(0)} | ${b.name === 'clickhouse' ? (a.chCpu / REPS).toFixed(0) : '-'} | ${a.nodes} | < ${c.targetMs} ms: ${ok ? 'met' : 'not met'} |`,
       );

@@ -14,7 +14,18 @@ import { buildServer } from '../packages/server/src/app.ts';
 import { openDuckDBStore } from '../packages/server/src/store/duckdb.ts';
 import { openMemoryStore } from '../packages/server/src/store/memory.ts';
 import type { Store } from '../packages/server/src/store/types.ts';
-import { CASES, END, fillService, fillWide, MAX_NODES, median, REPS, spread, timeMergeStacks, timeQuery } from './lib/b3-data.ts';
+import {
+  CASES,
+  END,
+  fillService,
+  fillWide,
+  MAX_NODES,
+  median,
+  REPS,
+  spread,
+  timeMergeStacks,
+  timeQuery,
+} from './lib/b3-data.ts';
 import { machine, record } from './lib/results.ts';
 
 const rows: string[] = [];
@@ -23,7 +34,8 @@ const backends = (process.env.B3_STORES ?? 'memory,duckdb').split(',');
 for (const backend of backends) {
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-b3-'));
   try {
-    const store: Store = backend === 'duckdb' ? await openDuckDBStore({ dataDir: dir }) : await openMemoryStore();
+    const store: Store =
+      backend === 'duckdb' ? await openDuckDBStore({ dataDir: dir }) : await openMemoryStore();
     const t0 = performance.now();
     const serviceSamples = await fillService(store);
     const wideSamples = await fillWide(store);
@@ -43,7 +55,9 @@ for (const backend of backends) {
         mergeMs.push(await timeMergeStacks(store, c));
       }
       const ok = median(warm) < c.targetMs;
-      verdicts.push(`${backend} ${c.label}: ${median(warm).toFixed(0)} ms vs < ${c.targetMs} ms ${ok ? 'met' : 'not met'}`);
+      verdicts.push(
+        `${backend} ${c.label}: ${median(warm).toFixed(0)} ms vs < ${c.targetMs} ms ${ok ? 'met' : 'not met'}`,
+      );
       rows.push(
         `| ${backend} | ${c.label} | ${cold.ms.toFixed(0)} | ${spread(warm)} | ${spread(mergeMs)} | ${(cpuMs / REPS).toFixed(0)} | ${last.nodes} | ${(last.bytes / 1024).toFixed(0)} KiB | < ${c.targetMs} ms: ${ok ? 'met' : 'not met'} |`,
       );

@@ -34,18 +34,26 @@ function templates(): { gz: Buffer; samples: number }[] {
   const out: { gz: Buffer; samples: number }[] = [];
   for (let t = 0; t < TEMPLATES; t++) {
     const b = new ProfileBuilder([type], { durationNs: STEP_S * 1e9, period: 10_000_000 });
-    const fns = Array.from({ length: 400 }, (_, i) => b.frame(`rideshare.module_${i % 30}.function_${i}`, `/srv/rideshare/module_${i % 30}.py`));
+    const fns = Array.from({ length: 400 }, (_, i) =>
+      b.frame(`rideshare.module_${i % 30}.function_${i}`, `/srv/rideshare/module_${i % 30}.py`),
+    );
     const chosen = new Set<number>();
     // Zipf-like: low pool indexes (hot stacks) appear in most profiles.
     while (chosen.size < SAMPLES) chosen.add(Math.floor(POOL * r() ** 2));
-    for (const i of chosen) b.sample(b.stackOf(paths[i]!.map((f) => fns[f]!)), [(1 + Math.floor(-Math.log(1 - r()) * 3)) * 10_000_000]);
+    for (const i of chosen)
+      b.sample(b.stackOf(paths[i]!.map((f) => fns[f]!)), [
+        (1 + Math.floor(-Math.log(1 - r()) * 3)) * 10_000_000,
+      ]);
     out.push({ gz: gzipSync(encodePprof(b.build())), samples: chosen.size });
   }
   return out;
 }
 
 /** Bytes the samples table alone takes: copied into a fresh database file, checkpointed. */
-async function samplesTableBytes(dbPath: string, dir: string): Promise<{ bytes: number; compression: string }> {
+async function samplesTableBytes(
+  dbPath: string,
+  dir: string,
+): Promise<{ bytes: number; compression: string }> {
   const copy = join(dir, 'samples-only.duckdb');
   const inst = await DuckDBInstance.create(copy);
   const c = await inst.connect();
@@ -59,7 +67,8 @@ async function samplesTableBytes(dbPath: string, dir: string): Promise<{ bytes: 
   const parts: string[] = [];
   for (let i = 0; i < info.chunkCount; i++) {
     const chunk = info.getChunk(i);
-    for (let r = 0; r < chunk.rowCount; r++) parts.push(`${chunk.getColumnVector(0).getItem(r)}: ${chunk.getColumnVector(1).getItem(r)}`);
+    for (let r = 0; r < chunk.rowCount; r++)
+      parts.push(`${chunk.getColumnVector(0).getItem(r)}: ${chunk.getColumnVector(1).getItem(r)}`);
   }
   c.closeSync();
   inst.closeSync();
@@ -111,7 +120,9 @@ async function main(): Promise<void> {
   await app.close();
   await store.close();
   const bytes = dirBytes(dataDir);
-  const files = readdirSync(dataDir).map((f) => `${f} ${statSync(join(dataDir, f)).size.toLocaleString('en')} B`).join(', ');
+  const files = readdirSync(dataDir)
+    .map((f) => `${f} ${statSync(join(dataDir, f)).size.toLocaleString('en')} B`)
+    .join(', ');
   const table = await samplesTableBytes(store.path, tmpdir());
   rmSync(dataDir, { recursive: true, force: true });
   const perSample = bytes / samples;

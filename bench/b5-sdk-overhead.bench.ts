@@ -40,7 +40,9 @@ const run = (maxOverhead: number): Result => {
 };
 
 const pct = (c: Change | undefined): string =>
-  c ? `${c.change_pct_median >= 0 ? '+' : ''}${c.change_pct_median.toFixed(1)} % (${c.pair_change_pct_min.toFixed(1)}…${c.pair_change_pct_max.toFixed(1)})` : '–';
+  c
+    ? `${c.change_pct_median >= 0 ? '+' : ''}${c.change_pct_median.toFixed(1)} % (${c.pair_change_pct_min.toFixed(1)}…${c.pair_change_pct_max.toFixed(1)})`
+    : '–';
 const table = (r: Result): string[] => [
   '| workload | wall off → on (s) | wall change | CPU s off → on | CPU change | hotpath threads CPU / wall | p99 ms off → on | p99 change |',
   '|---|---|---|---|---|---|---|---|',
@@ -67,7 +69,10 @@ interface MemMode {
 }
 const memScript = new URL('../sdk/python/bench/mem_cost.py', import.meta.url).pathname;
 const mem = JSON.parse(
-  execFileSync(python, [memScript, '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!,
+  execFileSync(python, [memScript, '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop()!,
 ) as { modes: Record<string, MemMode> };
 const m = machine();
 const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
@@ -94,7 +99,8 @@ const text = [
   '| mode | wall s, median (min-max) | slowdown |',
   '|---|---|---|',
   ...Object.entries(mem.modes).map(
-    ([mode, m]) => `| ${mode} | ${m.median_s.toFixed(3)} (${m.min_s.toFixed(3)}-${m.max_s.toFixed(3)}) | ${m.slowdown_pct >= 0 ? '+' : ''}${m.slowdown_pct.toFixed(1)} % |`,
+    ([mode, m]) =>
+      `| ${mode} | ${m.median_s.toFixed(3)} (${m.min_s.toFixed(3)}-${m.max_s.toFixed(3)}) | ${m.slowdown_pct >= 0 ? '+' : ''}${m.slowdown_pct.toFixed(1)} % |`,
   ),
   '',
   'hotpath = `mem_enabled=True` with the default `mem_duty_cycle=0.05` (tracemalloc on for 5 % of each window, 128 frames); tracemalloc = tracemalloc(128) on all the time. Expected hotpath cost ≈ duty × (tracemalloc slowdown).',

@@ -27,8 +27,17 @@ interface Row {
 
 const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const script = new URL('../sdk/python/bench/b6_sample_cost.py', import.meta.url).pathname;
-const out = execFileSync(python, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-const result = JSON.parse(out.trim().split('\n').pop()!) as { python: string; reps: number; seconds_per_run: number; rows: Row[] };
+const out = execFileSync(python, [script], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 1 << 24,
+});
+const result = JSON.parse(out.trim().split('\n').pop()!) as {
+  python: string;
+  reps: number;
+  seconds_per_run: number;
+  rows: Row[];
+};
 
 const f = (s: Stat): string => `${s.median_us.toFixed(1)} (${s.min_us.toFixed(0)}-${s.max_us.toFixed(0)})`;
 const rows = result.rows.map(

@@ -27,9 +27,13 @@ function heapAfterGc(): number {
 }
 
 function smallPprof(timeMs: number): Uint8Array {
-  const b = new ProfileBuilder([makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds')], { timeNs: timeMs * 1e6, period: 10_000_000 });
+  const b = new ProfileBuilder([makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds')], {
+    timeNs: timeMs * 1e6,
+    period: 10_000_000,
+  });
   const f = Array.from({ length: 12 }, (_, i) => b.frame(`app.handler_${i}`, `/srv/app/h${i}.py`));
-  for (let s = 0; s < 10; s++) b.sample(b.stackOf([f[0]!, f[1 + (s % 5)]!, f[6 + (s % 6)]!]), [(s + 1) * 10_000_000]);
+  for (let s = 0; s < 10; s++)
+    b.sample(b.stackOf([f[0]!, f[1 + (s % 5)]!, f[6 + (s % 6)]!]), [(s + 1) * 10_000_000]);
   return encodePprof(b.build());
 }
 
@@ -57,10 +61,19 @@ function pushOf(from: number, count: number, profile: Uint8Array): Buffer {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-b9-'));
   const store = await openDuckDBStore({ dataDir });
-  const app = await buildServer({ store, limits: resolveLimits({ maxSeriesPerTenant: 0 }), groupCommit: { intervalMs: 50 } });
+  const app = await buildServer({
+    store,
+    limits: resolveLimits({ maxSeriesPerTenant: 0 }),
+    groupCommit: { intervalMs: 50 },
+  });
   const profile = smallPprof(Date.now());
   // Warm up code paths with one request of an unrelated tenant.
-  await app.inject({ method: 'POST', url: '/push.v1.PusherService/Push', headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip', 'x-scope-orgid': 'warmup' }, payload: pushOf(0, 10, profile) });
+  await app.inject({
+    method: 'POST',
+    url: '/push.v1.PusherService/Push',
+    headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip', 'x-scope-orgid': 'warmup' },
+    payload: pushOf(0, 10, profile),
+  });
   const before = heapAfterGc();
   const rows: string[] = [];
   const perSeries: number[] = [];
@@ -80,7 +93,9 @@ async function main(): Promise<void> {
     const heap = heapAfterGc();
     const per = (heap - before) / target;
     perSeries.push(per);
-    rows.push(`| ${target.toLocaleString('en')} | ${((heap - before) / 1048576).toFixed(1)} | ${Math.round(per).toLocaleString('en')} | ${(process.memoryUsage().rss / 1048576).toFixed(0)} |`);
+    rows.push(
+      `| ${target.toLocaleString('en')} | ${((heap - before) / 1048576).toFixed(1)} | ${Math.round(per).toLocaleString('en')} | ${(process.memoryUsage().rss / 1048576).toFixed(0)} |`,
+    );
     console.error(`B9: ${target} series, ${Math.round(per)} B heap per series`);
   }
   await app.close();
@@ -93,7 +108,7 @@ async function main(): Promise<void> {
       '',
       `## B9 server heap per active series: ${m.date}, commit ${m.commit}, ${m.cores} × ${m.cpu}, Node ${process.version}`,
       '',
-      'In-process server (buildServer + embedded DuckDB), Push requests of 500 series each, 8 labels per series (plus the 6 the server adds), one 10-sample profile per series. Heap = v8 heapUsed after full GCs minus the heap before the first series; it covers the store\'s series cache, the write path\'s active-series limiter and everything else the server keeps per series. RSS (incl. DuckDB\'s native buffers) for reference. Measured right after ingest, not after an hour of activity.',
+      "In-process server (buildServer + embedded DuckDB), Push requests of 500 series each, 8 labels per series (plus the 6 the server adds), one 10-sample profile per series. Heap = v8 heapUsed after full GCs minus the heap before the first series; it covers the store's series cache, the write path's active-series limiter and everything else the server keeps per series. RSS (incl. DuckDB's native buffers) for reference. Measured right after ingest, not after an hour of activity.",
       '',
       '| active series | heap growth MiB | heap bytes per series | RSS MiB |',
       '|---|---|---|---|',

@@ -31,7 +31,13 @@ for (const p of ['core', 'server', 'cli', 'ui']) {
 
 // 2. Every TypeScript test (vitest projects).
 const vitestJson = join(out, 'vitest.json');
-const vstatus = run('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
+const vstatus = run('vitest', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestJson}`,
+]);
 if (existsSync(vitestJson)) {
   const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += r.numPassedTests;
@@ -41,11 +47,17 @@ if (existsSync(vitestJson)) {
   for (const file of r.testResults ?? []) {
     for (const a of file.assertionResults ?? []) {
       if (a.status !== 'failed') continue;
-      const first = String(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      const first = String(a.failureMessages?.[0] ?? '')
+        .split('\n')[0]
+        .slice(0, 300);
       problems.push(`  ${file.name.replace(root, '')}: ${a.fullName}\n      ${first}`);
     }
     if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) {
-      problems.push(`  ${file.name.replace(root, '')}: ${String(file.message ?? 'suite failed').split('\n')[0].slice(0, 300)}`);
+      problems.push(
+        `  ${file.name.replace(root, '')}: ${String(file.message ?? 'suite failed')
+          .split('\n')[0]
+          .slice(0, 300)}`,
+      );
     }
   }
   if (vstatus !== 0 && r.numFailedTests === 0) {
@@ -61,7 +73,8 @@ if (existsSync(vitestJson)) {
 const pyDirs = ['sdk/python/tests'];
 const examples = join(root, 'examples');
 if (existsSync(examples)) {
-  for (const d of readdirSync(examples)) if (existsSync(join(examples, d, 'tests'))) pyDirs.push(`examples/${d}/tests`);
+  for (const d of readdirSync(examples))
+    if (existsSync(join(examples, d, 'tests'))) pyDirs.push(`examples/${d}/tests`);
 }
 for (const dir of pyDirs) {
   if (!existsSync(join(root, dir))) continue;
@@ -77,7 +90,8 @@ for (const dir of pyDirs) {
   const total = ran ? Number(ran[1]) : 0;
   const m = /FAILED \(([^)]*)\)/.exec(r.stderr ?? '');
   let bad = 0;
-  if (m) for (const part of m[1].split(',')) if (/failures|errors/.test(part)) bad += Number(part.split('=')[1]);
+  if (m)
+    for (const part of m[1].split(',')) if (/failures|errors/.test(part)) bad += Number(part.split('=')[1]);
   const skipped = /skipped=(\d+)/.exec(r.stderr ?? '');
   const ok = total - bad - (skipped ? Number(skipped[1]) : 0);
   passed += ok;
@@ -87,7 +101,8 @@ for (const dir of pyDirs) {
     problems.push(`${dir}: unittest exited ${r.status}`);
   } else if (bad > 0) {
     problems.push(`${dir}: ${bad} failed`);
-    for (const line of (r.stderr ?? '').split('\n')) if (/^(FAIL|ERROR): /.test(line)) problems.push(`  ${line}`);
+    for (const line of (r.stderr ?? '').split('\n'))
+      if (/^(FAIL|ERROR): /.test(line)) problems.push(`  ${line}`);
   }
 }
 

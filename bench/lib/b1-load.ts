@@ -16,8 +16,12 @@ const PY_CPU = makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nano
 export function pythonShapePprof(seed: number, timeMs: number): { bytes: Uint8Array; samples: number } {
   const r = rng(seed);
   const b = new ProfileBuilder([PY_CPU], { timeNs: timeMs * 1e6, durationNs: 10e9, period: 10_000_000 });
-  const fns = Array.from({ length: 300 }, (_, i) => b.frame(`app.module_${i % 40}.function_${i}`, `/srv/app/module_${i % 40}.py`, 10 + (i % 90)));
-  const threads = Array.from({ length: 5 }, (_, i) => b.labelSet([{ name: 'thread_name', value: `worker-${i}` }]));
+  const fns = Array.from({ length: 300 }, (_, i) =>
+    b.frame(`app.module_${i % 40}.function_${i}`, `/srv/app/module_${i % 40}.py`, 10 + (i % 90)),
+  );
+  const threads = Array.from({ length: 5 }, (_, i) =>
+    b.labelSet([{ name: 'thread_name', value: `worker-${i}` }]),
+  );
   let samples = 0;
   for (let s = 0; s < 200; s++) {
     const depth = 20 + Math.floor(r() * 21);
@@ -34,7 +38,10 @@ export function pythonShapePprof(seed: number, timeMs: number): { bytes: Uint8Ar
 /** "wide" shape: 8,000 distinct stacks of depth ~40 over 40,000 long symbols (JVM-like names). */
 export function wideShapePprof(seed: number, timeMs: number): { bytes: Uint8Array; samples: number } {
   const r = rng(seed);
-  const hex = () => Math.floor(r() * 2 ** 32).toString(16).padStart(8, '0');
+  const hex = () =>
+    Math.floor(r() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   const b = new ProfileBuilder([PY_CPU], { timeNs: timeMs * 1e6, durationNs: 10e9, period: 10_000_000 });
   const fns = Array.from({ length: 40_000 }, (_, i) =>
     b.frame(
@@ -55,7 +62,8 @@ export function wideShapePprof(seed: number, timeMs: number): { bytes: Uint8Arra
 export function pushBody(labels: Record<string, string>, pprof: Uint8Array): Uint8Array {
   const w = new ProtoWriter();
   w.message(1, (sw) => {
-    for (const [name, value] of Object.entries(labels)) sw.message(1, (lw) => lw.string(1, name).string(2, value));
+    for (const [name, value] of Object.entries(labels))
+      sw.message(1, (lw) => lw.string(1, name).string(2, value));
     sw.message(2, (rw) => rw.bytes(1, pprof).string(2, '0b4e5ae0-7d7c-4f0e-9a57-8d5b6f1b2c3d'));
   });
   return w.finish();
@@ -90,18 +98,31 @@ export function shapes(now: number): Shape[] {
         return res.status;
       },
       encode: (p: Uint8Array, i: number) =>
-        gzipSync(pushBody({ __name__: 'process_cpu', service_name: `bench-python-${i % 4}`, region: ['eu-north', 'us-east'][i % 2]!, version: '1.0.0' }, p)),
+        gzipSync(
+          pushBody(
+            {
+              __name__: 'process_cpu',
+              service_name: `bench-python-${i % 4}`,
+              region: ['eu-north', 'us-east'][i % 2]!,
+              version: '1.0.0',
+            },
+            p,
+          ),
+        ),
     },
     {
       name: 'wide',
       target: 150_000,
       make: () => Array.from({ length: 2 }, (_, i) => wideShapePprof(100 + i, now)),
       send: (port: number, bodies: Uint8Array<ArrayBuffer>[]) => async (i: number) => {
-        const res = await fetch(`http://127.0.0.1:${port}/ingest?name=bench-wide-${i % 2}{region=eu,version=1}&format=pprof&spyName=javaspy`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream' },
-          body: bodies[i % bodies.length]!,
-        });
+        const res = await fetch(
+          `http://127.0.0.1:${port}/ingest?name=bench-wide-${i % 2}{region=eu,version=1}&format=pprof&spyName=javaspy`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream' },
+            body: bodies[i % bodies.length]!,
+          },
+        );
         await res.arrayBuffer();
         return res.status;
       },
@@ -231,6 +252,10 @@ async function serve(options: ServeOptions): Promise<void> {
   process.stdout.write(`Hotpath listening on ${running.url}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--serve') {
+if (
+  process.argv[1] !== undefined &&
+  import.meta.url === pathToFileURL(process.argv[1]).href &&
+  process.argv[2] === '--serve'
+) {
   await serve(JSON.parse(process.argv[3]!) as ServeOptions);
 }

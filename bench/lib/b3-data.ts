@@ -2,7 +2,12 @@
 // fill every store with the same seeded profiles and time the same SelectMergeStacktraces request.
 import { functionId, labelsFromRecord, stackId } from '../../packages/core/src/index.ts';
 import type { buildServer } from '../../packages/server/src/app.ts';
-import type { FunctionRecord, ProfileRecord, StackRecord, Store } from '../../packages/server/src/store/types.ts';
+import type {
+  FunctionRecord,
+  ProfileRecord,
+  StackRecord,
+  Store,
+} from '../../packages/server/src/store/types.ts';
 import { rng } from './rng.ts';
 
 export const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -12,7 +17,13 @@ export const HOUR = 3_600_000;
 /** The end of the data: 2026-05-25T00:00:00Z. */
 export const END = Date.UTC(2026, 4, 25);
 
-const labelsOf = (service: string) => labelsFromRecord({ __name__: 'process_cpu', __profile_type__: CPU, service_name: service, region: 'eu-north' });
+const labelsOf = (service: string) =>
+  labelsFromRecord({
+    __name__: 'process_cpu',
+    __profile_type__: CPU,
+    service_name: service,
+    region: 'eu-north',
+  });
 
 /** Appends 24 h of 10 s profiles for "service" in 1 h batches; returns the sample count. */
 export async function fillService(store: Store): Promise<number> {
@@ -59,7 +70,13 @@ export async function fillService(store: Store): Promise<number> {
         values[n++] = v;
       }
       samples += n;
-      profiles.push({ tenant: 'anonymous', labels: labelsOf('service'), timeMs: END - 24 * HOUR + i * 10_000, stackIds, values });
+      profiles.push({
+        tenant: 'anonymous',
+        labels: labelsOf('service'),
+        timeMs: END - 24 * HOUR + i * 10_000,
+        stackIds,
+        values,
+      });
     }
     await store.append({ profiles, functions: b === 0 ? functions : [], stacks: b === 0 ? stacks : [] });
   }
@@ -80,7 +97,13 @@ export async function fillWide(store: Store): Promise<number> {
   const PER_BATCH = 100;
   let k = 0; // path number 0 .. 3 M - 1 = a · 30,000 + b · 30 + c
   for (let batch = 0; batch < 3000 / PER_BATCH; batch++) {
-    const stacks: StackRecord[] = batch === 0 ? [{ id: rootId, parentId: 0n, functionId: root.id }, ...aIds.map((id, i) => ({ id, parentId: rootId, functionId: as[i]!.id }))] : [];
+    const stacks: StackRecord[] =
+      batch === 0
+        ? [
+            { id: rootId, parentId: 0n, functionId: root.id },
+            ...aIds.map((id, i) => ({ id, parentId: rootId, functionId: as[i]!.id })),
+          ]
+        : [];
     const profiles: ProfileRecord[] = [];
     for (let p = 0; p < PER_BATCH; p++) {
       const stackIds = new BigUint64Array(PER_PROFILE);
@@ -98,7 +121,13 @@ export async function fillWide(store: Store): Promise<number> {
       }
       total += PER_PROFILE;
       const i = batch * PER_BATCH + p;
-      profiles.push({ tenant: 'anonymous', labels: labelsOf('wide'), timeMs: END - HOUR + i * 1200, stackIds, values });
+      profiles.push({
+        tenant: 'anonymous',
+        labels: labelsOf('wide'),
+        timeMs: END - HOUR + i * 1200,
+        stackIds,
+        values,
+      });
     }
     await store.append({ profiles, functions: batch === 0 ? [root, ...as, ...bs, ...cs] : [], stacks });
   }
@@ -118,7 +147,8 @@ export const CASES: Case[] = [
 ];
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-export const spread = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
+export const spread = (xs: number[]) =>
+  `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
 
 export interface QueryTiming {
   /** Server time of the request, ms (inject round trip). */
@@ -139,22 +169,52 @@ export interface QueryTiming {
  * Times one SelectMergeStacktraces request for case `c` on `app`; `otherCpuSec` reads a second
  * process's CPU seconds (e.g. clickhouse-server) just before the clock starts and once the response is parsed.
  */
-export async function timeQuery(app: Awaited<ReturnType<typeof buildServer>>, name: string, c: Case, otherCpuSec?: () => number): Promise<QueryTiming> {
-  const body = JSON.stringify({ profileTypeID: CPU, labelSelector: `{service_name="${c.service}"}`, start: END - c.rangeMs, end: END, maxNodes: MAX_NODES });
+export async function timeQuery(
+  app: Awaited<ReturnType<typeof buildServer>>,
+  name: string,
+  c: Case,
+  otherCpuSec?: () => number,
+): Promise<QueryTiming> {
+  const body = JSON.stringify({
+    profileTypeID: CPU,
+    labelSelector: `{service_name="${c.service}"}`,
+    start: END - c.rangeMs,
+    end: END,
+    maxNodes: MAX_NODES,
+  });
   const cpu0 = process.cpuUsage();
   const other0 = otherCpuSec?.() ?? 0;
   const t = performance.now();
-  const res = await app.inject({ method: 'POST', url: '/querier.v1.QuerierService/SelectMergeStacktraces', headers: { 'content-type': 'application/json' }, payload: body });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/querier.v1.QuerierService/SelectMergeStacktraces',
+    headers: { 'content-type': 'application/json' },
+    payload: body,
+  });
   const ms = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
-  if (res.statusCode !== 200) throw new Error(`${name} ${c.label}: HTTP ${res.statusCode} ${res.body.slice(0, 300)}`);
+  if (res.statusCode !== 200)
+    throw new Error(`${name} ${c.label}: HTTP ${res.statusCode} ${res.body.slice(0, 300)}`);
   const fg = JSON.parse(res.body).flamegraph as { levels: { values: string[] }[]; total: string };
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, otherCpuSec: (otherCpuSec?.() ?? 0) - other0, nodes: fg.levels.reduce((s, l) => s + l.values.length / 4, 0), total: fg.total, bytes: res.body.length };
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    otherCpuSec: (otherCpuSec?.() ?? 0) - other0,
+    nodes: fg.levels.reduce((s, l) => s + l.values.length / 4, 0),
+    total: fg.total,
+    bytes: res.body.length,
+  };
 }
 
 /** The store's own sum per stack for case `c`, ms (no stack resolution, tree or encoding). */
 export async function timeMergeStacks(store: Store, c: Case): Promise<number> {
   const tm = performance.now();
-  await store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: c.service }], startMs: END - c.rangeMs, endMs: END });
+  await store.mergeStacks({
+    tenant: 'anonymous',
+    profileTypeId: CPU,
+    matchers: [{ name: 'service_name', op: '=', value: c.service }],
+    startMs: END - c.rangeMs,
+    endMs: END,
+  });
   return performance.now() - tm;
 }

@@ -36,6 +36,7 @@ export function loadAverage(separator = ' '): string {
 /** Appends `text` to bench/RESULTS.md unless the env variable `dryEnv` is set; prints it either way. */
 export function record(text: string, dryEnv: string): void {
   const resultsPath = new URL('../RESULTS.md', import.meta.url).pathname;
-  if (!process.env[dryEnv]) execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
+  if (!process.env[dryEnv])
+    execSync(`flock /tmp/results.lock sh -c 'cat >> "${resultsPath}"'`, { input: text });
   console.log(text);
 }

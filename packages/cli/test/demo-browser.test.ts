@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot as saveScreenshot } from '../../ui/test/harness.ts';
-import { REPO, demoSkipReason, regionsSeen, servesRides, startDemo, until, type RunningDemo } from './demo-run.ts';
+import {
+  REPO,
+  demoSkipReason,
+  regionsSeen,
+  servesRides,
+  startDemo,
+  until,
+  type RunningDemo,
+} from './demo-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PERIOD_S = 6;
@@ -47,7 +55,11 @@ describe.skipIf(skipReason !== undefined)(
       });
       // The periods compared must have load in them: on a busy machine the load generator and the
       // first uploads can take seconds to arrive after the demo prints its address.
-      await until('eu-north to serve rides', async () => ((await servesRides(demo.ui, 'eu-north')) ? true : undefined), 60_000);
+      await until(
+        'eu-north to serve rides',
+        async () => ((await servesRides(demo.ui, 'eu-north')) ? true : undefined),
+        60_000,
+      );
       const firstS = Math.ceil((Date.now() / 1000 + 0.5) / PERIOD_S) * PERIOD_S;
       const periods = [firstS, firstS + PERIOD_S].map((s) => ({
         s,

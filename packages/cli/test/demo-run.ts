@@ -153,7 +153,9 @@ export async function regionsSeen(ui: string): Promise<string[]> {
 
 /** Whether the server has CPU samples of `region` handling rides (an order_* frame) in the last 20 s. */
 export async function servesRides(ui: string, region: string): Promise<boolean> {
-  const query = encodeURIComponent(`process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="ride-sharing-app",region="${region}"}`);
+  const query = encodeURIComponent(
+    `process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="ride-sharing-app",region="${region}"}`,
+  );
   const response = await fetch(`${ui}pyroscope/render?query=${query}&from=now-20s&until=now&format=json`);
   if (!response.ok) return false;
   const names = ((await response.json()) as { flamebearer?: { names?: string[] } }).flamebearer?.names ?? [];

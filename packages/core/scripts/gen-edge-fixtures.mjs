@@ -45,52 +45,116 @@ function pprof({ strings, stacks, extra = [] }) {
 
 // --- text formats ------------------------------------------------------------------------------
 // CRLF line ends, a blank line, a frame name with spaces, a repeated stack (summed on import).
-out('sample.folded', 'main;handle request;parse 30\r\nmain;handle request;render 50\r\n\r\nmain;gc 20\r\nmain;handle request;parse 5\r\n');
+out(
+  'sample.folded',
+  'main;handle request;parse 30\r\nmain;handle request;render 50\r\n\r\nmain;gc 20\r\nmain;handle request;parse 5\r\n',
+);
 out('sample.lines', 'main;work;hash\nmain;work;hash\nmain;work;sort\n\nmain;idle\nmain;work;hash\n');
 
 // speedscope: a sampled profile (two merged by (name, type, unit)) and an evented one.
 out(
   'sample-sampled.speedscope.json',
-  JSON.stringify({
-    $schema: 'https://www.speedscope.app/file-format-schema.json',
-    shared: { frames: [{ name: 'main', file: 'app.py', line: 1 }, { name: 'work', file: 'app.py', line: 10 }, { name: 'sleep' }] },
-    profiles: [
-      { type: 'sampled', name: 'thread 1', unit: 'milliseconds', startValue: 0, endValue: 40, samples: [[0, 1], [0, 2], [0, 1]], weights: [10, 20, 5] },
-      { type: 'sampled', name: 'thread 1', unit: 'milliseconds', startValue: 0, endValue: 10, samples: [[0, 1]], weights: [5] },
-    ],
-    name: 'sample',
-    activeProfileIndex: 0,
-    exporter: 'hand-written',
-  }, null, 1),
+  JSON.stringify(
+    {
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: {
+        frames: [
+          { name: 'main', file: 'app.py', line: 1 },
+          { name: 'work', file: 'app.py', line: 10 },
+          { name: 'sleep' },
+        ],
+      },
+      profiles: [
+        {
+          type: 'sampled',
+          name: 'thread 1',
+          unit: 'milliseconds',
+          startValue: 0,
+          endValue: 40,
+          samples: [
+            [0, 1],
+            [0, 2],
+            [0, 1],
+          ],
+          weights: [10, 20, 5],
+        },
+        {
+          type: 'sampled',
+          name: 'thread 1',
+          unit: 'milliseconds',
+          startValue: 0,
+          endValue: 10,
+          samples: [[0, 1]],
+          weights: [5],
+        },
+      ],
+      name: 'sample',
+      activeProfileIndex: 0,
+      exporter: 'hand-written',
+    },
+    null,
+    1,
+  ),
 );
 out(
   'sample-evented.speedscope.json',
-  JSON.stringify({
-    $schema: 'https://www.speedscope.app/file-format-schema.json',
-    shared: { frames: [{ name: 'main' }, { name: 'load' }, { name: 'parse' }] },
-    profiles: [
-      {
-        type: 'evented', name: 'main thread', unit: 'microseconds', startValue: 0, endValue: 100,
-        events: [
-          { type: 'O', frame: 0, at: 0 },
-          { type: 'O', frame: 1, at: 10 },
-          { type: 'O', frame: 2, at: 30 },
-          { type: 'C', frame: 2, at: 60 },
-          { type: 'C', frame: 1, at: 70 },
-          { type: 'C', frame: 0, at: 100 },
-        ],
-      },
-    ],
-  }, null, 1),
+  JSON.stringify(
+    {
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: { frames: [{ name: 'main' }, { name: 'load' }, { name: 'parse' }] },
+      profiles: [
+        {
+          type: 'evented',
+          name: 'main thread',
+          unit: 'microseconds',
+          startValue: 0,
+          endValue: 100,
+          events: [
+            { type: 'O', frame: 0, at: 0 },
+            { type: 'O', frame: 1, at: 10 },
+            { type: 'O', frame: 2, at: 30 },
+            { type: 'C', frame: 2, at: 60 },
+            { type: 'C', frame: 1, at: 70 },
+            { type: 'C', frame: 0, at: 100 },
+          ],
+        },
+      ],
+    },
+    null,
+    1,
+  ),
 );
 
 // --- legacy binary trie and tree ----------------------------------------------------------------
 // node = uvarint(len(name)) name uvarint(value) uvarint(children), pre-order, empty root first.
-const node = (name, value, children) => [...varint(Buffer.byteLength(name)), ...Buffer.from(name), ...varint(value), ...varint(children)];
+const node = (name, value, children) => [
+  ...varint(Buffer.byteLength(name)),
+  ...Buffer.from(name),
+  ...varint(value),
+  ...varint(children),
+];
 // Keys "main;a" 10, "main;b" 20, "other" 5: the radix trie shares the fragment "main;".
-out('sample.trie', Uint8Array.from([...node('', 0, 2), ...node('main;', 0, 2), ...node('a', 10, 0), ...node('b', 20, 0), ...node('other', 5, 0)]));
+out(
+  'sample.trie',
+  Uint8Array.from([
+    ...node('', 0, 2),
+    ...node('main;', 0, 2),
+    ...node('a', 10, 0),
+    ...node('b', 20, 0),
+    ...node('other', 5, 0),
+  ]),
+);
 // The same stacks as a tree of frames, plus self time on "main" itself.
-out('sample.tree', Uint8Array.from([...node('', 0, 2), ...node('main', 3, 2), ...node('a', 10, 0), ...node('b', 20, 0), ...node('other', 5, 0)]));
+out(
+  'sample.tree',
+  Uint8Array.from([
+    ...node('', 0, 2),
+    ...node('main', 3, 2),
+    ...node('a', 10, 0),
+    ...node('b', 20, 0),
+    ...node('other', 5, 0),
+  ]),
+);
 
 // --- deep stacks -------------------------------------------------------------------------------
 const deep = Array.from({ length: 1000 }, (_, i) => `f${i}`);
@@ -100,7 +164,10 @@ out(
   pprof({
     strings: ['', 'samples', 'count', ...deep],
     // location ids are leaf-first in pprof: 1000..1 for the stack f0 (root) → f999 (leaf).
-    stacks: [[deep.map((_, i) => 1000 - i), 7], [deep.slice(0, 500).map((_, i) => 500 - i), 3]],
+    stacks: [
+      [deep.map((_, i) => 1000 - i), 7],
+      [deep.slice(0, 500).map((_, i) => 500 - i), 3],
+    ],
   }),
 );
 
@@ -110,10 +177,20 @@ const goCpu = gunzipSync(readFileSync(join(dir, 'go-cpu.pb.gz')));
 out('edge-truncated.pb', goCpu.subarray(0, Math.floor(goCpu.length * 0.6)));
 // gzip of deterministic pseudo-random bytes: valid gzip, garbage inside.
 let x = 12345;
-const garbage = Uint8Array.from({ length: 2048 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24));
+const garbage = Uint8Array.from({ length: 2048 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
 out('edge-gzip-garbage.gz', gzipSync(garbage));
 // A string that is not UTF-8 (0xff 0xfe), used as a function name.
-out('edge-invalid-utf8.pb', pprof({ strings: ['', 'samples', 'count', [0x6d, 0x61, 0xff, 0xfe]], stacks: [[[1], 1]] }));
+out(
+  'edge-invalid-utf8.pb',
+  pprof({ strings: ['', 'samples', 'count', [0x6d, 0x61, 0xff, 0xfe]], stacks: [[[1], 1]] }),
+);
 // A varint of 11 bytes (time_nanos): longer than any 64-bit varint.
-out('edge-huge-varint.pb', pprof({ strings: ['', 'samples', 'count', 'main'], stacks: [[[1], 1]], extra: [...varint(9 * 8), ...Array(10).fill(0xff), 0x01] }));
+out(
+  'edge-huge-varint.pb',
+  pprof({
+    strings: ['', 'samples', 'count', 'main'],
+    stacks: [[[1], 1]],
+    extra: [...varint(9 * 8), ...Array(10).fill(0xff), 0x01],
+  }),
+);
 console.log('ok');

@@ -5,7 +5,10 @@ import { makeProfileType, parseProfileTypeId, stackNames, totalValue } from './m
 
 describe('ProfileBuilder', () => {
   it('interns frames and stacks and keeps one value column per type', () => {
-    const b = new ProfileBuilder([makeProfileType('memory', 'alloc_objects', 'count'), makeProfileType('memory', 'alloc_space', 'bytes')]);
+    const b = new ProfileBuilder([
+      makeProfileType('memory', 'alloc_objects', 'count'),
+      makeProfileType('memory', 'alloc_space', 'bytes'),
+    ]);
     const a = b.frame('a');
     const s1 = b.stackOf([a, b.frame('b')]);
     const s2 = b.stackOf([b.frame('a'), b.frame('b')]);

@@ -136,7 +136,11 @@ export class ProfileBuilder {
       file: this.frameFiles.slice(),
       line: this.frameLines.view(),
     };
-    const stacks = { length: this.stackParent.length, parent: this.stackParent.view(), frame: this.stackFrame.view() };
+    const stacks = {
+      length: this.stackParent.length,
+      parent: this.stackParent.view(),
+      frame: this.stackFrame.view(),
+    };
     const stack = this.sampleStack.view();
     const labelSet = this.sampleLabelSet.view();
     const sampleLabelSets = this.labelSets.slice();

@@ -107,7 +107,13 @@ export function makeProfileType(
 export function parseProfileTypeId(id: string): ProfileType | null {
   const parts = id.split(':');
   if (parts.length !== 5 && parts.length !== 6) return null;
-  const [name, sampleType, sampleUnit, periodType, periodUnit] = parts as [string, string, string, string, string];
+  const [name, sampleType, sampleUnit, periodType, periodUnit] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (name === '' || sampleType === '' || sampleUnit === '') return null;
   return makeProfileType(name, sampleType, sampleUnit, periodType, periodUnit);
 }

@@ -59,7 +59,10 @@ describe('folded', () => {
 
   it('sniffs a damaged folded file as folded, so the bad line is reported rather than read as lines', () => {
     expect(sniffFormat(text('a;b 1\na;c 2\na;d 1x\n'))).toBe('folded');
-    expect(codeOf(() => importProfile(text('a;b 1\na;c 2\na;d 1x\n')))).toEqual({ code: 'folded_bad_line', details: { line: 3 } });
+    expect(codeOf(() => importProfile(text('a;b 1\na;c 2\na;d 1x\n')))).toEqual({
+      code: 'folded_bad_line',
+      details: { line: 3 },
+    });
     expect(sniffFormat(text('a;b\na;c\na;b\n'))).toBe('lines');
   });
 

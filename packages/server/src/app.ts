@@ -38,7 +38,11 @@ declare module 'fastify' {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? resolveLimits();
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.maxBodyBytes });
-  const full: ServerDeps & { metrics: Metrics; limits: Limits } = { ...deps, metrics: deps.metrics ?? new Metrics(), limits };
+  const full: ServerDeps & { metrics: Metrics; limits: Limits } = {
+    ...deps,
+    metrics: deps.metrics ?? new Metrics(),
+    limits,
+  };
   const writePath = new WritePath(full);
   app.decorate('hotpathWritePath', writePath);
 

@@ -5,7 +5,9 @@ type LabelValues = Readonly<Record<string, string>>;
 function key(labels: LabelValues): string {
   return Object.keys(labels)
     .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
     .join(',');
 }
 
@@ -80,14 +82,29 @@ export class Histogram {
 
 /** One registry per server instance (passed in deps, so tests see their own numbers). */
 export class Metrics {
-  readonly ingestedBytes = new Counter('hotpath_ingested_bytes_total', 'Bytes of request bodies accepted, before decompression.');
-  readonly ingestedProfiles = new Counter('hotpath_ingested_profiles_total', 'Profiles (one per series and sample type) stored.');
-  readonly ingestedSamples = new Counter('hotpath_ingested_samples_total', 'Samples (distinct stacks per profile) stored.');
+  readonly ingestedBytes = new Counter(
+    'hotpath_ingested_bytes_total',
+    'Bytes of request bodies accepted, before decompression.',
+  );
+  readonly ingestedProfiles = new Counter(
+    'hotpath_ingested_profiles_total',
+    'Profiles (one per series and sample type) stored.',
+  );
+  readonly ingestedSamples = new Counter(
+    'hotpath_ingested_samples_total',
+    'Samples (distinct stacks per profile) stored.',
+  );
   readonly rejections = new Counter('hotpath_rejections_total', 'Requests rejected, by stable error code.');
   readonly requestDuration = new Histogram('hotpath_request_duration_seconds', 'Request latency by route.');
   readonly queryDuration = new Histogram('hotpath_query_duration_seconds', 'Query latency by method.');
-  readonly commitDuration = new Histogram('hotpath_store_commit_duration_seconds', 'Store group-commit latency.');
-  readonly truncations = new Counter('hotpath_ingest_truncations_total', 'Stacks cut to the depth limit and symbols cut to the length limit, by kind.');
+  readonly commitDuration = new Histogram(
+    'hotpath_store_commit_duration_seconds',
+    'Store group-commit latency.',
+  );
+  readonly truncations = new Counter(
+    'hotpath_ingest_truncations_total',
+    'Stacks cut to the depth limit and symbols cut to the length limit, by kind.',
+  );
   readonly activeSeries = new Gauge('hotpath_series', 'Series known to the store.');
 
   render(): string {

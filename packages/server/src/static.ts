@@ -29,7 +29,18 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Paths that belong to APIs: never answered with the UI's index.html. */
-const API_PREFIXES = ['/api/', '/pyroscope/', '/ingest', '/render', '/metrics', '/ready', '/querier.v1.', '/push.v1.', '/types.v1.', '/settings.v1.'];
+const API_PREFIXES = [
+  '/api/',
+  '/pyroscope/',
+  '/ingest',
+  '/render',
+  '/metrics',
+  '/ready',
+  '/querier.v1.',
+  '/push.v1.',
+  '/types.v1.',
+  '/settings.v1.',
+];
 
 export const NOT_BUILT_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Hotpath</title></head>
@@ -50,7 +61,14 @@ function sendFile(reply: FastifyReply, path: string): FastifyReply {
   const ext = extname(path).toLowerCase();
   reply.type(CONTENT_TYPES[ext] ?? 'application/octet-stream');
   // Hashed asset names can be cached for long; index.html must be revalidated.
-  reply.header('cache-control', ext === '.html' ? 'no-cache' : /[.-][0-9a-zA-Z_-]{8,}\.[a-z0-9]+$/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+  reply.header(
+    'cache-control',
+    ext === '.html'
+      ? 'no-cache'
+      : /[.-][0-9a-zA-Z_-]{8,}\.[a-z0-9]+$/.test(path)
+        ? 'public, max-age=31536000, immutable'
+        : 'no-cache',
+  );
   return reply.send(readFileSync(path));
 }
 
@@ -61,15 +79,22 @@ export async function registerStatic(app: FastifyInstance, uiDir: string): Promi
     let path = decodeURIComponentSafe(request.url.split('?')[0] ?? '/');
     if (path === undefined) return reply.code(400).type('text/plain').send('bad path');
     if (!existsSync(index)) {
-      if (path === '/' || path === '/index.html') return reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
-      return reply.code(404).type('application/json').send({ code: 'not_found', message: `no route ${path}`, error: 'not_found' });
+      if (path === '/' || path === '/index.html')
+        return reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+      return reply
+        .code(404)
+        .type('application/json')
+        .send({ code: 'not_found', message: `no route ${path}`, error: 'not_found' });
     }
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + sep)) return reply.code(404).send();
     if (existsSync(file) && statSync(file).isFile()) return sendFile(reply, file);
     if (extname(path) === '' && !API_PREFIXES.some((p) => path!.startsWith(p))) return sendFile(reply, index);
-    return reply.code(404).type('application/json').send({ code: 'not_found', message: `no route or file ${path}`, error: 'not_found' });
+    return reply
+      .code(404)
+      .type('application/json')
+      .send({ code: 'not_found', message: `no route or file ${path}`, error: 'not_found' });
   };
   app.get('/', handler);
   app.get('/*', handler);

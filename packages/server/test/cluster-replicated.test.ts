@@ -32,7 +32,9 @@ async function push(base: string, i: number, nowS: number): Promise<Response> {
 /** Names of the frames under `main` in the merged flame graph. */
 async function pushedFrames(base: string, nowS: number): Promise<string[]> {
   const q = encodeURIComponent(`${PY_CPU.id}{service_name="replicated"}`);
-  const res = await fetch(`${base}/pyroscope/render?query=${q}&from=${nowS - 60}&until=${nowS + 60}&format=json&max-nodes=100000`);
+  const res = await fetch(
+    `${base}/pyroscope/render?query=${q}&from=${nowS - 60}&until=${nowS + 60}&format=json&max-nodes=100000`,
+  );
   expect(res.status, await res.clone().text()).toBe(200);
   const fb = ((await res.json()) as { flamebearer: { names: string[] } }).flamebearer;
   return fb.names.filter((n) => n.startsWith('push_')).sort();
@@ -46,68 +48,102 @@ async function sql(server: ClickHouseServer, query: string): Promise<string> {
 }
 
 const available = findClickHouseServer() !== null && findZooKeeper() !== null;
-describe.skipIf(!available)('replication: one shard on two ClickHouse replicas with ZooKeeper (skipped without clickhouse-server and zookeeper)', () => {
-  let zk: ZooKeeperServer | undefined;
-  let ch: ClickHouseServer[] = [];
-  const hotpath: HotpathProcess[] = [];
-  const nowS = Math.floor(Date.now() / 1000);
-  const args = (c: ClickHouseServer) => ['--store', 'clickhouse', '--clickhouse-url', c.url, '--clickhouse-cluster', CLUSTER, '--commit-interval', '100'];
+describe.skipIf(!available)(
+  'replication: one shard on two ClickHouse replicas with ZooKeeper (skipped without clickhouse-server and zookeeper)',
+  () => {
+    let zk: ZooKeeperServer | undefined;
+    let ch: ClickHouseServer[] = [];
+    const hotpath: HotpathProcess[] = [];
+    const nowS = Math.floor(Date.now() / 1000);
+    const args = (c: ClickHouseServer) => [
+      '--store',
+      'clickhouse',
+      '--clickhouse-url',
+      c.url,
+      '--clickhouse-cluster',
+      CLUSTER,
+      '--commit-interval',
+      '100',
+    ];
 
-  beforeAll(async () => {
-    zk = await startZooKeeper();
-    const ports = [await allocatePorts(), await allocatePorts()];
-    const remoteServers = replicasXml(CLUSTER, ports);
-    ch = await Promise.all(
-      ports.map((p, i) => startClickHouse({ ports: p, remoteServers, zookeeper: zk!.clickhouseXml, macros: `<shard>01</shard><replica>r${i + 1}</replica>` })),
-    );
-    // A node has been seen answering at start and gone moments later on a crowded machine: say why
-    // (its error log) and start it again, at most twice, before giving up.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        hotpath.push(await startHotpathServer(args(ch[0]!)));
-        break;
-      } catch (e) {
-        const down = [];
-        for (const c of ch) if (!(await c.alive())) down.push(c);
-        const logs = down.map((c) => `${c.url} is down; its error log ends with:\n${c.errorLog()}`).join('\n');
-        if (attempt >= 3 || down.length === 0) throw new Error(`${(e as Error).message}\n${logs}`);
-        process.stderr.write(`cluster-replicated: attempt ${attempt} failed, restarting ${down.length} ClickHouse node(s)\n${logs}\n`);
-        for (const c of down) {
-          await c.kill(true);
-          await c.restart();
+    beforeAll(async () => {
+      zk = await startZooKeeper();
+      const ports = [await allocatePorts(), await allocatePorts()];
+      const remoteServers = replicasXml(CLUSTER, ports);
+      ch = await Promise.all(
+        ports.map((p, i) =>
+          startClickHouse({
+            ports: p,
+            remoteServers,
+            zookeeper: zk!.clickhouseXml,
+            macros: `<shard>01</shard><replica>r${i + 1}</replica>`,
+          }),
+        ),
+      );
+      // A node has been seen answering at start and gone moments later on a crowded machine: say why
+      // (its error log) and start it again, at most twice, before giving up.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          hotpath.push(await startHotpathServer(args(ch[0]!)));
+          break;
+        } catch (e) {
+          const down = [];
+          for (const c of ch) if (!(await c.alive())) down.push(c);
+          const logs = down
+            .map((c) => `${c.url} is down; its error log ends with:\n${c.errorLog()}`)
+            .join('\n');
+          if (attempt >= 3 || down.length === 0) throw new Error(`${(e as Error).message}\n${logs}`);
+          process.stderr.write(
+            `cluster-replicated: attempt ${attempt} failed, restarting ${down.length} ClickHouse node(s)\n${logs}\n`,
+          );
+          for (const c of down) {
+            await c.kill(true);
+            await c.restart();
+          }
         }
       }
-    }
-  }, 180_000);
+    }, 180_000);
 
-  afterAll(async () => {
-    for (const h of hotpath) await h.kill().catch(() => {});
-    for (const c of ch) await c.stop().catch(() => {});
-    await zk?.stop();
-  }, 60_000);
+    afterAll(async () => {
+      for (const h of hotpath) await h.kill().catch(() => {});
+      for (const c of ch) await c.stop().catch(() => {});
+      await zk?.stop();
+    }, 60_000);
 
-  it('creates Replicated tables on every node ON CLUSTER and replicates the writes', async () => {
-    // The second node was never contacted by Hotpath: its tables came by distributed DDL.
-    expect(await sql(ch[1]!, "SELECT engine FROM system.tables WHERE database = 'hotpath' AND name = 'samples_local'")).toBe('ReplicatedMergeTree');
-    expect(await sql(ch[1]!, "SELECT engine FROM system.tables WHERE database = 'hotpath' AND name = 'samples_1h_local'")).toBe('ReplicatedSummingMergeTree');
-    for (let i = 0; i < 30; i++) expect((await push(hotpath[0]!.url, i, nowS)).status).toBe(200);
-    // The Distributed insert wrote each block to one replica of the shard; replication copies it to
-    // the other asynchronously: wait until both nodes hold all 30 profiles (bounded by the timeout).
-    const counts = () => Promise.all(ch.map(async (c) => Number(await sql(c, 'SELECT count() FROM hotpath.samples_local'))));
-    while ((await counts()).some((n) => n < 30)) await new Promise((r) => setTimeout(r, 200));
-    expect(await counts()).toEqual([30, 30]);
-    for (const c of ch) expect(Number(await sql(c, 'SELECT count() FROM hotpath.profiles_local'))).toBe(30);
-  }, 120_000);
+    it('creates Replicated tables on every node ON CLUSTER and replicates the writes', async () => {
+      // The second node was never contacted by Hotpath: its tables came by distributed DDL.
+      expect(
+        await sql(
+          ch[1]!,
+          "SELECT engine FROM system.tables WHERE database = 'hotpath' AND name = 'samples_local'",
+        ),
+      ).toBe('ReplicatedMergeTree');
+      expect(
+        await sql(
+          ch[1]!,
+          "SELECT engine FROM system.tables WHERE database = 'hotpath' AND name = 'samples_1h_local'",
+        ),
+      ).toBe('ReplicatedSummingMergeTree');
+      for (let i = 0; i < 30; i++) expect((await push(hotpath[0]!.url, i, nowS)).status).toBe(200);
+      // The Distributed insert wrote each block to one replica of the shard; replication copies it to
+      // the other asynchronously: wait until both nodes hold all 30 profiles (bounded by the timeout).
+      const counts = () =>
+        Promise.all(ch.map(async (c) => Number(await sql(c, 'SELECT count() FROM hotpath.samples_local'))));
+      while ((await counts()).some((n) => n < 30)) await new Promise((r) => setTimeout(r, 200));
+      expect(await counts()).toEqual([30, 30]);
+      for (const c of ch) expect(Number(await sql(c, 'SELECT count() FROM hotpath.profiles_local'))).toBe(30);
+    }, 120_000);
 
-  it('with the first node dead, a Hotpath replica on the second answers everything and accepts writes', async () => {
-    await ch[0]!.kill(true);
-    hotpath.push(await startHotpathServer(args(ch[1]!)));
-    const b = hotpath[1]!.url;
-    expect(await pushedFrames(b, nowS)).toEqual(Array.from({ length: 30 }, (_, i) => `push_${i}`).sort());
-    for (let i = 30; i < 40; i++) {
-      const res = await push(b, i, nowS);
-      expect(res.status, await res.clone().text()).toBe(200);
-    }
-    expect(await pushedFrames(b, nowS)).toEqual(Array.from({ length: 40 }, (_, i) => `push_${i}`).sort());
-  }, 120_000);
-});
+    it('with the first node dead, a Hotpath replica on the second answers everything and accepts writes', async () => {
+      await ch[0]!.kill(true);
+      hotpath.push(await startHotpathServer(args(ch[1]!)));
+      const b = hotpath[1]!.url;
+      expect(await pushedFrames(b, nowS)).toEqual(Array.from({ length: 30 }, (_, i) => `push_${i}`).sort());
+      for (let i = 30; i < 40; i++) {
+        const res = await push(b, i, nowS);
+        expect(res.status, await res.clone().text()).toBe(200);
+      }
+      expect(await pushedFrames(b, nowS)).toEqual(Array.from({ length: 40 }, (_, i) => `push_${i}`).sort());
+    }, 120_000);
+  },
+);

@@ -13,7 +13,11 @@ import { spawnServer, type ServerProcess } from './support/process.ts';
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
 async function post(url: string, body: Buffer): Promise<number> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -50,7 +54,10 @@ describe('durability', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-durable-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     server = await spawnServer(['--data-dir', dataDir, '--commit-interval', '50']);
-    const status = await post(`${server.url}/ingest?name=durable-app&format=pprof`, pprofOf('main;persist 42\nmain;other 8', { timeMs: Date.now(), gzip: true }));
+    const status = await post(
+      `${server.url}/ingest?name=durable-app&format=pprof`,
+      pprofOf('main;persist 42\nmain;other 8', { timeMs: Date.now(), gzip: true }),
+    );
     server.child.kill('SIGKILL');
     expect(status).toBe(200);
     expect(await server.exited).toBe('SIGKILL');
@@ -59,7 +66,12 @@ describe('durability', () => {
     // The server itself starts on the recovered directory and keeps appending to it.
     server = await spawnServer(['--data-dir', dataDir]);
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
-    expect(await post(`${server.url}/ingest?name=durable-app&format=pprof`, pprofOf('main;persist 1', { timeMs: Date.now() }))).toBe(200);
+    expect(
+      await post(
+        `${server.url}/ingest?name=durable-app&format=pprof`,
+        pprofOf('main;persist 1', { timeMs: Date.now() }),
+      ),
+    ).toBe(200);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(await readBack(dataDir, 'durable-app')).toEqual({ 'main;persist': 43, 'main;other': 8 });
@@ -70,7 +82,10 @@ describe('durability', () => {
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     // A long commit interval keeps the write waiting in the group committer when SIGTERM arrives.
     server = await spawnServer(['--data-dir', dataDir, '--commit-interval', '1500']);
-    const pending = post(`${server.url}/ingest?name=graceful-app&format=pprof`, pprofOf('main;inflight 7', { timeMs: Date.now() }));
+    const pending = post(
+      `${server.url}/ingest?name=graceful-app&format=pprof`,
+      pprofOf('main;inflight 7', { timeMs: Date.now() }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     server.child.kill('SIGTERM');
     expect(await pending).toBe(200);

@@ -19,11 +19,18 @@ function goTopTotal(file: string): number {
   return Number(m[1]);
 }
 
-function multipart(boundary: string, parts: { name: string; filename?: string; data: Uint8Array | string }[]): Buffer {
+function multipart(
+  boundary: string,
+  parts: { name: string; filename?: string; data: Uint8Array | string }[],
+): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+    );
     chunks.push(Buffer.from(p.data));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -31,7 +38,12 @@ function multipart(boundary: string, parts: { name: string; filename?: string; d
   return Buffer.concat(chunks);
 }
 
-async function total(t: TestServer, tenant: string, profileTypeId: string, matchers = [] as { name: string; op: '='; value: string }[]) {
+async function total(
+  t: TestServer,
+  tenant: string,
+  profileTypeId: string,
+  matchers = [] as { name: string; op: '='; value: string }[],
+) {
   const merged = await t.store.mergeStacks({ tenant, profileTypeId, matchers, ...ALL_TIME });
   return merged.values.reduce((a, b) => a + b, 0);
 }
@@ -52,8 +64,15 @@ describe('POST /ingest', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
-    const series = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'go-app' }]], ...ALL_TIME });
-    expect(series.map((s) => getLabel(s, '__profile_type__')).sort()).toEqual([CPU, 'process_cpu:samples:count:cpu:nanoseconds']);
+    const series = await t.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'go-app' }]],
+      ...ALL_TIME,
+    });
+    expect(series.map((s) => getLabel(s, '__profile_type__')).sort()).toEqual([
+      CPU,
+      'process_cpu:samples:count:cpu:nanoseconds',
+    ]);
     const cpu = series.find((s) => getLabel(s, '__profile_type__') === CPU)!;
     expect(Object.fromEntries(cpu.map((l) => [l.name, l.value]))).toMatchObject({
       __name__: 'process_cpu',
@@ -65,7 +84,9 @@ describe('POST /ingest', () => {
       __period_type__: 'cpu',
       __period_unit__: 'nanoseconds',
     });
-    expect(await total(t, 'anonymous', CPU, [{ name: 'service_name', op: '=', value: 'go-app' }])).toBe(goTopTotal('go-cpu.top.txt'));
+    expect(await total(t, 'anonymous', CPU, [{ name: 'service_name', op: '=', value: 'go-app' }])).toBe(
+      goTopTotal('go-cpu.top.txt'),
+    );
   });
 
   it('Go heap as multipart (pyroscope-go / @pyroscope/nodejs 0.6.1): file part profile, sample_type_config', async () => {
@@ -76,21 +97,31 @@ describe('POST /ingest', () => {
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       payload: multipart(boundary, [
         { name: 'profile', filename: 'profile.pprof', data: readFileSync(`${FIXTURES}go-heap.pb.gz`) },
-        { name: 'sample_type_config', filename: 'sample_type_config.json', data: JSON.stringify({ inuse_space: { units: 'bytes', 'display-name': 'inuse_space_bytes' } }) },
+        {
+          name: 'sample_type_config',
+          filename: 'sample_type_config.json',
+          data: JSON.stringify({ inuse_space: { units: 'bytes', 'display-name': 'inuse_space_bytes' } }),
+        },
         { name: 'ignored_field', data: 'plain form fields are ignored' },
       ]),
     });
     expect(res.statusCode).toBe(200);
-    const types = await t.store.profileTypes({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'go-heap-app' }]], ...ALL_TIME });
+    const types = await t.store.profileTypes({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'go-heap-app' }]],
+      ...ALL_TIME,
+    });
     expect(types).toEqual([
       'memory:alloc_objects:count:space:bytes',
       'memory:alloc_space:bytes:space:bytes',
       'memory:inuse_objects:count:space:bytes',
       'memory:inuse_space:bytes:space:bytes',
     ]);
-    expect(await total(t, 'anonymous', 'memory:inuse_space:bytes:space:bytes', [{ name: 'service_name', op: '=', value: 'go-heap-app' }])).toBe(
-      goTopTotal('go-heap.inuse_space.top.txt'),
-    );
+    expect(
+      await total(t, 'anonymous', 'memory:inuse_space:bytes:space:bytes', [
+        { name: 'service_name', op: '=', value: 'go-heap-app' },
+      ]),
+    ).toBe(goTopTotal('go-heap.inuse_space.top.txt'));
   });
 
   it('multipart with prev_profile is refused (422 unsupported_client)', async () => {
@@ -115,10 +146,19 @@ describe('POST /ingest', () => {
       ['1767225020000000000', '/ingest'],
       ['1767225030', '/ingest'],
     ] as const) {
-      const res = await t.app.inject({ method: 'POST', url: `${url}?name=timed&format=pprof&from=${from}`, payload: pprofOf('main;tick 1') });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${url}?name=timed&format=pprof&from=${from}`,
+        payload: pprofOf('main;tick 1'),
+      });
       expect(res.statusCode).toBe(200);
     }
-    const stats = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'timed' }]], startMs: 1767225000000, endMs: 1767225030000 });
+    const stats = await t.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'timed' }]],
+      startMs: 1767225000000,
+      endMs: 1767225030000,
+    });
     expect(stats).toHaveLength(1);
     const points = await t.store.timeSeries({
       tenant: 'anonymous',
@@ -130,7 +170,9 @@ describe('POST /ingest', () => {
       groupBy: [],
       aggregation: 'sum',
     });
-    expect([...points[0]!.timestampsMs]).toEqual([1767225000000, 1767225010000, 1767225020000, 1767225030000]);
+    expect([...points[0]!.timestampsMs]).toEqual([
+      1767225000000, 1767225010000, 1767225020000, 1767225030000,
+    ]);
   });
 
   it('promotes string sample labels to series (one series per label set), keeps trace/span ids out', async () => {
@@ -141,7 +183,11 @@ describe('POST /ingest', () => {
        main;idle 1`,
       { timeMs: NOW_MS, scale: 10_000_000, gzip: true },
     );
-    const res = await t.app.inject({ method: 'POST', url: '/ingest?name=ride-sharing-app{region=eu-north}&format=pprof&spyName=pyspy', payload: bytes });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=ride-sharing-app{region=eu-north}&format=pprof&spyName=pyspy',
+      payload: bytes,
+    });
     expect(res.statusCode).toBe(200);
     const sel = (vehicle: string) => [
       { name: 'service_name', op: '=' as const, value: 'ride-sharing-app' },
@@ -150,7 +196,11 @@ describe('POST /ingest', () => {
     expect(await total(t, 'anonymous', CPU, sel('bike'))).toBe(60_000_000);
     expect(await total(t, 'anonymous', CPU, sel('car'))).toBe(30_000_000);
     expect(await total(t, 'anonymous', CPU, sel(''))).toBe(10_000_000);
-    const names = await t.store.labelNames({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'ride-sharing-app' }]], ...ALL_TIME });
+    const names = await t.store.labelNames({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'ride-sharing-app' }]],
+      ...ALL_TIME,
+    });
     expect(names).toContain('vehicle');
     expect(names).toContain('region');
     expect(names).not.toContain('trace_id');
@@ -159,27 +209,63 @@ describe('POST /ingest', () => {
 
   it('spyName=pyspy/rbspy: function names become "<filename> <function>" (pyspy: not for absolute paths)', async () => {
     // pprofOf gives every frame the relative file "<name>.py".
-    const res = await t.app.inject({ method: 'POST', url: '/ingest?name=old-python&format=pprof&spyName=rbspy', payload: pprofOf('main;work 2', { timeMs: NOW_MS }) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=old-python&format=pprof&spyName=rbspy',
+      payload: pprofOf('main;work 2', { timeMs: NOW_MS }),
+    });
     expect(res.statusCode).toBe(200);
-    const merged = await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: 'old-python' }], ...ALL_TIME });
+    const merged = await t.store.mergeStacks({
+      tenant: 'anonymous',
+      profileTypeId: CPU,
+      matchers: [{ name: 'service_name', op: '=', value: 'old-python' }],
+      ...ALL_TIME,
+    });
     expect(await foldedOf(t.store, merged)).toEqual({ 'main.py main;work.py work': 2 });
-    const py = await t.app.inject({ method: 'POST', url: '/ingest?name=old-python-2&format=pprof&spyName=pyspy', payload: pprofOf('a 1', { timeMs: NOW_MS }) });
+    const py = await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=old-python-2&format=pprof&spyName=pyspy',
+      payload: pprofOf('a 1', { timeMs: NOW_MS }),
+    });
     expect(py.statusCode).toBe(200);
-    const merged2 = await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: 'old-python-2' }], ...ALL_TIME });
+    const merged2 = await t.store.mergeStacks({
+      tenant: 'anonymous',
+      profileTypeId: CPU,
+      matchers: [{ name: 'service_name', op: '=', value: 'old-python-2' }],
+      ...ALL_TIME,
+    });
     expect(await foldedOf(t.store, merged2)).toEqual({ 'a.py a': 1 });
   });
 
   it('keeps tenants apart (X-Scope-OrgID)', async () => {
     const send = (tenant: string, folded: string) =>
-      t.app.inject({ method: 'POST', url: '/ingest?name=shared-name&format=pprof', headers: { 'x-scope-orgid': tenant }, payload: pprofOf(folded, { timeMs: NOW_MS }) });
+      t.app.inject({
+        method: 'POST',
+        url: '/ingest?name=shared-name&format=pprof',
+        headers: { 'x-scope-orgid': tenant },
+        payload: pprofOf(folded, { timeMs: NOW_MS }),
+      });
     expect((await send('team-a', 'a;secret 5')).statusCode).toBe(200);
     expect((await send('team-b', 'b;other 7')).statusCode).toBe(200);
     const folded = async (tenant: string) =>
-      foldedOf(t.store, await t.store.mergeStacks({ tenant, profileTypeId: CPU, matchers: [{ name: 'service_name', op: '=', value: 'shared-name' }], ...ALL_TIME }));
+      foldedOf(
+        t.store,
+        await t.store.mergeStacks({
+          tenant,
+          profileTypeId: CPU,
+          matchers: [{ name: 'service_name', op: '=', value: 'shared-name' }],
+          ...ALL_TIME,
+        }),
+      );
     expect(await folded('team-a')).toEqual({ 'a;secret': 5 });
     expect(await folded('team-b')).toEqual({ 'b;other': 7 });
     expect(await folded('anonymous')).toEqual({});
-    const bad = await t.app.inject({ method: 'POST', url: '/ingest?name=x&format=pprof', headers: { 'x-scope-orgid': '..' }, payload: pprofOf('a 1') });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=x&format=pprof',
+      headers: { 'x-scope-orgid': '..' },
+      payload: pprofOf('a 1'),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'tenant_id_invalid' });
   });
@@ -193,7 +279,12 @@ describe('POST /ingest', () => {
         payload: pprofOf('a;b;c;d;e 2\na;b;c 1\nverylongfunctionname 4', { timeMs: NOW_MS }),
       });
       expect(res.statusCode).toBe(200);
-      const merged = await t2.store.mergeStacks({ tenant: 'anonymous', profileTypeId: CPU, matchers: [], ...ALL_TIME });
+      const merged = await t2.store.mergeStacks({
+        tenant: 'anonymous',
+        profileTypeId: CPU,
+        matchers: [],
+        ...ALL_TIME,
+      });
       expect(await foldedOf(t2.store, merged)).toEqual({ 'a;b;c': 3, tionname: 4 });
       const metrics = t2.metrics.render();
       expect(metrics).toContain('hotpath_ingest_truncations_total{kind="stack_depth"} 1');
@@ -214,7 +305,15 @@ describe('POST /ingest legacy bodies (folded, lines, trie, tree, speedscope)', (
   const post = (query: string, payload: Buffer | string, headers: Record<string, string> = {}) =>
     t.app.inject({ method: 'POST', url: `/ingest?${query}&from=${from}&until=${from}`, payload, headers });
   const folded = async (service: string, type = CPU) =>
-    foldedOf(t.store, await t.store.mergeStacks({ tenant: 'anonymous', profileTypeId: type, matchers: [{ name: 'service_name', op: '=', value: service }], ...ALL_TIME }));
+    foldedOf(
+      t.store,
+      await t.store.mergeStacks({
+        tenant: 'anonymous',
+        profileTypeId: type,
+        matchers: [{ name: 'service_name', op: '=', value: service }],
+        ...ALL_TIME,
+      }),
+    );
 
   it('folded (the default): no suffix means cpu, values × 1e9/sampleRate (the curl example of the compat spec)', async () => {
     expect((await post('name=curl-test-app', 'foo;bar 100\nfoo;baz 200')).statusCode).toBe(200);
@@ -224,33 +323,56 @@ describe('POST /ingest legacy bodies (folded, lines, trie, tree, speedscope)', (
   });
 
   it('the app-name suffix picks the type; a service_name tag wins and the app becomes app_name', async () => {
-    expect((await post('name=my.app.alloc_space{service_name=svc,env=dev}&spyName=rbspy', 'main;alloc 4096')).statusCode).toBe(200);
+    expect(
+      (await post('name=my.app.alloc_space{service_name=svc,env=dev}&spyName=rbspy', 'main;alloc 4096'))
+        .statusCode,
+    ).toBe(200);
     expect(await folded('svc', 'memory:alloc_space:bytes::')).toEqual({ 'main;alloc': 4096 });
-    const [series] = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'svc' }]], ...ALL_TIME });
+    const [series] = await t.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'svc' }]],
+      ...ALL_TIME,
+    });
     expect(getLabel(series!, 'app_name')).toBe('my.app');
     expect(getLabel(series!, 'pyroscope_spy')).toBe('rbspy');
     expect(getLabel(series!, '__name__')).toBe('memory');
   });
 
   it('lines: identical lines are counted', async () => {
-    expect((await post('name=lines-app.wall&format=lines&sampleRate=100', 'a;b\na;b\n\na;c\n')).statusCode).toBe(200);
-    expect(await folded('lines-app', 'wall:wall:nanoseconds:cpu:nanoseconds')).toEqual({ 'a;b': 20_000_000, 'a;c': 10_000_000 });
+    expect(
+      (await post('name=lines-app.wall&format=lines&sampleRate=100', 'a;b\na;b\n\na;c\n')).statusCode,
+    ).toBe(200);
+    expect(await folded('lines-app', 'wall:wall:nanoseconds:cpu:nanoseconds')).toEqual({
+      'a;b': 20_000_000,
+      'a;c': 10_000_000,
+    });
   });
 
   it('trie and tree (OG binary), by format= and by Content-Type', async () => {
     const p = importFolded(Buffer.from('x;y 2\nx;z 5')).profiles[0]!;
-    expect((await post('name=trie-app&format=trie&sampleRate=0', Buffer.from(exportTrie(p)))).statusCode).toBe(200);
+    expect(
+      (await post('name=trie-app&format=trie&sampleRate=0', Buffer.from(exportTrie(p)))).statusCode,
+    ).toBe(200);
     expect(await folded('trie-app', 'process_cpu:samples:count::')).toEqual({ 'x;y': 2, 'x;z': 5 });
     const tree = Buffer.from(exportTree(p));
-    expect((await post('name=tree-app&sampleRate=0', tree, { 'content-type': 'binary/octet-stream+tree' })).statusCode).toBe(200);
+    expect(
+      (await post('name=tree-app&sampleRate=0', tree, { 'content-type': 'binary/octet-stream+tree' }))
+        .statusCode,
+    ).toBe(200);
     expect(await folded('tree-app', 'process_cpu:samples:count::')).toEqual({ 'x;y': 2, 'x;z': 5 });
   });
 
   it('speedscope JSON keeps its own unit', async () => {
     const p = importFolded(Buffer.from('s;t 7')).profiles[0]!;
-    const res = await post('name=ss-app&format=speedscope', exportSpeedscope(p), { 'content-type': 'application/json' });
+    const res = await post('name=ss-app&format=speedscope', exportSpeedscope(p), {
+      'content-type': 'application/json',
+    });
     expect(res.statusCode).toBe(200);
-    const types = await t.store.profileTypes({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'ss-app' }]], ...ALL_TIME });
+    const types = await t.store.profileTypes({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'ss-app' }]],
+      ...ALL_TIME,
+    });
     expect(types).toHaveLength(1);
     const values = Object.values(await folded('ss-app', types[0]!));
     expect(values.length).toBe(1);
@@ -273,20 +395,37 @@ describe('POST /push.v1.PusherService/Push', () => {
   it('binary proto with Content-Encoding gzip, as pyroscope-io ≥ 1.0 sends it', async () => {
     const body = pushRequest([
       {
-        labels: { __name__: 'process_cpu', service_name: 'py-app', 'otel.scope.name': 'pyroscope', __delta__: 'false' },
-        profiles: [pprofOf('main;work 7\nmain;idle 3 {thread_name=MainThread}', { timeMs: NOW_MS, scale: 10_000_000 })],
+        labels: {
+          __name__: 'process_cpu',
+          service_name: 'py-app',
+          'otel.scope.name': 'pyroscope',
+          __delta__: 'false',
+        },
+        profiles: [
+          pprofOf('main;work 7\nmain;idle 3 {thread_name=MainThread}', { timeMs: NOW_MS, scale: 10_000_000 }),
+        ],
       },
     ]);
     const res = await t.app.inject({
       method: 'POST',
       url: '/push.v1.PusherService/Push',
-      headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip', 'user-agent': 'pyroscope-rs/pyspy/1.0 reqwest' },
+      headers: {
+        'content-type': 'application/proto',
+        'content-encoding': 'gzip',
+        'user-agent': 'pyroscope-rs/pyspy/1.0 reqwest',
+      },
       payload: gzipSync(body),
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/proto/);
-    expect(await total(t, 'anonymous', CPU, [{ name: 'service_name', op: '=', value: 'py-app' }])).toBe(100_000_000);
-    const series = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'py-app' }]], ...ALL_TIME });
+    expect(await total(t, 'anonymous', CPU, [{ name: 'service_name', op: '=', value: 'py-app' }])).toBe(
+      100_000_000,
+    );
+    const series = await t.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'py-app' }]],
+      ...ALL_TIME,
+    });
     expect(series).toHaveLength(2);
     for (const s of series) {
       expect(getLabel(s, '__delta__')).toBeUndefined();
@@ -301,18 +440,34 @@ describe('POST /push.v1.PusherService/Push', () => {
       method: 'POST',
       url: '/push.v1.PusherService/Push',
       headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ series: [{ labels: [{ name: '__name__', value: 'godeltaprof_process_cpu' }], samples: [{ rawProfile: raw, ID: 'x' }] }] }),
+      payload: JSON.stringify({
+        series: [
+          {
+            labels: [{ name: '__name__', value: 'godeltaprof_process_cpu' }],
+            samples: [{ rawProfile: raw, ID: 'x' }],
+          },
+        ],
+      }),
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({});
-    const series = await t.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'unknown_service' }]], ...ALL_TIME });
+    const series = await t.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'unknown_service' }]],
+      ...ALL_TIME,
+    });
     expect(series.map((s) => getLabel(s, '__profile_type__'))).toEqual([CPU]);
     expect(getLabel(series[0]!, '__name__')).toBe('process_cpu');
   });
 
   it('answers non-POST with 405 and unknown content types with 415', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/push.v1.PusherService/Push' })).statusCode).toBe(405);
-    const res = await t.app.inject({ method: 'POST', url: '/push.v1.PusherService/Push', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/push.v1.PusherService/Push',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x',
+    });
     expect(res.statusCode).toBe(415);
   });
 });
@@ -326,7 +481,11 @@ describe('operations', () => {
 
   it('GET /ready is 200 and GET /metrics renders the registry with ingest counters', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
-    await t.app.inject({ method: 'POST', url: '/ingest?name=m&format=pprof', payload: pprofOf('a 1', { timeMs: NOW_MS }) });
+    await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=m&format=pprof',
+      payload: pprofOf('a 1', { timeMs: NOW_MS }),
+    });
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);

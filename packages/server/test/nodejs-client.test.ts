@@ -43,7 +43,11 @@ describe('@pyroscope/nodejs → Hotpath', () => {
     expect(r.out).toContain('done true');
     expect(r.code).toBe(0);
     const range = { startMs: Date.now() - 3_600_000, endMs: Date.now() + 60_000 };
-    const series = await server.store.series({ tenant: 'anonymous', selectors: [[{ name: 'service_name', op: '=', value: 'node-test-app' }]], ...range });
+    const series = await server.store.series({
+      tenant: 'anonymous',
+      selectors: [[{ name: 'service_name', op: '=', value: 'node-test-app' }]],
+      ...range,
+    });
     expect(series.length).toBeGreaterThan(0);
     const types = [...new Set(series.map((s) => getLabel(s, '__profile_type__')))];
     const wall = types.find((t) => t!.startsWith('wall:wall:'));
@@ -51,7 +55,12 @@ describe('@pyroscope/nodejs → Hotpath', () => {
     expect(getLabel(series[0]!, 'pyroscope_spy')).toBe('nodespy');
     expect(getLabel(series[0]!, 'team')).toBe('hotpath');
     expect(getLabel(series[0]!, 'process.runtime.name')).toBe('nodejs');
-    const merged = await server.store.mergeStacks({ tenant: 'anonymous', profileTypeId: wall!, matchers: [], ...range });
+    const merged = await server.store.mergeStacks({
+      tenant: 'anonymous',
+      profileTypeId: wall!,
+      matchers: [],
+      ...range,
+    });
     expect(merged.values.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const stacks = Object.keys(await foldedOf(server.store, merged));
     expect(stacks.some((s) => s.includes('burnHotpathCpu'))).toBe(true);

@@ -51,7 +51,9 @@ export function batchOf(profiles: FoldedProfile[]): WriteBatch {
   return { profiles: records, functions: [...functions.values()], stacks: [...stacks.values()] };
 }
 
-export async function serverWith(profiles: FoldedProfile[]): Promise<{ app: FastifyInstance; store: Store; metrics: Metrics }> {
+export async function serverWith(
+  profiles: FoldedProfile[],
+): Promise<{ app: FastifyInstance; store: Store; metrics: Metrics }> {
   const store = await openMemoryStore();
   if (profiles.length > 0) await store.append(batchOf(profiles));
   const metrics = new Metrics();
@@ -59,12 +61,21 @@ export async function serverWith(profiles: FoldedProfile[]): Promise<{ app: Fast
   return { app, store, metrics };
 }
 
-export async function connectJson(app: FastifyInstance, method: string, body: unknown, headers: Record<string, string> = {}) {
+export async function connectJson(
+  app: FastifyInstance,
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await app.inject({
     method: 'POST',
     url: `/querier.v1.QuerierService/${method}`,
     headers: { 'content-type': 'application/json', ...headers },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.statusCode, body: res.body === '' ? undefined : (JSON.parse(res.body) as any), headers: res.headers };
+  return {
+    status: res.statusCode,
+    body: res.body === '' ? undefined : (JSON.parse(res.body) as any),
+    headers: res.headers,
+  };
 }

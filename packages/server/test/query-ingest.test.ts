@@ -24,7 +24,9 @@ describe('ingest then query', () => {
 
   it('the ingested profile is queryable with the same shape', async () => {
     const types = await connectJson(app, 'ProfileTypes', { start: NOW - HOUR, end: NOW });
-    const cpu = types.body.profileTypes.find((t: { sampleType: string }) => t.sampleType === 'cpu' || t.sampleType === 'samples');
+    const cpu = types.body.profileTypes.find(
+      (t: { sampleType: string }) => t.sampleType === 'cpu' || t.sampleType === 'samples',
+    );
     expect(cpu).toBeDefined();
     const res = await connectJson(app, 'SelectMergeStacktraces', {
       profileTypeID: cpu.ID,

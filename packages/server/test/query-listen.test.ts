@@ -40,7 +40,12 @@ describe('read path over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/proto');
     const fg = decodeFlameGraphResponse(new Uint8Array(await res.arrayBuffer()))!;
-    expect(fg.levels).toEqual([[0, 4, 0, 0], [0, 4, 0, 1], [0, 1, 0, 4, 0, 3, 2, 2], [0, 1, 1, 5, 2, 1, 1, 3]]);
+    expect(fg.levels).toEqual([
+      [0, 4, 0, 0],
+      [0, 4, 0, 1],
+      [0, 1, 0, 4, 0, 3, 2, 2],
+      [0, 1, 1, 5, 2, 1, 1, 3],
+    ]);
     expect(fg.maxSelf).toBe(2);
   });
 
@@ -59,11 +64,21 @@ describe('read path over HTTP', () => {
 describe('startServer options', () => {
   it('refuses --retention on a store that cannot drop days, and a retention under a day', async () => {
     const { startServer } = await import('../src/main.ts');
-    await expect(startServer({ port: 0, store: 'memory', retentionMs: 7 * 86_400_000, logger: false })).rejects.toMatchObject({
+    await expect(
+      startServer({ port: 0, store: 'memory', retentionMs: 7 * 86_400_000, logger: false }),
+    ).rejects.toMatchObject({
       code: 'retention_unsupported',
       details: { store: 'memory' },
     });
-    await expect(startServer({ port: 0, store: 'clickhouse', clickhouseUrl: 'http://127.0.0.1:1', retentionMs: 3_600_000, logger: false })).rejects.toMatchObject({
+    await expect(
+      startServer({
+        port: 0,
+        store: 'clickhouse',
+        clickhouseUrl: 'http://127.0.0.1:1',
+        retentionMs: 3_600_000,
+        logger: false,
+      }),
+    ).rejects.toMatchObject({
       code: 'retention_too_short',
       details: { limit: 86_400_000, actual: 3_600_000 },
     });

@@ -41,7 +41,11 @@ describe('legacy HTTP', () => {
 
   beforeAll(async () => {
     ({ app } = await serverWith([
-      { labels: { service_name: 'ride', region: 'eu', pyroscope_spy: 'pyspy' }, timeMs: NOW - HOUR, folded: ['a;b;e 1', 'a;c 2'] },
+      {
+        labels: { service_name: 'ride', region: 'eu', pyroscope_spy: 'pyspy' },
+        timeMs: NOW - HOUR,
+        folded: ['a;b;e 1', 'a;c 2'],
+      },
       { labels: { service_name: 'ride', region: 'us' }, timeMs: NOW - HOUR + 20_000, folded: ['a;c;d 1'] },
       { labels: { service_name: 'ride' }, timeMs: NOW - 60_000, folded: ['a;c 10'] },
       { type: ALLOC, labels: { service_name: 'ride' }, timeMs: NOW - 60_000, folded: ['a;alloc 5'] },
@@ -54,22 +58,40 @@ describe('legacy HTTP', () => {
 
   const get = async (url: string, headers: Record<string, string> = {}) => {
     const res = await app.inject({ method: 'GET', url, headers });
-    return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body), type: res.headers['content-type'] };
+    return {
+      status: res.statusCode,
+      body: res.body,
+      json: () => JSON.parse(res.body),
+      type: res.headers['content-type'],
+    };
   };
   const q = (s: string) => encodeURIComponent(s);
 
   it('/pyroscope/render: flamebearer, metadata and a zero-filled 15 s timeline for 1 h', async () => {
-    const res = await get(`/pyroscope/render?query=${q(`${CPU}{region=~"eu|us"}`)}&from=${from}&until=${until}`);
+    const res = await get(
+      `/pyroscope/render?query=${q(`${CPU}{region=~"eu|us"}`)}&from=${from}&until=${until}`,
+    );
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body.version).toBe(1);
     expect(body.flamebearer).toEqual({
       names: ['total', 'a', 'c', 'd', 'b', 'e'],
-      levels: [[0, 4, 0, 0], [0, 4, 0, 1], [0, 1, 0, 4, 0, 3, 2, 2], [0, 1, 1, 5, 2, 1, 1, 3]],
+      levels: [
+        [0, 4, 0, 0],
+        [0, 4, 0, 1],
+        [0, 1, 0, 4, 0, 3, 2, 2],
+        [0, 1, 1, 5, 2, 1, 1, 3],
+      ],
       numTicks: 4,
       maxSelf: 2,
     });
-    expect(body.metadata).toEqual({ format: 'single', spyName: '', sampleRate: 1_000_000_000, units: 'samples', name: 'cpu' });
+    expect(body.metadata).toEqual({
+      format: 'single',
+      spyName: '',
+      sampleRate: 1_000_000_000,
+      units: 'samples',
+      name: 'cpu',
+    });
     expect(body.timeline.startTime).toBe((NOW - HOUR) / 1000);
     expect(body.timeline.durationDelta).toBe(15);
     expect(body.timeline.samples).toHaveLength(240);
@@ -80,7 +102,9 @@ describe('legacy HTTP', () => {
   });
 
   it('/pyroscope/render groups timelines by the first groupBy label ("*" when absent)', async () => {
-    const res = await get(`/pyroscope/render?query=${q(`${CPU}{}`)}&from=${from}&until=${until}&groupBy=region&groupBy=ignored`);
+    const res = await get(
+      `/pyroscope/render?query=${q(`${CPU}{}`)}&from=${from}&until=${until}&groupBy=region&groupBy=ignored`,
+    );
     const groups = res.json().groups;
     expect(Object.keys(groups).sort()).toEqual(['*', 'eu', 'us']);
     expect(groups.eu.samples[0]).toBe(3);
@@ -89,7 +113,9 @@ describe('legacy HTTP', () => {
   });
 
   it('/pyroscope/render with aggregation=avg, max-nodes, attime strings', async () => {
-    const res = await get(`/pyroscope/render?query=${q(`${CPU}{}`)}&from=now-1h&until=now&aggregation=avg&max-nodes=1`);
+    const res = await get(
+      `/pyroscope/render?query=${q(`${CPU}{}`)}&from=now-1h&until=now&aggregation=avg&max-nodes=1`,
+    );
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body.flamebearer.names).toContain('other');
@@ -97,13 +123,17 @@ describe('legacy HTTP', () => {
   });
 
   it('/pyroscope/render format=dot answers Graphviz text', async () => {
-    const res = await get(`/pyroscope/render?query=${q(`${CPU}{service_name="ride"}`)}&from=${from}&until=${until}&format=dot`);
+    const res = await get(
+      `/pyroscope/render?query=${q(`${CPU}{service_name="ride"}`)}&from=${from}&until=${until}&format=dot`,
+    );
     expect(res.status).toBe(200);
     expect(res.type).toContain('text/plain');
     expect(res.body.startsWith('digraph "unnamed" {')).toBe(true);
     expect(res.body).toMatch(/N\d+ \[label="c\\n12 \(85\.71%\)\\nof 13 \(92\.86%\)"/);
     expect(res.body).toMatch(/N\d+ -> N\d+ \[label=" 13"/);
-    const empty = await get(`/pyroscope/render?query=${q(`${CPU}{service_name="none"}`)}&from=${from}&until=${until}&format=dot`);
+    const empty = await get(
+      `/pyroscope/render?query=${q(`${CPU}{service_name="none"}`)}&from=${from}&until=${until}&format=dot`,
+    );
     expect(empty.status).toBe(200);
     expect(empty.body).toBe('');
   });
@@ -134,7 +164,9 @@ describe('legacy HTTP', () => {
 
   it('/pyroscope/label-values: __name__ lists profile types; other labels their values', async () => {
     expect((await get('/pyroscope/label-values?label=__name__')).json()).toEqual([ALLOC, CPU]);
-    expect((await get(`/pyroscope/label-values?label=region&query=${q('{service_name="ride"}')}`)).json()).toEqual(['eu', 'us']);
+    expect(
+      (await get(`/pyroscope/label-values?label=region&query=${q('{service_name="ride"}')}`)).json(),
+    ).toEqual(['eu', 'us']);
     expect((await get('/pyroscope/label-values')).status).toBe(400);
   });
 
@@ -146,7 +178,12 @@ describe('legacy HTTP', () => {
     expect(byName.json().flamebearer.numTicks).toBe(5);
     expect(byName.json().metadata.units).toBe('objects');
     const unknown = await get(`/render?query=${q('nobody.cpu')}&from=${from}&until=${until}`);
-    expect(unknown.json().flamebearer).toEqual({ names: ['total'], levels: [[0, 0, 0, 0]], numTicks: 0, maxSelf: 0 });
+    expect(unknown.json().flamebearer).toEqual({
+      names: ['total'],
+      levels: [[0, 0, 0, 0]],
+      numTicks: 0,
+      maxSelf: 0,
+    });
 
     expect((await get('/labels')).json()).toEqual(['__name__', 'pyroscope_spy', 'region', 'service_name']);
     expect((await get('/label-values?label=__name__')).json()).toEqual(['ride.alloc_objects', 'ride.cpu']);
@@ -162,7 +199,9 @@ describe('legacy HTTP', () => {
   });
 
   it('tenants see only their own data on the legacy routes', async () => {
-    const res = await get(`/pyroscope/render?query=${q(`${CPU}{}`)}&from=${from}&until=${until}`, { 'x-scope-orgid': 't2' });
+    const res = await get(`/pyroscope/render?query=${q(`${CPU}{}`)}&from=${from}&until=${until}`, {
+      'x-scope-orgid': 't2',
+    });
     expect(res.json().flamebearer.names).toEqual(['total', 'hidden']);
     expect((await get('/api/apps', { 'x-scope-orgid': 'nobody' })).json()).toEqual([]);
   });

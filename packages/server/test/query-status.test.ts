@@ -36,7 +36,12 @@ const connectRows: Record<string, Row[]> = {
   ],
   Series: [
     ['valid', 'POST', { matchers: ['{service_name="test"}'], start, end }, 200],
-    ['label names', 'POST', { matchers: ['{service_name="test"}'], labelNames: ['service_name'], start, end }, 200],
+    [
+      'label names',
+      'POST',
+      { matchers: ['{service_name="test"}'], labelNames: ['service_name'], start, end },
+      200,
+    ],
     ['no time range', 'POST', { matchers: ['{service_name="test"}'] }, 400, 'missing_time_range'],
     ['start after end', 'POST', { start: end, end: start }, 400, 'invalid_time_range'],
   ],
@@ -48,7 +53,13 @@ const connectRows: Record<string, Row[]> = {
     ['max nodes above 1,048,576', 'POST', { ...sel, maxNodes: 1_048_577 }, 400, 'max_nodes_too_large'],
     ['negative max nodes', 'POST', { ...sel, maxNodes: -1 }, 400, 'invalid_max_nodes'],
     ['missing profile type', 'POST', { labelSelector: '{}', start, end }, 400, 'missing_profile_type'],
-    ['invalid profile type', 'POST', { ...sel, profileTypeID: 'invalid_format' }, 400, 'invalid_profile_type'],
+    [
+      'invalid profile type',
+      'POST',
+      { ...sel, profileTypeID: 'invalid_format' },
+      400,
+      'invalid_profile_type',
+    ],
     ['missing label selector', 'POST', { profileTypeID: CPU, start, end }, 400, 'missing_label_selector'],
     ['invalid label selector', 'POST', { ...sel, labelSelector: '!bad_syntax!' }, 400, 'invalid_selector'],
     ['no time range', 'POST', { profileTypeID: CPU, labelSelector: '{}' }, 400, 'missing_time_range'],
@@ -67,15 +78,33 @@ const connectRows: Record<string, Row[]> = {
     ['group by and limit', 'POST', { ...sel, step: 15, groupBy: ['service_name'], limit: 10 }, 200],
     ['no step', 'POST', sel, 400, 'missing_step'],
     ['negative step', 'POST', { ...sel, step: -1 }, 400, 'missing_step'],
-    ['no time range', 'POST', { profileTypeID: CPU, labelSelector: '{}', step: 15 }, 400, 'missing_time_range'],
-    ['missing label selector', 'POST', { profileTypeID: CPU, start, end, step: 15 }, 400, 'missing_label_selector'],
+    [
+      'no time range',
+      'POST',
+      { profileTypeID: CPU, labelSelector: '{}', step: 15 },
+      400,
+      'missing_time_range',
+    ],
+    [
+      'missing label selector',
+      'POST',
+      { profileTypeID: CPU, start, end, step: 15 },
+      400,
+      'missing_label_selector',
+    ],
     ['bad aggregation', 'POST', { ...sel, step: 15, aggregation: 'MEDIAN' }, 400, 'malformed_json'],
   ],
   Diff: [
     ['valid', 'POST', { left: sel, right: sel }, 200],
     ['missing left', 'POST', { right: sel }, 400, 'missing_diff_side'],
     ['missing right', 'POST', { left: sel }, 400, 'missing_diff_side'],
-    ['invalid side', 'POST', { left: sel, right: { ...sel, profileTypeID: '' } }, 400, 'missing_profile_type'],
+    [
+      'invalid side',
+      'POST',
+      { left: sel, right: { ...sel, profileTypeID: '' } },
+      400,
+      'missing_profile_type',
+    ],
   ],
   SelectMergeSpanProfile: [
     ['valid', 'POST', sel, 200],
@@ -87,7 +116,9 @@ const connectRows: Record<string, Row[]> = {
 describe('read API status codes', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    ({ app } = await serverWith([{ labels: { service_name: 'pyroscope' }, timeMs: NOW - 60_000, folded: ['a;b 1'] }]));
+    ({ app } = await serverWith([
+      { labels: { service_name: 'pyroscope' }, timeMs: NOW - 60_000, folded: ['a;b 1'] },
+    ]));
   });
   afterAll(async () => {
     await app.close();
@@ -107,15 +138,33 @@ describe('read API status codes', () => {
     });
   }
 
-  it.each(Object.keys(connectRows))('%s: invalid JSON, empty body → 400; text/plain → 415', async (methodName) => {
-    const url = `/querier.v1.QuerierService/${methodName}`;
-    const bad = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{"invalid json"' });
-    expect(bad.statusCode).toBe(400);
-    const empty = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '' });
-    expect(empty.statusCode).toBe(400);
-    const text = await app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: '{}' });
-    expect(text.statusCode).toBe(415);
-  });
+  it.each(Object.keys(connectRows))(
+    '%s: invalid JSON, empty body → 400; text/plain → 415',
+    async (methodName) => {
+      const url = `/querier.v1.QuerierService/${methodName}`;
+      const bad = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"invalid json"',
+      });
+      expect(bad.statusCode).toBe(400);
+      const empty = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(empty.statusCode).toBe(400);
+      const text = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'text/plain' },
+        payload: '{}',
+      });
+      expect(text.statusCode).toBe(415);
+    },
+  );
 
   it('malformed binary protobuf → 400 with the offset, never 500', async () => {
     const res = await app.inject({
@@ -145,7 +194,12 @@ describe('read API status codes', () => {
     ['aggregation invalid', `query=${renderQ}&from=now-15m&until=now&aggregation=invalid`, 200],
     ['maxNodes invalid', `query=${renderQ}&from=now-15m&until=now&maxNodes=invalid`, 200],
     ['maxNodes 0', `query=${renderQ}&from=now-15m&until=now&maxNodes=0`, 200],
-    ['maxNodes too large', `query=${renderQ}&from=now-15m&until=now&maxNodes=2000000`, 400, 'max_nodes_too_large'],
+    [
+      'maxNodes too large',
+      `query=${renderQ}&from=now-15m&until=now&maxNodes=2000000`,
+      400,
+      'max_nodes_too_large',
+    ],
     ['all zero range', `query=${renderQ}&from=0&until=0`, 400, 'missing_time_range'],
     ['from zero', `query=${renderQ}&from=0&until=now`, 400, 'missing_time_range'],
     ['until zero', `query=${renderQ}&from=now-15m&until=0`, 400, 'missing_time_range'],
@@ -153,8 +207,18 @@ describe('read API status codes', () => {
     ['missing query', 'from=now-15m&until=now', 400, 'missing_parameter'],
     ['empty query', 'query=&from=now-15m&until=now', 400, 'missing_parameter'],
     ['bad query', 'query=bad_query&from=now-15m&until=now', 400, 'invalid_selector'],
-    ['no profile type', `query=${encodeURIComponent('{service_name="test"}')}&from=now-15m&until=now`, 400, 'invalid_selector'],
-    ['bad profile type', `query=${encodeURIComponent('invalid_format{service_name="test"}')}&from=now-15m&until=now`, 400, 'invalid_selector'],
+    [
+      'no profile type',
+      `query=${encodeURIComponent('{service_name="test"}')}&from=now-15m&until=now`,
+      400,
+      'invalid_selector',
+    ],
+    [
+      'bad profile type',
+      `query=${encodeURIComponent('invalid_format{service_name="test"}')}&from=now-15m&until=now`,
+      400,
+      'invalid_selector',
+    ],
     ['bad time', `query=${renderQ}&from=yesterday&until=now`, 400, 'invalid_time'],
   ];
   it.each(render)('/pyroscope/render %s → %i', async (_name, qs, status, error) => {
@@ -167,7 +231,12 @@ describe('read API status codes', () => {
     `leftQuery=${l}&leftFrom=${lf}&leftUntil=now-15m&rightQuery=${r}&rightFrom=now-15m&rightUntil=now`;
   const renderDiff: [string, string, number, string?][] = [
     ['valid', diffQs(renderQ, renderQ), 200],
-    ['missing left', 'leftFrom=now-30m&leftUntil=now-15m&rightQuery=' + renderQ + '&rightFrom=now-15m&rightUntil=now', 400, 'missing_parameter'],
+    [
+      'missing left',
+      'leftFrom=now-30m&leftUntil=now-15m&rightQuery=' + renderQ + '&rightFrom=now-15m&rightUntil=now',
+      400,
+      'missing_parameter',
+    ],
     ['bad right', diffQs(renderQ, 'bad_query'), 400, 'invalid_selector'],
     ['left from zero', diffQs(renderQ, renderQ, '0'), 400, 'missing_time_range'],
     ['types differ', diffQs(renderQ, encodeURIComponent(`${ALLOC}{}`)), 400, 'profile_type_mismatch'],
@@ -179,7 +248,12 @@ describe('read API status codes', () => {
   });
 
   it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('%s on render and render-diff → 405', async (method) => {
-    for (const url of [`/pyroscope/render?query=${renderQ}`, '/pyroscope/render-diff', '/render', '/pyroscope/label-values?label=x']) {
+    for (const url of [
+      `/pyroscope/render?query=${renderQ}`,
+      '/pyroscope/render-diff',
+      '/render',
+      '/pyroscope/label-values?label=x',
+    ]) {
       const res = await app.inject({ method: method as 'POST', url });
       expect(res.statusCode).toBe(405);
       expect(res.headers.allow).toBe('GET');

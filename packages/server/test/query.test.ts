@@ -17,11 +17,24 @@ describe('QuerierService', () => {
   beforeAll(async () => {
     ({ app, metrics } = await serverWith([
       // The worked example of Pyroscope's flamegraph_test.go, split over two profiles and two regions.
-      { labels: { service_name: 'ride', region: 'eu' }, timeMs: NOW - 30 * 60_000, folded: ['a;b;e 1', 'a;c 1'] },
-      { labels: { service_name: 'ride', region: 'us' }, timeMs: NOW - 10 * 60_000, folded: ['a;c 1', 'a;c;d 1'] },
+      {
+        labels: { service_name: 'ride', region: 'eu' },
+        timeMs: NOW - 30 * 60_000,
+        folded: ['a;b;e 1', 'a;c 1'],
+      },
+      {
+        labels: { service_name: 'ride', region: 'us' },
+        timeMs: NOW - 10 * 60_000,
+        folded: ['a;c 1', 'a;c;d 1'],
+      },
       { labels: { service_name: 'other', region: 'us' }, timeMs: NOW - 10 * 60_000, folded: ['x 100'] },
       { type: ALLOC, labels: { service_name: 'ride' }, timeMs: NOW - 10 * 60_000, folded: ['a;alloc 5'] },
-      { tenant: 'secret', labels: { service_name: 'ride', region: 'eu' }, timeMs: NOW - 10 * 60_000, folded: ['hidden 7'] },
+      {
+        tenant: 'secret',
+        labels: { service_name: 'ride', region: 'eu' },
+        timeMs: NOW - 10 * 60_000,
+        folded: ['hidden 7'],
+      },
       // Outside the range: never counted.
       { labels: { service_name: 'ride', region: 'eu' }, timeMs: NOW - 2 * HOUR, folded: ['a;old 1000'] },
     ]));
@@ -57,18 +70,36 @@ describe('QuerierService', () => {
       method: 'POST',
       url: '/querier.v1.QuerierService/SelectMergeStacktraces',
       headers: { 'content-type': 'application/proto' },
-      payload: Buffer.from(encodeSelectRequest({ profileTypeId: CPU, labelSelector: '{region=~"e.*"}', start: range.start, end: range.end, maxNodes: 1024 })),
+      payload: Buffer.from(
+        encodeSelectRequest({
+          profileTypeId: CPU,
+          labelSelector: '{region=~"e.*"}',
+          start: range.start,
+          end: range.end,
+          maxNodes: 1024,
+        }),
+      ),
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/proto');
     const fg = decodeFlameGraphResponse(res.rawPayload)!;
     expect(fg.names).toEqual(['total', 'a', 'c', 'b', 'e']);
-    expect(fg.levels).toEqual([[0, 2, 0, 0], [0, 2, 0, 1], [0, 1, 0, 3, 0, 1, 1, 2], [0, 1, 1, 4]]);
+    expect(fg.levels).toEqual([
+      [0, 2, 0, 0],
+      [0, 2, 0, 1],
+      [0, 1, 0, 3, 0, 1, 1, 2],
+      [0, 1, 1, 4],
+    ]);
     expect(fg.total).toBe(2);
   });
 
   it('truncates to maxNodes with an "other" node', async () => {
-    const res = await connectJson(app, 'SelectMergeStacktraces', { profileTypeID: CPU, labelSelector: '{}', ...range, maxNodes: 2 });
+    const res = await connectJson(app, 'SelectMergeStacktraces', {
+      profileTypeID: CPU,
+      labelSelector: '{}',
+      ...range,
+      maxNodes: 2,
+    });
     expect(res.status).toBe(200);
     expect(res.body.flamegraph.names).toContain('other');
     expect(res.body.flamegraph.total).toBe('104');
@@ -77,8 +108,22 @@ describe('QuerierService', () => {
   it('ProfileTypes, LabelNames, LabelValues and Series', async () => {
     const types = await connectJson(app, 'ProfileTypes', range);
     expect(types.body.profileTypes).toEqual([
-      { ID: ALLOC, name: 'memory', sampleType: 'alloc_objects', sampleUnit: 'count', periodType: 'space', periodUnit: 'bytes' },
-      { ID: CPU, name: 'process_cpu', sampleType: 'cpu', sampleUnit: 'nanoseconds', periodType: 'cpu', periodUnit: 'nanoseconds' },
+      {
+        ID: ALLOC,
+        name: 'memory',
+        sampleType: 'alloc_objects',
+        sampleUnit: 'count',
+        periodType: 'space',
+        periodUnit: 'bytes',
+      },
+      {
+        ID: CPU,
+        name: 'process_cpu',
+        sampleType: 'cpu',
+        sampleUnit: 'nanoseconds',
+        periodType: 'cpu',
+        periodUnit: 'nanoseconds',
+      },
     ]);
     // Grafana's health check: a zero range is accepted.
     expect((await connectJson(app, 'ProfileTypes', {})).status).toBe(200);
@@ -86,16 +131,38 @@ describe('QuerierService', () => {
     const names = await connectJson(app, 'LabelNames', { matchers: ['{service_name="other"}'], ...range });
     expect(names.body).toEqual({ names: ['__name__', '__profile_type__', 'region', 'service_name'] });
 
-    const values = await connectJson(app, 'LabelValues', { name: 'region', matchers: ['{service_name="ride"}'], ...range });
+    const values = await connectJson(app, 'LabelValues', {
+      name: 'region',
+      matchers: ['{service_name="ride"}'],
+      ...range,
+    });
     expect(values.body).toEqual({ names: ['eu', 'us'] });
-    const either = await connectJson(app, 'LabelValues', { name: 'service_name', matchers: ['{region="eu"}', '{region="us"}'], ...range });
+    const either = await connectJson(app, 'LabelValues', {
+      name: 'service_name',
+      matchers: ['{region="eu"}', '{region="us"}'],
+      ...range,
+    });
     expect(either.body).toEqual({ names: ['other', 'ride'] });
 
-    const series = await connectJson(app, 'Series', { matchers: ['{service_name="ride"}'], labelNames: ['__profile_type__', 'service_name'], ...range });
+    const series = await connectJson(app, 'Series', {
+      matchers: ['{service_name="ride"}'],
+      labelNames: ['__profile_type__', 'service_name'],
+      ...range,
+    });
     expect(series.body).toEqual({
       labelsSet: [
-        { labels: [{ name: '__profile_type__', value: ALLOC }, { name: 'service_name', value: 'ride' }] },
-        { labels: [{ name: '__profile_type__', value: CPU }, { name: 'service_name', value: 'ride' }] },
+        {
+          labels: [
+            { name: '__profile_type__', value: ALLOC },
+            { name: 'service_name', value: 'ride' },
+          ],
+        },
+        {
+          labels: [
+            { name: '__profile_type__', value: CPU },
+            { name: 'service_name', value: 'ride' },
+          ],
+        },
       ],
     });
   });
@@ -120,7 +187,10 @@ describe('QuerierService', () => {
     ]);
     const top = await connectJson(app, 'SelectSeries', { ...base, groupBy: ['service_name'], limit: 1 });
     expect(top.body.series.map((s: any) => s.labels[0].value)).toEqual(['other']);
-    const avg = await connectJson(app, 'SelectSeries', { ...base, aggregation: 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE' });
+    const avg = await connectJson(app, 'SelectSeries', {
+      ...base,
+      aggregation: 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE',
+    });
     expect(avg.body.series[0].points.map((p: any) => p.value)).toEqual([2, 51]);
   });
 
@@ -153,27 +223,49 @@ describe('QuerierService', () => {
       method: 'POST',
       url: '/querier.v1.QuerierService/SelectMergeProfile',
       headers: { 'content-type': 'application/proto' },
-      payload: Buffer.from(encodeSelectRequest({ profileTypeId: CPU, labelSelector: '{service_name="ride"}', ...range }, 'profile')),
+      payload: Buffer.from(
+        encodeSelectRequest(
+          { profileTypeId: CPU, labelSelector: '{service_name="ride"}', ...range },
+          'profile',
+        ),
+      ),
     });
     expect(res.statusCode).toBe(200);
     const [profile] = decodePprof(new Uint8Array(res.rawPayload));
     expect(totalValue(profile!)).toBe(4);
-    const json = await connectJson(app, 'SelectMergeProfile', { profileTypeID: CPU, labelSelector: '{service_name="ride"}', ...range });
+    const json = await connectJson(app, 'SelectMergeProfile', {
+      profileTypeID: CPU,
+      labelSelector: '{service_name="ride"}',
+      ...range,
+    });
     expect(json.body.stringTable).toContain('a');
     expect(json.body.sample.length).toBeGreaterThan(0);
   });
 
   it('GetProfileStats', async () => {
     const res = await connectJson(app, 'GetProfileStats', {});
-    expect(res.body).toEqual({ dataIngested: true, oldestProfileTime: String(NOW - 2 * HOUR), newestProfileTime: String(NOW - 10 * 60_000) });
+    expect(res.body).toEqual({
+      dataIngested: true,
+      oldestProfileTime: String(NOW - 2 * HOUR),
+      newestProfileTime: String(NOW - 10 * 60_000),
+    });
     const empty = await connectJson(app, 'GetProfileStats', {}, { 'x-scope-orgid': 'nobody' });
     expect(empty.body).toEqual({});
   });
 
   it('keeps tenants apart', async () => {
-    const secret = await connectJson(app, 'SelectMergeStacktraces', { profileTypeID: CPU, labelSelector: '{}', ...range }, { 'x-scope-orgid': 'secret' });
+    const secret = await connectJson(
+      app,
+      'SelectMergeStacktraces',
+      { profileTypeID: CPU, labelSelector: '{}', ...range },
+      { 'x-scope-orgid': 'secret' },
+    );
     expect(secret.body.flamegraph.names).toEqual(['total', 'hidden']);
-    const anon = await connectJson(app, 'SelectMergeStacktraces', { profileTypeID: CPU, labelSelector: '{}', ...range });
+    const anon = await connectJson(app, 'SelectMergeStacktraces', {
+      profileTypeID: CPU,
+      labelSelector: '{}',
+      ...range,
+    });
     expect(anon.body.flamegraph.names).not.toContain('hidden');
     const badTenant = await connectJson(app, 'LabelNames', range, { 'x-scope-orgid': 'a/b' });
     expect(badTenant.status).toBe(400);
@@ -184,7 +276,10 @@ describe('QuerierService', () => {
     const plain = await connectJson(app, 'SelectMergeSpanProfile', req);
     expect(plain.status).toBe(200);
     expect(plain.body.flamegraph.total).toBe('104');
-    const spans = await connectJson(app, 'SelectMergeSpanProfile', { ...req, spanSelector: ['9a517183f26a089d'] });
+    const spans = await connectJson(app, 'SelectMergeSpanProfile', {
+      ...req,
+      spanSelector: ['9a517183f26a089d'],
+    });
     expect(spans.status).toBe(400);
     expect(spans.body.error).toBe('span_selector_unsupported');
   });
@@ -195,7 +290,12 @@ describe('QuerierService', () => {
   });
 
   it('reads a binary request field by field (unknown fields skipped)', async () => {
-    const body = encodeSelectRequest({ profileTypeId: CPU, labelSelector: '{}', start: range.start, end: range.end });
+    const body = encodeSelectRequest({
+      profileTypeId: CPU,
+      labelSelector: '{}',
+      start: range.start,
+      end: range.end,
+    });
     // Append an unknown field 99 (varint): the server must skip it.
     const extra = Buffer.concat([Buffer.from(body), Buffer.from([0x98, 0x06, 0x01])]);
     const res = await app.inject({

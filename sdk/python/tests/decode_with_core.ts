@@ -9,6 +9,13 @@ const out = profiles.map((p) => {
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) total += p.samples.value[i]!;
   const labels = p.sampleLabelSets.map((l) => Object.fromEntries(l.map((x) => [x.name, x.value])));
-  return { type: formatProfileTypeId(p.type), total, folded: printFolded(p), labelSets: labels, timeNs: p.timeNs, period: p.period };
+  return {
+    type: formatProfileTypeId(p.type),
+    total,
+    folded: printFolded(p),
+    labelSets: labels,
+    timeNs: p.timeNs,
+    period: p.period,
+  };
 });
 process.stdout.write(JSON.stringify(out));

@@ -36,7 +36,9 @@ Prints "Hotpath listening on http://127.0.0.1:<port>" once it accepts requests.`
 export function parseDurationMs(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(text.trim());
   if (m === null) throw new Error(`invalid duration '${text}': use e.g. 90s, 30m, 1h, 7d`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] ?? 'ms') as 'ms'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+    (m[2] ?? 'ms') as 'ms'
+  ];
   return Number(m[1]) * unit;
 }
 
@@ -80,10 +82,12 @@ export const serverCommand: Command = {
       return 0;
     }
     const env = process.env;
-    const opt = (name: string, envName: string): string | undefined => (values[name] as string | undefined) ?? env[envName];
+    const opt = (name: string, envName: string): string | undefined =>
+      (values[name] as string | undefined) ?? env[envName];
     try {
       const store = (opt('store', 'HOTPATH_STORE') ?? 'duckdb') as StoreKind;
-      if (!STORE_KINDS.includes(store)) throw new Error(`--store must be one of ${STORE_KINDS.join(', ')}, got '${store}'`);
+      if (!STORE_KINDS.includes(store))
+        throw new Error(`--store must be one of ${STORE_KINDS.join(', ')}, got '${store}'`);
       const window = opt('accept-window', 'HOTPATH_ACCEPT_WINDOW');
       const retention = opt('retention', 'HOTPATH_RETENTION');
       const level = opt('log-level', 'HOTPATH_LOG_LEVEL') ?? 'info';
@@ -103,7 +107,9 @@ export const serverCommand: Command = {
           ...(window ? { rejectOlderThanMs: parseDurationMs(window) } : {}),
           maxSeriesPerTenant: intOption('max-series', opt('max-series', 'HOTPATH_MAX_SERIES'), 5000),
         },
-        groupCommit: { intervalMs: intOption('commit-interval', opt('commit-interval', 'HOTPATH_COMMIT_INTERVAL_MS'), 200) },
+        groupCommit: {
+          intervalMs: intOption('commit-interval', opt('commit-interval', 'HOTPATH_COMMIT_INTERVAL_MS'), 200),
+        },
         logger: level === 'silent' ? false : { level },
         handleSignals: true,
       });

@@ -21,7 +21,13 @@ export interface UnaryMethod<Req, Res> {
 
 /** Adds a raw-bytes body parser for the Connect content types to this (encapsulated) Fastify scope. */
 export function addConnectBodyParsers(app: FastifyInstance): void {
-  for (const type of ['application/proto', 'application/json', 'application/connect+proto', 'application/grpc', 'application/grpc-web']) {
+  for (const type of [
+    'application/proto',
+    'application/json',
+    'application/connect+proto',
+    'application/grpc',
+    'application/grpc-web',
+  ]) {
     // Fastify's built-in JSON parser would hand over an object: Connect decoders need the bytes.
     if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -76,7 +82,12 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
   const enc = (encoding ?? 'identity').toLowerCase();
   if (enc === 'identity' || enc === '') return body;
   if (enc !== 'gzip') {
-    throw new HotpathError('unsupported_encoding', 415, 'unimplemented', `content encoding '${enc}' is not supported; use gzip or identity`);
+    throw new HotpathError(
+      'unsupported_encoding',
+      415,
+      'unimplemented',
+      `content encoding '${enc}' is not supported; use gzip or identity`,
+    );
   }
   try {
     return gunzipSync(body, { maxOutputLength: maxBytes });
@@ -90,7 +101,12 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
         { limit: maxBytes },
       );
     }
-    throw new HotpathError('malformed_gzip', 400, 'invalid_argument', `body is not valid gzip: ${(e as Error).message}`);
+    throw new HotpathError(
+      'malformed_gzip',
+      400,
+      'invalid_argument',
+      `body is not valid gzip: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -107,7 +123,12 @@ export function registerUnary<Req, Res>(
       try {
         if (request.method !== 'POST') {
           reply.header('allow', 'POST');
-          throw new HotpathError('method_not_allowed', 405, 'unimplemented', `${request.method} is not allowed; Connect unary methods take POST`);
+          throw new HotpathError(
+            'method_not_allowed',
+            405,
+            'unimplemented',
+            `${request.method} is not allowed; Connect unary methods take POST`,
+          );
         }
         const type = mediaType(request);
         const body = decodeContentEncoding(
@@ -126,10 +147,20 @@ export function registerUnary<Req, Res>(
           try {
             parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
           } catch (e) {
-            throw new HotpathError('malformed_json', 400, 'invalid_argument', `request body is not valid JSON: ${(e as Error).message}`);
+            throw new HotpathError(
+              'malformed_json',
+              400,
+              'invalid_argument',
+              `request body is not valid JSON: ${(e as Error).message}`,
+            );
           }
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new HotpathError('malformed_json', 400, 'invalid_argument', 'request body must be a JSON object');
+            throw new HotpathError(
+              'malformed_json',
+              400,
+              'invalid_argument',
+              'request body must be a JSON object',
+            );
           }
           req = method.decodeJson(parsed);
         } else {
@@ -141,8 +172,15 @@ export function registerUnary<Req, Res>(
           );
         }
         const res = await method.handle(req, request);
-        if (json) return reply.code(200).type('application/json').send(JSON.stringify(method.encodeJson(res)));
-        return reply.code(200).type('application/proto').send(Buffer.from(method.encodeBinary(res)));
+        if (json)
+          return reply
+            .code(200)
+            .type('application/json')
+            .send(JSON.stringify(method.encodeJson(res)));
+        return reply
+          .code(200)
+          .type('application/proto')
+          .send(Buffer.from(method.encodeBinary(res)));
       } catch (err) {
         return sendError(reply, err);
       } finally {
@@ -157,19 +195,31 @@ export function jsonInt64(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || !Number.isInteger(n)) {
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an integer, got ${JSON.stringify(v)}`);
+    throw new HotpathError(
+      'malformed_json',
+      400,
+      'invalid_argument',
+      `field '${field}' must be an integer, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
 
 export function jsonString(v: unknown, field: string): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be a string`);
+  if (typeof v !== 'string')
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be a string`);
   return v;
 }
 
 export function jsonStrings(v: unknown, field: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an array of strings`);
+  if (!Array.isArray(v))
+    throw new HotpathError(
+      'malformed_json',
+      400,
+      'invalid_argument',
+      `field '${field}' must be an array of strings`,
+    );
   return v.map((x, i) => jsonString(x, `${field}[${i}]`));
 }

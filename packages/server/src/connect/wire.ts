@@ -10,9 +10,15 @@ export const WIRE_LEN = 2;
 export const WIRE_I32 = 5;
 
 function malformed(what: string, offset: number): HotpathError {
-  return new HotpathError('malformed_protobuf', 400, 'invalid_argument', `malformed protobuf: ${what} at offset ${offset}`, {
-    offset,
-  });
+  return new HotpathError(
+    'malformed_protobuf',
+    400,
+    'invalid_argument',
+    `malformed protobuf: ${what} at offset ${offset}`,
+    {
+      offset,
+    },
+  );
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -89,7 +95,11 @@ export class ProtoReader {
   /** A sub-reader over a length-delimited field. */
   message(): ProtoReader {
     const b = this.bytes();
-    return new ProtoReader(this.buf, b.byteOffset - this.buf.byteOffset, b.byteOffset - this.buf.byteOffset + b.length);
+    return new ProtoReader(
+      this.buf,
+      b.byteOffset - this.buf.byteOffset,
+      b.byteOffset - this.buf.byteOffset + b.length,
+    );
   }
 
   skip(wireType: number): void {

@@ -23,19 +23,31 @@ describe('GroupCommitter', () => {
     });
     return s;
   }
-  const batch = (app: string, value: number) => batchOf('t', [{ labels: seriesLabels(CPU, { service_name: app }), timeMs: T0, folded: { 'main;work': value } }]);
+  const batch = (app: string, value: number) =>
+    batchOf('t', [
+      { labels: seriesLabels(CPU, { service_name: app }), timeMs: T0, folded: { 'main;work': value } },
+    ]);
 
   it('appends concurrent batches in one commit and resolves each after it', async () => {
     const s = await store();
     const appends: WriteBatch[] = [];
-    const spy = Object.assign(Object.create(s), { append: (b: WriteBatch) => (appends.push(b), s.append(b)), kind: 'duckdb' });
+    const spy = Object.assign(Object.create(s), {
+      append: (b: WriteBatch) => (appends.push(b), s.append(b)),
+      kind: 'duckdb',
+    });
     const c = new GroupCommitter(spy, undefined, { intervalMs: 20 });
     await Promise.all([c.submit(batch('a', 1)), c.submit(batch('b', 2)), c.submit(batch('c', 3))]);
     expect(appends).toHaveLength(1);
     expect(appends[0]!.profiles).toHaveLength(3);
     // Shared dictionary entries are sent once.
     expect(appends[0]!.stacks).toHaveLength(2);
-    const merged = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+    const merged = await s.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: T0,
+      endMs: T0,
+    });
     expect(await foldedOf(s, merged)).toEqual({ 'main;work': 6 });
   });
 
@@ -72,14 +84,23 @@ describe('GroupCommitter', () => {
     release();
     await Promise.all([first, ...later]);
     expect(appends.map((b) => b.profiles.length)).toEqual([1, 3]);
-    const merged = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+    const merged = await s.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: T0,
+      endMs: T0,
+    });
     expect(await foldedOf(s, merged)).toEqual({ 'main;work': 10 });
     await c.close();
   });
 
   it('fails every request of a failed group with commit_failed and refuses new work after close', async () => {
     const s = await store();
-    const failing = Object.assign(Object.create(s), { append: () => Promise.reject(new Error('no space left on device')), kind: 'duckdb' });
+    const failing = Object.assign(Object.create(s), {
+      append: () => Promise.reject(new Error('no space left on device')),
+      kind: 'duckdb',
+    });
     const c = new GroupCommitter(failing, undefined, { intervalMs: 5 });
     const results = await Promise.allSettled([c.submit(batch('a', 1)), c.submit(batch('b', 2))]);
     for (const r of results) {
@@ -96,7 +117,13 @@ describe('GroupCommitter', () => {
     const pending = c.submit(batch('late', 4));
     await c.close();
     await pending;
-    const merged = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+    const merged = await s.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: T0,
+      endMs: T0,
+    });
     expect([...merged.values]).toEqual([4]);
   });
 });

@@ -94,7 +94,10 @@ export class GroupCommitter {
       this.metrics?.commitDuration.observe((performance.now() - started) / 1000, { store: this.store.kind });
       for (const w of group) w.resolve();
     } catch (e) {
-      this.metrics?.commitDuration.observe((performance.now() - started) / 1000, { store: this.store.kind, result: 'error' });
+      this.metrics?.commitDuration.observe((performance.now() - started) / 1000, {
+        store: this.store.kind,
+        result: 'error',
+      });
       const err = IngestErrors.commitFailed(e instanceof Error ? e.message : String(e));
       for (const w of group) w.reject(err);
     }

@@ -29,21 +29,28 @@ export function inflateProfile(bytes: Uint8Array, limits: Limits): Uint8Array {
     try {
       raw = gunzipSync(bytes, { maxOutputLength: limits.maxDecompressedBodyBytes });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw IngestErrors.decompressedTooLarge(limits.maxDecompressedBodyBytes);
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw IngestErrors.decompressedTooLarge(limits.maxDecompressedBodyBytes);
       throw IngestErrors.malformedGzip((e as Error).message);
     }
   }
-  if (raw.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
+  if (raw.length > limits.maxProfileBytes)
+    throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
   return raw;
 }
 
-export function decodePprofBytes(bytes: Uint8Array, limits: Limits, displayNames?: Record<string, string>): Profile[] {
+export function decodePprofBytes(
+  bytes: Uint8Array,
+  limits: Limits,
+  displayNames?: Record<string, string>,
+): Profile[] {
   const raw = inflateProfile(bytes, limits);
   return decodePprof(raw, displayNames === undefined ? {} : { displayNames });
 }
 
 /** The format an /ingest request carries (§1.4, first match wins). */
-export type IngestFormat = 'trie' | 'tree' | 'lines' | 'jfr' | 'pprof' | 'speedscope' | 'multipart' | 'folded';
+export type IngestFormat =
+  'trie' | 'tree' | 'lines' | 'jfr' | 'pprof' | 'speedscope' | 'multipart' | 'folded';
 
 export function ingestFormat(format: string | undefined, contentType: string | undefined): IngestFormat {
   const ct = (contentType ?? '').toLowerCase();
@@ -78,7 +85,13 @@ export interface IngestQuery {
 }
 
 /** Decodes one /ingest request into Uploads. */
-export function decodeIngest(q: IngestQuery, contentType: string | undefined, body: Uint8Array, limits: Limits, nowMs: number): Upload[] {
+export function decodeIngest(
+  q: IngestQuery,
+  contentType: string | undefined,
+  body: Uint8Array,
+  limits: Limits,
+  nowMs: number,
+): Upload[] {
   const name = parseName(q.name);
   const fromMs = parseTime('from', q.from, nowMs);
   if (q.until !== undefined) parseTime('until', q.until, nowMs);
@@ -115,7 +128,8 @@ export function decodeIngest(q: IngestQuery, contentType: string | undefined, bo
   if (hasService) labels.push({ name: 'app_name', value: app });
   else labels.push({ name: 'service_name', value: app });
   const bytes = isGzip(body) ? inflateProfile(body, limits) : body;
-  if (bytes.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, bytes.length);
+  if (bytes.length > limits.maxProfileBytes)
+    throw IngestErrors.profileTooLarge(limits.maxProfileBytes, bytes.length);
   const importer = LEGACY_IMPORTERS[format];
   if (importer === undefined) throw IngestErrors.unsupportedFormat(format);
   const imported = importer(bytes);
@@ -125,11 +139,24 @@ export function decodeIngest(q: IngestQuery, contentType: string | undefined, bo
       if (p.type.sampleUnit === 'bytes') return { ...p, type: makeProfileType('memory', 'samples', 'bytes') };
       if (p.type.sampleUnit === 'nanoseconds') {
         const t = legacy.type;
-        return { ...p, type: makeProfileType(t.name, t.name === 'wall' ? 'wall' : 'cpu', 'nanoseconds', 'cpu', 'nanoseconds') };
+        return {
+          ...p,
+          type: makeProfileType(
+            t.name,
+            t.name === 'wall' ? 'wall' : 'cpu',
+            'nanoseconds',
+            'cpu',
+            'nanoseconds',
+          ),
+        };
       }
       return { ...p, type: legacy.type };
     });
-    const scale = imported.profiles.every((p) => p.type.sampleUnit === 'count' || p.type.sampleUnit === 'samples') ? legacy.scale : 1;
+    const scale = imported.profiles.every(
+      (p) => p.type.sampleUnit === 'count' || p.type.sampleUnit === 'samples',
+    )
+      ? legacy.scale
+      : 1;
     return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: false, scale }];
   }
   const profiles = imported.profiles.map((p) => ({ ...p, type: legacy.type }));
@@ -180,7 +207,8 @@ function parseSampleTypeConfig(bytes: Uint8Array): Record<string, string> {
 export function decodePush(req: PushRequest, limits: Limits, nowMs: number): Upload[] {
   const uploads: Upload[] = [];
   for (const s of req.series) {
-    if (!s.labels.some((l) => l.name === '__name__' && l.value !== '')) throw IngestErrors.missingMetricName();
+    if (!s.labels.some((l) => l.name === '__name__' && l.value !== ''))
+      throw IngestErrors.missingMetricName();
     const labels = s.labels.filter((l) => l.name !== '__delta__');
     for (const sample of s.samples) {
       const profiles = decodePprofBytes(sample.rawProfile, limits);

@@ -32,40 +32,77 @@ export const IngestErrors = {
       actual === undefined ? { limit } : { limit, actual },
     ),
   profileTooLarge: (limit: number, actual: number) =>
-    new HotpathError('profile_too_large', 413, 'resource_exhausted', `profile is ${actual} bytes uncompressed, the limit is ${limit} bytes`, {
-      limit,
-      actual,
-    }),
+    new HotpathError(
+      'profile_too_large',
+      413,
+      'resource_exhausted',
+      `profile is ${actual} bytes uncompressed, the limit is ${limit} bytes`,
+      {
+        limit,
+        actual,
+      },
+    ),
   malformedGzip: (why: string) => invalid('malformed_gzip', `body is not valid gzip: ${why}`),
   malformedProfile: (why: string, details: Record<string, string | number> = {}) =>
     invalid('malformed_profile', `profile could not be decoded: ${why}`, details),
   malformedBody: (format: string, why: string, details: Record<string, string | number> = {}) =>
     invalid('malformed_body', `${format} body could not be parsed: ${why}`, { format, ...details }),
-  malformedMultipart: (why: string) => invalid('malformed_multipart', `multipart body could not be parsed: ${why}`),
-  missingProfilePart: () => invalid('missing_profile_part', "multipart body has no file part named 'profile'"),
+  malformedMultipart: (why: string) =>
+    invalid('malformed_multipart', `multipart body could not be parsed: ${why}`),
+  missingProfilePart: () =>
+    invalid('missing_profile_part', "multipart body has no file part named 'profile'"),
   unsupportedClient: () =>
-    invalid('unsupported_client', "multipart part 'prev_profile' (cumulative profiles of old pyroscope-go clients) is not supported; upgrade the client"),
+    invalid(
+      'unsupported_client',
+      "multipart part 'prev_profile' (cumulative profiles of old pyroscope-go clients) is not supported; upgrade the client",
+    ),
   unsupportedFormat: (format: string) =>
-    new HotpathError('unsupported_format', 415, 'unimplemented', `format '${format}' is not supported by this server`),
-  missingName: () => invalid('missing_name', "query parameter 'name' is required, e.g. name=my-app.cpu{env=prod}"),
-  invalidName: (why: string, details: Record<string, string | number> = {}) => invalid('invalid_name', `query parameter 'name' is invalid: ${why}`, details),
+    new HotpathError(
+      'unsupported_format',
+      415,
+      'unimplemented',
+      `format '${format}' is not supported by this server`,
+    ),
+  missingName: () =>
+    invalid('missing_name', "query parameter 'name' is required, e.g. name=my-app.cpu{env=prod}"),
+  invalidName: (why: string, details: Record<string, string | number> = {}) =>
+    invalid('invalid_name', `query parameter 'name' is invalid: ${why}`, details),
   invalidParam: (param: string, value: string, why: string) =>
-    invalid('invalid_parameter', `query parameter '${param}'=${JSON.stringify(value)} is invalid: ${why}`, { param }),
+    invalid('invalid_parameter', `query parameter '${param}'=${JSON.stringify(value)} is invalid: ${why}`, {
+      param,
+    }),
   unknownProfileType: (suffix: string) =>
-    invalid('unknown_profile_type', `unknown profile type: ${suffix} (use a suffix such as .cpu, .wall, .alloc_space, .inuse_objects)`, { suffix }),
-  missingMetricName: () => invalid('missing_metric_name', "series has no '__name__' label (e.g. __name__=process_cpu)"),
+    invalid(
+      'unknown_profile_type',
+      `unknown profile type: ${suffix} (use a suffix such as .cpu, .wall, .alloc_space, .inuse_objects)`,
+      { suffix },
+    ),
+  missingMetricName: () =>
+    invalid('missing_metric_name', "series has no '__name__' label (e.g. __name__=process_cpu)"),
   noProfiles: () => invalid('no_profiles', 'no profiles received'),
   tooManySamples: (limit: number, actual: number) =>
     invalid('too_many_samples', `profile has ${actual} samples, the limit is ${limit}`, { limit, actual }),
   tooManyLabels: (limit: number, actual: number, series: string) =>
-    invalid('too_many_labels', `series ${series} has ${actual} label names, the limit is ${limit}`, { limit, actual }),
+    invalid('too_many_labels', `series ${series} has ${actual} label names, the limit is ${limit}`, {
+      limit,
+      actual,
+    }),
   labelNameTooLong: (limit: number, actual: number, name: string) =>
-    invalid('label_name_too_long', `label name ${JSON.stringify(name.slice(0, 64))}… is ${actual} bytes, the limit is ${limit}`, { limit, actual }),
+    invalid(
+      'label_name_too_long',
+      `label name ${JSON.stringify(name.slice(0, 64))}… is ${actual} bytes, the limit is ${limit}`,
+      { limit, actual },
+    ),
   labelValueTooLong: (limit: number, actual: number, name: string) =>
-    invalid('label_value_too_long', `value of label ${JSON.stringify(name)} is ${actual} bytes, the limit is ${limit}`, { limit, actual }),
+    invalid(
+      'label_value_too_long',
+      `value of label ${JSON.stringify(name)} is ${actual} bytes, the limit is ${limit}`,
+      { limit, actual },
+    ),
   invalidLabelName: (name: string) =>
     invalid('invalid_label_name', `label name ${JSON.stringify(name)} is empty or not valid UTF-8`, { name }),
-  duplicateLabelName: (name: string) => invalid('duplicate_label_name', `label name ${JSON.stringify(name)} appears twice`, { name }),
+  duplicateLabelName: (name: string) =>
+    invalid('duplicate_label_name', `label name ${JSON.stringify(name)} appears twice`, { name }),
   invalidUtf8: (where: string) => invalid('invalid_utf8', `${where} is not valid UTF-8`),
   emptyServiceName: () => invalid('empty_service_name', "label 'service_name' is empty"),
   profileTooOld: (limitMs: number, timeMs: number, nowMs: number) =>
@@ -88,12 +125,26 @@ export const IngestErrors = {
       `tenant ${tenant} would have ${actual} active series, the limit is ${limit}`,
       { limit, actual },
     ),
-  commitFailed: (why: string) => new HotpathError('commit_failed', 503, 'unavailable', `the store could not commit the write: ${why}`),
-  shuttingDown: () => new HotpathError('shutting_down', 503, 'unavailable', 'the server is shutting down; retry on another instance or later'),
+  commitFailed: (why: string) =>
+    new HotpathError('commit_failed', 503, 'unavailable', `the store could not commit the write: ${why}`),
+  shuttingDown: () =>
+    new HotpathError(
+      'shutting_down',
+      503,
+      'unavailable',
+      'the server is shutting down; retry on another instance or later',
+    ),
 } as const;
 
 /** Codes whose /ingest status stays 400 (bad request metadata); other invalid_argument codes become 422. */
-const INGEST_400 = new Set(['missing_name', 'invalid_name', 'invalid_parameter', 'unknown_profile_type', 'tenant_id_invalid', 'tenant_id_too_long']);
+const INGEST_400 = new Set([
+  'missing_name',
+  'invalid_name',
+  'invalid_parameter',
+  'unknown_profile_type',
+  'tenant_id_invalid',
+  'tenant_id_too_long',
+]);
 
 /** Converts anything thrown on the write path into a coded HotpathError with the status of `api`. */
 export function toIngestError(err: unknown, api: IngestApi): HotpathError | unknown {
@@ -108,10 +159,21 @@ export function toIngestError(err: unknown, api: IngestApi): HotpathError | unkn
 function fromFormatError(e: FormatError): HotpathError {
   const details = e.details as Record<string, string | number>;
   if (e.code === 'decompressed_too_large') {
-    return IngestErrors.decompressedTooLarge(Number(details.limit), details.actual === undefined ? undefined : Number(details.actual));
+    return IngestErrors.decompressedTooLarge(
+      Number(details.limit),
+      details.actual === undefined ? undefined : Number(details.actual),
+    );
   }
   if (e.code === 'gzip_invalid') return IngestErrors.malformedGzip(e.message);
-  if (e.code.includes('utf8')) return new HotpathError('invalid_utf8', 400, 'invalid_argument', e.message, { format_code: e.code, ...details });
-  if (e.code.startsWith('pprof')) return IngestErrors.malformedProfile(e.message, { format_code: e.code, ...details });
-  return IngestErrors.malformedBody(e.code.split('_')[0] ?? 'body', e.message, { format_code: e.code, ...details });
+  if (e.code.includes('utf8'))
+    return new HotpathError('invalid_utf8', 400, 'invalid_argument', e.message, {
+      format_code: e.code,
+      ...details,
+    });
+  if (e.code.startsWith('pprof'))
+    return IngestErrors.malformedProfile(e.message, { format_code: e.code, ...details });
+  return IngestErrors.malformedBody(e.code.split('_')[0] ?? 'body', e.message, {
+    format_code: e.code,
+    ...details,
+  });
 }

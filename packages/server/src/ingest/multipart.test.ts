@@ -24,10 +24,20 @@ describe('multipart', () => {
     expect(parseMultipart(body, 'q').map((p) => Buffer.from(p.data).toString())).toEqual(['hello']);
   });
   it('rejects bodies without the boundary, unterminated parts and nameless parts', () => {
-    expect(() => parseMultipart(Buffer.from('nothing'), 'b')).toThrow(expect.objectContaining({ code: 'malformed_multipart' }));
-    expect(() => parseMultipart(Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nxx'), 'b')).toThrow(/closing boundary/);
-    expect(() => parseMultipart(Buffer.from('--b\r\nX: y\r\n\r\nxx\r\n--b--'), 'b')).toThrow(/no Content-Disposition name/);
-    const many = Array.from({ length: 20 }, (_, i) => `--b\r\nContent-Disposition: form-data; name="p${i}"\r\n\r\nx\r\n`).join('') + '--b--';
+    expect(() => parseMultipart(Buffer.from('nothing'), 'b')).toThrow(
+      expect.objectContaining({ code: 'malformed_multipart' }),
+    );
+    expect(() =>
+      parseMultipart(Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nxx'), 'b'),
+    ).toThrow(/closing boundary/);
+    expect(() => parseMultipart(Buffer.from('--b\r\nX: y\r\n\r\nxx\r\n--b--'), 'b')).toThrow(
+      /no Content-Disposition name/,
+    );
+    const many =
+      Array.from(
+        { length: 20 },
+        (_, i) => `--b\r\nContent-Disposition: form-data; name="p${i}"\r\n\r\nx\r\n`,
+      ).join('') + '--b--';
     expect(() => parseMultipart(Buffer.from(many), 'b')).toThrow(/more than 16 parts/);
   });
 });

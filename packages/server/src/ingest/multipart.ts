@@ -27,7 +27,8 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 }
 
 export function parseMultipart(body: Uint8Array, boundary: string): Part[] {
-  if (boundary.length === 0 || boundary.length > 200) throw IngestErrors.malformedMultipart(`boundary length ${boundary.length} is outside 1..200`);
+  if (boundary.length === 0 || boundary.length > 200)
+    throw IngestErrors.malformedMultipart(`boundary length ${boundary.length} is outside 1..200`);
   const delimiter = Buffer.from(`--${boundary}`);
   const parts: Part[] = [];
   let pos = indexOf(body, delimiter, 0);
@@ -46,7 +47,9 @@ export function parseMultipart(body: Uint8Array, boundary: string): Part[] {
       sep = 2;
     }
     if (headerEnd === -1 || headerEnd - pos > MAX_HEADER_BYTES) {
-      throw IngestErrors.malformedMultipart(`part headers at offset ${pos} are unterminated or longer than ${MAX_HEADER_BYTES} bytes`);
+      throw IngestErrors.malformedMultipart(
+        `part headers at offset ${pos} are unterminated or longer than ${MAX_HEADER_BYTES} bytes`,
+      );
     }
     const headers = Buffer.from(body.buffer, body.byteOffset + pos, headerEnd - pos).toString('utf8');
     const dataStart = headerEnd + sep;
@@ -70,7 +73,8 @@ export function parseMultipart(body: Uint8Array, boundary: string): Part[] {
         filename = /filename="([^"]*)"/i.exec(value)?.[1] ?? /filename=([^;\s]+)/i.exec(value)?.[1];
       } else if (key === 'content-type') contentType = value;
     }
-    if (name === undefined) throw IngestErrors.malformedMultipart(`part at offset ${pos} has no Content-Disposition name`);
+    if (name === undefined)
+      throw IngestErrors.malformedMultipart(`part at offset ${pos} has no Content-Disposition name`);
     parts.push({ name, filename, contentType, data: body.subarray(dataStart, dataEnd) });
     if (parts.length > MAX_PARTS) throw IngestErrors.malformedMultipart(`more than ${MAX_PARTS} parts`);
     pos = next;

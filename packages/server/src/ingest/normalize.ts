@@ -100,7 +100,15 @@ function tableIds(p: Profile, limits: Limits): TableIds {
     }
     effective[s] = s;
     const f = stacks.frame[s]!;
-    stackIdLanes(parent === -1 ? 0 : hi[parent]!, parent === -1 ? 0 : lo[parent]!, fnHi[f]!, fnLo[f]!, hi, lo, s);
+    stackIdLanes(
+      parent === -1 ? 0 : hi[parent]!,
+      parent === -1 ? 0 : lo[parent]!,
+      fnHi[f]!,
+      fnLo[f]!,
+      hi,
+      lo,
+      s,
+    );
   }
   const ids = new BigUint64Array(stacks.length);
   const idOf = (s: number): bigint => {
@@ -108,7 +116,15 @@ function tableIds(p: Profile, limits: Limits): TableIds {
     if (id === 0n) ids[s] = id = idFromLanes(hi[s]!, lo[s]!);
     return id;
   };
-  return { effective, idOf, functionIds, names, truncatedStackIndexes: truncated, truncatedSymbols, emitted: new Uint8Array(stacks.length) };
+  return {
+    effective,
+    idOf,
+    functionIds,
+    names,
+    truncatedStackIndexes: truncated,
+    truncatedSymbols,
+    emitted: new Uint8Array(stacks.length),
+  };
 }
 
 /** The Pyroscope relabel defaults (§1.6): strip `godeltaprof_`, and wall with __type__=cpu is process_cpu. */
@@ -164,11 +180,18 @@ export function validateSeriesLabels(labels: Labels, limits: Limits): void {
     if (l.name === '' || !isWellFormed(l.name)) throw IngestErrors.invalidLabelName(l.name);
     if (!isWellFormed(l.value)) throw IngestErrors.invalidUtf8(`value of label ${JSON.stringify(l.name)}`);
     const nameBytes = utf8Length(l.name);
-    if (nameBytes > limits.maxLabelNameLength) throw IngestErrors.labelNameTooLong(limits.maxLabelNameLength, nameBytes, l.name);
+    if (nameBytes > limits.maxLabelNameLength)
+      throw IngestErrors.labelNameTooLong(limits.maxLabelNameLength, nameBytes, l.name);
     const valueBytes = utf8Length(l.value);
-    if (valueBytes > limits.maxLabelValueLength) throw IngestErrors.labelValueTooLong(limits.maxLabelValueLength, valueBytes, l.name);
+    if (valueBytes > limits.maxLabelValueLength)
+      throw IngestErrors.labelValueTooLong(limits.maxLabelValueLength, valueBytes, l.name);
   }
-  if (count > limits.maxLabelNamesPerSeries) throw IngestErrors.tooManyLabels(limits.maxLabelNamesPerSeries, count, formatLabels(labels).slice(0, 200));
+  if (count > limits.maxLabelNamesPerSeries)
+    throw IngestErrors.tooManyLabels(
+      limits.maxLabelNamesPerSeries,
+      count,
+      formatLabels(labels).slice(0, 200),
+    );
   const service = labels.find((l) => l.name === 'service_name');
   if (service !== undefined && service.value === '') throw IngestErrors.emptyServiceName();
 }
@@ -190,8 +213,10 @@ export function profileTimeMs(p: Profile, upload: Upload, nowMs: number, limits:
     if (ms >= YEAR_1971_MS) t = ms;
   }
   t = Math.floor(t);
-  if (t < nowMs - limits.rejectOlderThanMs) throw IngestErrors.profileTooOld(limits.rejectOlderThanMs, t, nowMs);
-  if (t > nowMs + limits.rejectNewerThanMs) throw IngestErrors.profileTooNew(limits.rejectNewerThanMs, t, nowMs);
+  if (t < nowMs - limits.rejectOlderThanMs)
+    throw IngestErrors.profileTooOld(limits.rejectOlderThanMs, t, nowMs);
+  if (t > nowMs + limits.rejectNewerThanMs)
+    throw IngestErrors.profileTooNew(limits.rejectNewerThanMs, t, nowMs);
   return t;
 }
 
@@ -217,7 +242,8 @@ export class BatchBuilder {
     const scale = upload.scale ?? 1;
     const idsByTable = new Map<object, TableIds>();
     for (const p of upload.profiles) {
-      if (p.samples.length > this.limits.maxSamplesPerProfile) throw IngestErrors.tooManySamples(this.limits.maxSamplesPerProfile, p.samples.length);
+      if (p.samples.length > this.limits.maxSamplesPerProfile)
+        throw IngestErrors.tooManySamples(this.limits.maxSamplesPerProfile, p.samples.length);
       const timeMs = profileTimeMs(p, upload, this.nowMs, this.limits);
       let ids = idsByTable.get(p.stacks);
       if (ids === undefined) {
@@ -320,7 +346,8 @@ export class BatchBuilder {
       const frame = p.stacks.frame[cur]!;
       const fn = ids.functionIds[frame]!;
       this.stacks.set(id, { id, parentId: parent === -1 ? 0n : ids.idOf(parent), functionId: fn });
-      if (!this.functions.has(fn)) this.functions.set(fn, { id: fn, name: ids.names[frame]!, file: p.frames.file[frame] ?? '' });
+      if (!this.functions.has(fn))
+        this.functions.set(fn, { id: fn, name: ids.names[frame]!, file: p.frames.file[frame] ?? '' });
     }
   }
 

@@ -4,14 +4,16 @@ import { legacyProfileType, parseName, parseSampleRate, parseTime, splitAppSuffi
 
 describe('parseName', () => {
   it('reads APP{k=v,...}, trims, drops __* keys except __session_id__, ignores text after }', () => {
-    expect(parseName(' my.app.cpu { env = staging ,region=us-west-1,__x=1,__session_id__=s1 } tail')).toEqual({
-      app: 'my.app.cpu',
-      labels: [
-        { name: 'env', value: 'staging' },
-        { name: 'region', value: 'us-west-1' },
-        { name: '__session_id__', value: 's1' },
-      ],
-    });
+    expect(parseName(' my.app.cpu { env = staging ,region=us-west-1,__x=1,__session_id__=s1 } tail')).toEqual(
+      {
+        app: 'my.app.cpu',
+        labels: [
+          { name: 'env', value: 'staging' },
+          { name: 'region', value: 'us-west-1' },
+          { name: '__session_id__', value: 's1' },
+        ],
+      },
+    );
     expect(parseName('app{}')).toEqual({ app: 'app', labels: [] });
     expect(parseName('svc/path-1_x')).toEqual({ app: 'svc/path-1_x', labels: [] });
   });
@@ -41,26 +43,40 @@ describe('parseTime', () => {
     expect(parseTime('from', 'now-1w', now)).toBe(now - 7 * 86_400_000);
   });
   it('rejects anything else', () => {
-    expect(() => parseTime('from', 'now-3h30m', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
-    expect(() => parseTime('until', 'tomorrow', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
+    expect(() => parseTime('from', 'now-3h30m', now)).toThrow(
+      expect.objectContaining({ code: 'invalid_parameter' }),
+    );
+    expect(() => parseTime('until', 'tomorrow', now)).toThrow(
+      expect.objectContaining({ code: 'invalid_parameter' }),
+    );
     expect(() => parseTime('from', 'now-1x', now)).toThrow(/unknown unit 'x'/);
     // Names inherited by plain objects are not units (this once gave NaN).
-    expect(() => parseTime('from', 'now-1constructor', now)).toThrow(expect.objectContaining({ code: 'invalid_parameter' }));
+    expect(() => parseTime('from', 'now-1constructor', now)).toThrow(
+      expect.objectContaining({ code: 'invalid_parameter' }),
+    );
   });
 });
 
 describe('legacy profile types', () => {
   it('maps suffixes per the compatibility table, scaling cpu/wall by the sample rate', () => {
-    expect(legacyProfileType('cpu', 100)).toEqual({ type: expect.objectContaining({ id: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds' }), scale: 10_000_000 });
+    expect(legacyProfileType('cpu', 100)).toEqual({
+      type: expect.objectContaining({ id: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds' }),
+      scale: 10_000_000,
+    });
     expect(legacyProfileType('cpu', 0).type.id).toBe('process_cpu:samples:count::');
-    expect(legacyProfileType('wall', 50)).toEqual({ type: expect.objectContaining({ id: 'wall:wall:nanoseconds:cpu:nanoseconds' }), scale: 20_000_000 });
+    expect(legacyProfileType('wall', 50)).toEqual({
+      type: expect.objectContaining({ id: 'wall:wall:nanoseconds:cpu:nanoseconds' }),
+      scale: 20_000_000,
+    });
     expect(legacyProfileType('alloc_space', 100).type.id).toBe('memory:alloc_space:bytes::');
     expect(legacyProfileType('inuse_objects', 100).type.id).toBe('memory:inuse_objects:count::');
     expect(legacyProfileType('goroutines', 100).type.id).toBe('goroutine:goroutines:count::');
     expect(legacyProfileType('mutex_duration', 100).type.id).toBe('mutex:delay:nanoseconds::');
     expect(legacyProfileType('lock_count', 100).type.id).toBe('block:contentions:count::');
     expect(legacyProfileType('exceptions', 100).type.id).toBe('exceptions:samples:count::');
-    expect(() => legacyProfileType('app', 100)).toThrow(expect.objectContaining({ code: 'unknown_profile_type', httpStatus: 400 }));
+    expect(() => legacyProfileType('app', 100)).toThrow(
+      expect.objectContaining({ code: 'unknown_profile_type', httpStatus: 400 }),
+    );
   });
   it('splits the suffix at the last dot; no dot means cpu', () => {
     expect(splitAppSuffix('my.app.cpu')).toEqual({ app: 'my.app', suffix: 'cpu' });

@@ -21,7 +21,10 @@ export function parseName(name: string | undefined): ParsedName {
   const brace = name.indexOf('{');
   const app = (brace === -1 ? name : name.slice(0, brace)).trim();
   if (app === '') throw IngestErrors.missingName();
-  if (!APP_CHARS.test(app)) throw IngestErrors.invalidName(`application name ${JSON.stringify(app)} has characters outside [a-zA-Z0-9_.-/]`);
+  if (!APP_CHARS.test(app))
+    throw IngestErrors.invalidName(
+      `application name ${JSON.stringify(app)} has characters outside [a-zA-Z0-9_.-/]`,
+    );
   const labels: LabelPair[] = [];
   if (brace !== -1) {
     const close = name.indexOf('}', brace);
@@ -33,7 +36,10 @@ export function parseName(name: string | undefined): ParsedName {
         if (eq === -1) throw IngestErrors.invalidName(`label ${JSON.stringify(part.trim())} has no '='`);
         const key = part.slice(0, eq).trim();
         const value = part.slice(eq + 1).trim();
-        if (!KEY_CHARS.test(key)) throw IngestErrors.invalidName(`label key ${JSON.stringify(key)} is empty or has characters outside [a-zA-Z0-9_.]`);
+        if (!KEY_CHARS.test(key))
+          throw IngestErrors.invalidName(
+            `label key ${JSON.stringify(key)} is empty or has characters outside [a-zA-Z0-9_.]`,
+          );
         if (key === '__name__') throw IngestErrors.invalidName("label key '__name__' is reserved");
         if (key.startsWith('__') && key !== '__session_id__') continue;
         labels.push({ name: key, value });
@@ -67,9 +73,15 @@ export interface LegacyType {
 export function legacyProfileType(suffix: string, sampleRate: number): LegacyType {
   const timed = (name: string, sampleType: string): LegacyType =>
     sampleRate !== 0
-      ? { type: makeProfileType(name, sampleType, 'nanoseconds', 'cpu', 'nanoseconds'), scale: 1e9 / sampleRate }
+      ? {
+          type: makeProfileType(name, sampleType, 'nanoseconds', 'cpu', 'nanoseconds'),
+          scale: 1e9 / sampleRate,
+        }
       : { type: makeProfileType(name, 'samples', 'count'), scale: 1 };
-  const plain = (name: string, sampleType: string, unit: string): LegacyType => ({ type: makeProfileType(name, sampleType, unit), scale: 1 });
+  const plain = (name: string, sampleType: string, unit: string): LegacyType => ({
+    type: makeProfileType(name, sampleType, unit),
+    scale: 1,
+  });
   switch (suffix) {
     case 'cpu':
     case 'itimer':

@@ -69,7 +69,8 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function jsonArray(v: unknown, field: string): unknown[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an array`);
+  if (!Array.isArray(v))
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an array`);
   return v;
 }
 
@@ -89,15 +90,28 @@ export function decodePushJson(json: unknown): PushRequest {
       return {
         labels: jsonArray(o.labels, `series[${i}].labels`).map((l, j) => {
           const lo = jsonObject(l, `series[${i}].labels[${j}]`);
-          return { name: jsonString(lo.name, `series[${i}].labels[${j}].name`), value: jsonString(lo.value, `series[${i}].labels[${j}].value`) };
+          return {
+            name: jsonString(lo.name, `series[${i}].labels[${j}].name`),
+            value: jsonString(lo.value, `series[${i}].labels[${j}].value`),
+          };
         }),
         samples: jsonArray(o.samples, `series[${i}].samples`).map((x, j) => {
           const so = jsonObject(x, `series[${i}].samples[${j}]`);
           const b64 = jsonString(so.rawProfile ?? so.raw_profile, `series[${i}].samples[${j}].rawProfile`);
           if (!BASE64.test(b64)) {
-            throw new HotpathError('malformed_json', 400, 'invalid_argument', `field 'series[${i}].samples[${j}].rawProfile' is not base64`);
+            throw new HotpathError(
+              'malformed_json',
+              400,
+              'invalid_argument',
+              `field 'series[${i}].samples[${j}].rawProfile' is not base64`,
+            );
           }
-          return { rawProfile: new Uint8Array(Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64')), id: jsonString(so.ID ?? so.id, 'ID') };
+          return {
+            rawProfile: new Uint8Array(
+              Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64'),
+            ),
+            id: jsonString(so.ID ?? so.id, 'ID'),
+          };
         }),
       };
     }),

@@ -43,14 +43,20 @@ export class WritePath {
     const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks);
     for (const u of uploads) builder.add(u);
     const batch = builder.result();
-    this.seriesLimiter.admit(tenant, batch.profiles.map((p) => p.labels), nowMs);
+    this.seriesLimiter.admit(
+      tenant,
+      batch.profiles.map((p) => p.labels),
+      nowMs,
+    );
     await this.committer.submit(batch);
     if (this.committedStacks.size + batch.stacks.length > MAX_REMEMBERED_STACKS) this.committedStacks.clear();
     for (const s of batch.stacks) this.committedStacks.add(s.id);
     this.metrics.ingestedProfiles.inc({ tenant }, batch.profiles.length);
     this.metrics.ingestedSamples.inc({ tenant }, batch.rows);
-    if (batch.truncatedStacks > 0) this.metrics.truncations.inc({ kind: 'stack_depth' }, batch.truncatedStacks);
-    if (batch.truncatedSymbols > 0) this.metrics.truncations.inc({ kind: 'symbol_length' }, batch.truncatedSymbols);
+    if (batch.truncatedStacks > 0)
+      this.metrics.truncations.inc({ kind: 'stack_depth' }, batch.truncatedStacks);
+    if (batch.truncatedSymbols > 0)
+      this.metrics.truncations.inc({ kind: 'symbol_length' }, batch.truncatedSymbols);
   }
 
   nowMs(): number {
@@ -70,7 +76,10 @@ function bodyOf(request: FastifyRequest): Uint8Array {
   return Buffer.from(typeof b === 'string' ? b : JSON.stringify(b));
 }
 
-export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDeps & { writePath?: WritePath }): Promise<void> {
+export async function registerIngestRoutes(
+  app: FastifyInstance,
+  deps: ServerDeps & { writePath?: WritePath },
+): Promise<void> {
   const wp = deps.writePath ?? new WritePath(deps);
   const limits = wp.limits;
   app.removeAllContentTypeParsers();
@@ -84,7 +93,10 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400) {
       const code = typeof payload === 'string' ? /"error":"([a-z0-9_]+)"/.exec(payload)?.[1] : undefined;
-      wp.metrics.rejections.inc({ code: code ?? `http_${reply.statusCode}`, api: request.url.startsWith(PUSH_PATH) ? 'push' : 'ingest' });
+      wp.metrics.rejections.inc({
+        code: code ?? `http_${reply.statusCode}`,
+        api: request.url.startsWith(PUSH_PATH) ? 'push' : 'ingest',
+      });
     }
     return payload;
   });
@@ -94,13 +106,21 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
     const api: IngestApi = request.url.startsWith(PUSH_PATH) ? 'push' : 'ingest';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const length = Number(request.headers['content-length']);
-      return wp.reject(reply, IngestErrors.bodyTooLarge(limits.maxBodyBytes, Number.isFinite(length) ? length : undefined), api);
+      return wp.reject(
+        reply,
+        IngestErrors.bodyTooLarge(limits.maxBodyBytes, Number.isFinite(length) ? length : undefined),
+        api,
+      );
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_TYPE') {
       return wp.reject(reply, IngestErrors.malformedBody('request', err.message), api);
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return wp.reject(reply, new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message), api);
+      return wp.reject(
+        reply,
+        new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message),
+        api,
+      );
     }
     return wp.reject(reply, err, api);
   });
@@ -111,14 +131,23 @@ export async function registerIngestRoutes(app: FastifyInstance, deps: ServerDep
       const tenant = tenantFromHeader(request.headers['x-scope-orgid']);
       const body = bodyOf(request);
       const nowMs = wp.nowMs();
-      const uploads = decodeIngest(request.query as IngestQuery, request.headers['content-type'], body, limits, nowMs);
+      const uploads = decodeIngest(
+        request.query as IngestQuery,
+        request.headers['content-type'],
+        body,
+        limits,
+        nowMs,
+      );
       await wp.write(tenant, uploads, nowMs);
       wp.metrics.ingestedBytes.inc({ tenant, api: 'ingest' }, body.length);
       return reply.code(200).send();
     } catch (err) {
       return wp.reject(reply, err, 'ingest');
     } finally {
-      wp.metrics.requestDuration.observe((performance.now() - started) / 1000, { route: '/ingest', status: String(reply.statusCode) });
+      wp.metrics.requestDuration.observe((performance.now() - started) / 1000, {
+        route: '/ingest',
+        status: String(reply.statusCode),
+      });
     }
   };
   for (const url of ['/ingest', '/pyroscope/ingest']) {

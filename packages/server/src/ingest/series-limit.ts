@@ -19,11 +19,14 @@ export class SeriesLimiter {
   admit(tenant: string, labelSets: readonly Labels[], nowMs: number): void {
     let seen = this.lastSeen.get(tenant);
     if (seen === undefined) this.lastSeen.set(tenant, (seen = new Map()));
-    const keys = [...new Set(labelSets.map((l) => Number(functionId(tenant, formatLabels(l)) & 0x1fffffffffffffn)))];
+    const keys = [
+      ...new Set(labelSets.map((l) => Number(functionId(tenant, formatLabels(l)) & 0x1fffffffffffffn))),
+    ];
     const fresh = keys.filter((k) => !seen.has(k));
     if (this.limit > 0 && fresh.length > 0 && seen.size + fresh.length > this.limit) {
       for (const [k, t] of seen) if (t < nowMs - this.windowMs) seen.delete(k);
-      if (seen.size + fresh.length > this.limit) throw IngestErrors.seriesLimit(this.limit, seen.size + fresh.length, tenant);
+      if (seen.size + fresh.length > this.limit)
+        throw IngestErrors.seriesLimit(this.limit, seen.size + fresh.length, tenant);
     }
     for (const k of keys) seen.set(k, nowMs);
   }

@@ -70,7 +70,14 @@ export function selectorsOf(matchers: readonly string[]): Matcher[][] {
 export function profileTypeMessage(id: string): ProfileTypeMessage {
   const t = parseProfileTypeId(id);
   if (t === null) return { id, name: id, sampleType: '', sampleUnit: '', periodType: '', periodUnit: '' };
-  return { id, name: t.name, sampleType: t.sampleType, sampleUnit: t.sampleUnit, periodType: t.periodType, periodUnit: t.periodUnit };
+  return {
+    id,
+    name: t.name,
+    sampleType: t.sampleType,
+    sampleUnit: t.sampleUnit,
+    periodType: t.periodType,
+    periodUnit: t.periodUnit,
+  };
 }
 
 /** Validates a Select* request into a store query. */
@@ -104,9 +111,13 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
   const limits = ctx.limits;
   const opts = {
     maxDecompressedBytes: limits.maxDecompressedBodyBytes,
-    onDone: (path: string, seconds: number) => ctx.metrics.queryDuration.observe(seconds, { method: path.slice(QUERIER.length + 1) }),
+    onDone: (path: string, seconds: number) =>
+      ctx.metrics.queryDuration.observe(seconds, { method: path.slice(QUERIER.length + 1) }),
   };
-  const seriesQuery = (req: { matchers: string[]; start: number; end: number }, request: FastifyRequest): SeriesQuery => {
+  const seriesQuery = (
+    req: { matchers: string[]; start: number; end: number },
+    request: FastifyRequest,
+  ): SeriesQuery => {
     const tenant = tenantOf(request);
     const selectors = selectorsOf(req.matchers);
     checkRange(req.start, req.end, limits);
@@ -115,20 +126,28 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
 
   registerUnary(
     app,
-    method('ProfileTypes', ProfileTypesRequestCodec, encodeProfileTypes, profileTypesJson, async (req, request) => {
-      const tenant = tenantOf(request);
-      let { start, end } = req;
-      if (start === 0 && end === 0) end = ALL_TIME_END_MS;
-      if (start > end) throw queryErrors.invalidTimeRange(start, end);
-      const ids = await store.profileTypes({ tenant, selectors: [], startMs: start, endMs: end });
-      return ids.map(profileTypeMessage);
-    }),
+    method(
+      'ProfileTypes',
+      ProfileTypesRequestCodec,
+      encodeProfileTypes,
+      profileTypesJson,
+      async (req, request) => {
+        const tenant = tenantOf(request);
+        let { start, end } = req;
+        if (start === 0 && end === 0) end = ALL_TIME_END_MS;
+        if (start > end) throw queryErrors.invalidTimeRange(start, end);
+        const ids = await store.profileTypes({ tenant, selectors: [], startMs: start, endMs: end });
+        return ids.map(profileTypeMessage);
+      },
+    ),
     opts,
   );
 
   registerUnary(
     app,
-    method('LabelNames', LabelNamesRequestCodec, encodeNames, namesJson, async (req, request) => store.labelNames(seriesQuery(req, request))),
+    method('LabelNames', LabelNamesRequestCodec, encodeNames, namesJson, async (req, request) =>
+      store.labelNames(seriesQuery(req, request)),
+    ),
     opts,
   );
 
@@ -150,7 +169,10 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
     opts,
   );
 
-  const mergeStacktraces = async (req: SelectRequest, request: FastifyRequest): Promise<SelectMergeStacktracesResponse> => {
+  const mergeStacktraces = async (
+    req: SelectRequest,
+    request: FastifyRequest,
+  ): Promise<SelectMergeStacktracesResponse> => {
     const q = profileQueryOf(req, tenantOf(request), limits);
     const maxNodes = resolveMaxNodes(req.maxNodes, limits);
     if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q) };
@@ -165,7 +187,13 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
 
   registerUnary(
     app,
-    method('SelectMergeStacktraces', SelectMergeStacktracesRequestCodec, encodeSelectMergeStacktraces, (r) => selectMergeStacktracesJson(r, pprofToJson), mergeStacktraces),
+    method(
+      'SelectMergeStacktraces',
+      SelectMergeStacktracesRequestCodec,
+      encodeSelectMergeStacktraces,
+      (r) => selectMergeStacktracesJson(r, pprofToJson),
+      mergeStacktraces,
+    ),
     opts,
   );
 
@@ -188,50 +216,93 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
 
   registerUnary(
     app,
-    method('SelectMergeProfile', SelectMergeProfileRequestCodec, (b: Uint8Array) => b, pprofToJson, async (req, request) => {
-      const q = profileQueryOf(req, tenantOf(request), limits);
-      if (req.maxNodes !== undefined) resolveMaxNodes(req.maxNodes, limits); // validated; pprof is not truncated
-      return pprofOf(q);
-    }),
+    method(
+      'SelectMergeProfile',
+      SelectMergeProfileRequestCodec,
+      (b: Uint8Array) => b,
+      pprofToJson,
+      async (req, request) => {
+        const q = profileQueryOf(req, tenantOf(request), limits);
+        if (req.maxNodes !== undefined) resolveMaxNodes(req.maxNodes, limits); // validated; pprof is not truncated
+        return pprofOf(q);
+      },
+    ),
     opts,
   );
 
   registerUnary(
     app,
-    method('SelectSeries', SelectSeriesRequestCodec, encodeSelectSeriesResponse, selectSeriesJson, async (req, request): Promise<SeriesMessage[]> => {
-      const q = profileQueryOf({ ...req, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] }, tenantOf(request), limits);
-      if (!(req.step > 0)) throw queryErrors.missingStep();
-      if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
-      const series = await selectSeries(store, { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation }, req.limit);
-      return series.map((s) => ({
-        labels: s.labels,
-        points: Array.from(s.timestampsMs, (t, i) => ({ value: s.values[i]!, timestampMs: t })),
-      }));
-    }),
+    method(
+      'SelectSeries',
+      SelectSeriesRequestCodec,
+      encodeSelectSeriesResponse,
+      selectSeriesJson,
+      async (req, request): Promise<SeriesMessage[]> => {
+        const q = profileQueryOf(
+          { ...req, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] },
+          tenantOf(request),
+          limits,
+        );
+        if (!(req.step > 0)) throw queryErrors.missingStep();
+        if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
+        const series = await selectSeries(
+          store,
+          { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation },
+          req.limit,
+        );
+        return series.map((s) => ({
+          labels: s.labels,
+          points: Array.from(s.timestampsMs, (t, i) => ({ value: s.values[i]!, timestampMs: t })),
+        }));
+      },
+    ),
     opts,
   );
 
   registerUnary(
     app,
-    method('Diff', DiffRequestCodec, encodeDiffResponse, diffResponseJson, async (req, request): Promise<FlameGraphDiffMessage> => {
-      if (req.left === undefined) throw queryErrors.missingDiffSide('left');
-      if (req.right === undefined) throw queryErrors.missingDiffSide('right');
-      const tenant = tenantOf(request);
-      const left = profileQueryOf(req.left, tenant, limits);
-      const right = profileQueryOf(req.right, tenant, limits);
-      const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
-      const fb = await selectFlamebearerDiff(store, left, right, maxNodes);
-      return { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf, leftTicks: fb.leftTicks, rightTicks: fb.rightTicks };
-    }),
+    method(
+      'Diff',
+      DiffRequestCodec,
+      encodeDiffResponse,
+      diffResponseJson,
+      async (req, request): Promise<FlameGraphDiffMessage> => {
+        if (req.left === undefined) throw queryErrors.missingDiffSide('left');
+        if (req.right === undefined) throw queryErrors.missingDiffSide('right');
+        const tenant = tenantOf(request);
+        const left = profileQueryOf(req.left, tenant, limits);
+        const right = profileQueryOf(req.right, tenant, limits);
+        const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
+        const fb = await selectFlamebearerDiff(store, left, right, maxNodes);
+        return {
+          names: fb.names,
+          levels: fb.levels,
+          total: fb.numTicks,
+          maxSelf: fb.maxSelf,
+          leftTicks: fb.leftTicks,
+          rightTicks: fb.rightTicks,
+        };
+      },
+    ),
     opts,
   );
 
   registerUnary(
     app,
-    method('GetProfileStats', EmptyRequestCodec, encodeProfileStats, profileStatsJson, async (_req, request): Promise<ProfileStatsMessage> => {
-      const s = await store.stats(tenantOf(request));
-      return { dataIngested: s.dataIngested, oldestProfileTime: s.oldestProfileTimeMs, newestProfileTime: s.newestProfileTimeMs };
-    }),
+    method(
+      'GetProfileStats',
+      EmptyRequestCodec,
+      encodeProfileStats,
+      profileStatsJson,
+      async (_req, request): Promise<ProfileStatsMessage> => {
+        const s = await store.stats(tenantOf(request));
+        return {
+          dataIngested: s.dataIngested,
+          oldestProfileTime: s.oldestProfileTimeMs,
+          newestProfileTime: s.newestProfileTimeMs,
+        };
+      },
+    ),
     opts,
   );
 }

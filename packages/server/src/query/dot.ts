@@ -60,11 +60,15 @@ export function exportDotText(profile: Profile, maxNodes: number): string {
   for (const [name, id] of ids) {
     const label = `${esc(name)}\\n${self[id]} (${pct(self[id]!, total)})\\nof ${cum[id]} (${pct(cum[id]!, total)})`;
     const size = 8 + Math.round(16 * (total === 0 ? 0 : self[id]! / total));
-    lines.push(`N${id + 1} [label="${label}" id="node${id + 1}" fontsize=${size} shape=box tooltip="${esc(name)} (${cum[id]})"]`);
+    lines.push(
+      `N${id + 1} [label="${label}" id="node${id + 1}" fontsize=${size} shape=box tooltip="${esc(name)} (${cum[id]})"]`,
+    );
   }
   for (const [key, value] of edges) {
     const [from, to] = key.split(' ').map(Number) as [number, number];
-    lines.push(`N${from + 1} -> N${to + 1} [label=" ${value}" weight=${Math.max(1, Math.round((value / Math.max(total, 1)) * 100))}]`);
+    lines.push(
+      `N${from + 1} -> N${to + 1} [label=" ${value}" weight=${Math.max(1, Math.round((value / Math.max(total, 1)) * 100))}]`,
+    );
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

@@ -5,42 +5,71 @@ import { parseProfileTypeId, type ProfileType } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 
-function bad(code: string, message: string, details: Record<string, string | number | boolean> = {}): HotpathError {
+function bad(
+  code: string,
+  message: string,
+  details: Record<string, string | number | boolean> = {},
+): HotpathError {
   return new HotpathError(code, 400, 'invalid_argument', message, details);
 }
 
 export const queryErrors = {
-  missingTimeRange: (param: string) => bad('missing_time_range', `${param}: start and end are required (ms since epoch, non-zero)`, { param }),
+  missingTimeRange: (param: string) =>
+    bad('missing_time_range', `${param}: start and end are required (ms since epoch, non-zero)`, { param }),
   invalidTimeRange: (startMs: number, endMs: number) =>
     bad('invalid_time_range', `start ${startMs} is after end ${endMs}`, { start: startMs, end: endMs }),
   rangeTooLong: (limitMs: number, actualMs: number) =>
-    bad('query_range_too_long', `the query range is ${actualMs} ms, the limit is ${limitMs} ms`, { limit: limitMs, actual: actualMs }),
-  missingProfileType: () => bad('missing_profile_type', 'profileTypeID is required, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds'),
-  invalidProfileType: (id: string) =>
-    bad('invalid_profile_type', `profile type ${JSON.stringify(id)} is not <name>:<sample type>:<sample unit>:<period type>:<period unit>`, {
-      actual: id,
+    bad('query_range_too_long', `the query range is ${actualMs} ms, the limit is ${limitMs} ms`, {
+      limit: limitMs,
+      actual: actualMs,
     }),
-  missingLabelSelector: () => bad('missing_label_selector', 'labelSelector is required; use {} to select every series'),
+  missingProfileType: () =>
+    bad(
+      'missing_profile_type',
+      'profileTypeID is required, e.g. process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+    ),
+  invalidProfileType: (id: string) =>
+    bad(
+      'invalid_profile_type',
+      `profile type ${JSON.stringify(id)} is not <name>:<sample type>:<sample unit>:<period type>:<period unit>`,
+      {
+        actual: id,
+      },
+    ),
+  missingLabelSelector: () =>
+    bad('missing_label_selector', 'labelSelector is required; use {} to select every series'),
   maxNodesTooLarge: (limit: number, actual: number) =>
     bad('max_nodes_too_large', `maxNodes is ${actual}, the limit is ${limit}`, { limit, actual }),
-  invalidMaxNodes: (actual: number | string) => bad('invalid_max_nodes', `maxNodes must be >= 0, got ${actual}`, { actual }),
+  invalidMaxNodes: (actual: number | string) =>
+    bad('invalid_max_nodes', `maxNodes must be >= 0, got ${actual}`, { actual }),
   missingStep: () => bad('missing_step', 'step (seconds, > 0) is required'),
-  missingParameter: (param: string) => bad('missing_parameter', `query parameter '${param}' is required`, { param }),
+  missingParameter: (param: string) =>
+    bad('missing_parameter', `query parameter '${param}' is required`, { param }),
   missingLabelName: () => bad('missing_label_name', 'the label name is required'),
   profileTypeMismatch: (left: string, right: string) =>
     bad('profile_type_mismatch', `left profile type ${left} differs from right ${right}`, { left, right }),
-  missingDiffSide: (side: 'left' | 'right') => bad('missing_diff_side', `the ${side} side of the diff is required`, { side }),
+  missingDiffSide: (side: 'left' | 'right') =>
+    bad('missing_diff_side', `the ${side} side of the diff is required`, { side }),
   invalidTime: (param: string, value: string) =>
-    bad('invalid_time', `${param}=${JSON.stringify(value)} is not a time (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`, { param, actual: value }),
+    bad(
+      'invalid_time',
+      `${param}=${JSON.stringify(value)} is not a time (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`,
+      { param, actual: value },
+    ),
   spanSelectorUnsupported: (count: number) =>
-    bad('span_selector_unsupported', `span selectors are not supported: Hotpath does not store span ids (got ${count})`, { actual: count }),
+    bad(
+      'span_selector_unsupported',
+      `span selectors are not supported: Hotpath does not store span ids (got ${count})`,
+      { actual: count },
+    ),
 };
 
 /** Validates a Connect time range: both ends required, start ≤ end, length within the limit. */
 export function checkRange(start: number, end: number, limits: Limits, what = 'start/end'): void {
   if (start === 0 || end === 0) throw queryErrors.missingTimeRange(what);
   if (start > end) throw queryErrors.invalidTimeRange(start, end);
-  if (end - start > limits.maxQueryRangeMs) throw queryErrors.rangeTooLong(limits.maxQueryRangeMs, end - start);
+  if (end - start > limits.maxQueryRangeMs)
+    throw queryErrors.rangeTooLong(limits.maxQueryRangeMs, end - start);
 }
 
 export function checkProfileType(id: string): ProfileType {

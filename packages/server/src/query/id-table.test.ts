@@ -4,7 +4,10 @@ import { IdTable, halvesOf } from './id-table.ts';
 describe('IdTable', () => {
   it('interns 64-bit ids to dense indexes across growth, and gives them back', () => {
     const t = new IdTable(4);
-    const ids = Array.from({ length: 5000 }, (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn);
+    const ids = Array.from(
+      { length: 5000 },
+      (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn,
+    );
     ids.push(0xffffffffffffffffn, 0x8000000000000000n, 1n);
     ids.forEach((id, i) => expect(t.intern(id)).toBe(i));
     ids.forEach((id, i) => {

@@ -35,7 +35,13 @@ export enum ProfileFormat {
   Dot = 3,
   Pprof = 4,
 }
-const PROFILE_FORMAT_NAMES = ['PROFILE_FORMAT_UNSPECIFIED', 'PROFILE_FORMAT_FLAMEGRAPH', 'PROFILE_FORMAT_TREE', 'PROFILE_FORMAT_DOT', 'PROFILE_FORMAT_PPROF'];
+const PROFILE_FORMAT_NAMES = [
+  'PROFILE_FORMAT_UNSPECIFIED',
+  'PROFILE_FORMAT_FLAMEGRAPH',
+  'PROFILE_FORMAT_TREE',
+  'PROFILE_FORMAT_DOT',
+  'PROFILE_FORMAT_PPROF',
+];
 
 export interface SelectRequest extends RangeRequest {
   profileTypeId: string;
@@ -121,10 +127,16 @@ function readFieldsOf(r: ProtoReader, on: (field: number, wire: number, r: Proto
 }
 
 function wrongWire(field: number, wire: number, at: number): HotpathError {
-  return new HotpathError('malformed_protobuf', 400, 'invalid_argument', `malformed protobuf: field ${field} has wire type ${wire} at offset ${at}`, {
-    field,
-    offset: at,
-  });
+  return new HotpathError(
+    'malformed_protobuf',
+    400,
+    'invalid_argument',
+    `malformed protobuf: field ${field} has wire type ${wire} at offset ${at}`,
+    {
+      field,
+      offset: at,
+    },
+  );
 }
 
 function str(r: ProtoReader, field: number, wire: number): string {
@@ -154,7 +166,8 @@ function has(j: Json, jsonName: string, protoName = jsonName): boolean {
 function jsonDouble(v: unknown, name: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be a number`);
+  if (typeof n !== 'number' || Number.isNaN(n))
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be a number`);
   return n;
 }
 
@@ -165,12 +178,18 @@ function jsonEnum(v: unknown, names: readonly string[], name: string): number {
     const i = names.indexOf(v);
     if (i !== -1) return i;
   }
-  throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be one of ${names.join(', ')}`);
+  throw new HotpathError(
+    'malformed_json',
+    400,
+    'invalid_argument',
+    `field '${name}' must be one of ${names.join(', ')}`,
+  );
 }
 
 function jsonObject(v: unknown, name: string): Json | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be an object`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be an object`);
   return v as Json;
 }
 
@@ -206,7 +225,11 @@ export const LabelNamesRequestCodec = {
     return out;
   },
   json(j: Json): LabelNamesRequest {
-    return { matchers: jsonStrings(j.matchers, 'matchers'), start: jsonInt64(j.start, 'start'), end: jsonInt64(j.end, 'end') };
+    return {
+      matchers: jsonStrings(j.matchers, 'matchers'),
+      start: jsonInt64(j.start, 'start'),
+      end: jsonInt64(j.end, 'end'),
+    };
   },
 };
 
@@ -257,7 +280,16 @@ export const SeriesRequestCodec = {
 };
 
 function emptySelect(): SelectRequest {
-  return { profileTypeId: '', labelSelector: '', start: 0, end: 0, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] };
+  return {
+    profileTypeId: '',
+    labelSelector: '',
+    start: 0,
+    end: 0,
+    maxNodes: undefined,
+    format: 0,
+    hasStackTraceSelector: false,
+    spanSelector: [],
+  };
 }
 
 /** Field numbers differ between SelectMergeStacktraces, SelectMergeProfile and SelectMergeSpanProfile. */
@@ -269,7 +301,14 @@ interface SelectLayout {
   stackTraceSelector?: number;
   spanSelector?: number;
 }
-const STACKTRACES: SelectLayout = { start: 3, end: 4, maxNodes: 5, format: 6, stackTraceSelector: 7, spanSelector: 11 };
+const STACKTRACES: SelectLayout = {
+  start: 3,
+  end: 4,
+  maxNodes: 5,
+  format: 6,
+  stackTraceSelector: 7,
+  spanSelector: 11,
+};
 const MERGE_PROFILE: SelectLayout = { start: 3, end: 4, maxNodes: 5, stackTraceSelector: 6 };
 const SPAN_PROFILE: SelectLayout = { start: 4, end: 5, maxNodes: 6, format: 7, spanSelector: 3 };
 
@@ -297,7 +336,8 @@ function decodeSelectJson(j: Json): SelectRequest {
   out.labelSelector = jsonString(field(j, 'labelSelector', 'label_selector'), 'labelSelector');
   out.start = jsonInt64(j.start, 'start');
   out.end = jsonInt64(j.end, 'end');
-  if (has(j, 'maxNodes', 'max_nodes')) out.maxNodes = jsonInt64(field(j, 'maxNodes', 'max_nodes'), 'maxNodes');
+  if (has(j, 'maxNodes', 'max_nodes'))
+    out.maxNodes = jsonInt64(field(j, 'maxNodes', 'max_nodes'), 'maxNodes');
   out.format = jsonEnum(j.format, PROFILE_FORMAT_NAMES, 'format');
   const sts = jsonObject(field(j, 'stackTraceSelector', 'stack_trace_selector'), 'stackTraceSelector');
   out.hasStackTraceSelector = sts !== undefined && Object.keys(sts).length > 0;
@@ -325,12 +365,27 @@ const AGGREGATION_NAMES = ['TIME_SERIES_AGGREGATION_TYPE_SUM', 'TIME_SERIES_AGGR
 function aggregationOf(v: number): 'sum' | 'avg' {
   if (v === 0) return 'sum';
   if (v === 1) return 'avg';
-  throw new HotpathError('invalid_aggregation', 400, 'invalid_argument', `aggregation ${v} is not SUM (0) or AVERAGE (1)`, { actual: v });
+  throw new HotpathError(
+    'invalid_aggregation',
+    400,
+    'invalid_argument',
+    `aggregation ${v} is not SUM (0) or AVERAGE (1)`,
+    { actual: v },
+  );
 }
 
 export const SelectSeriesRequestCodec = {
   binary(bytes: Uint8Array): SelectSeriesRequest {
-    const out: SelectSeriesRequest = { profileTypeId: '', labelSelector: '', start: 0, end: 0, groupBy: [], step: 0, aggregation: 'sum', limit: 0 };
+    const out: SelectSeriesRequest = {
+      profileTypeId: '',
+      labelSelector: '',
+      start: 0,
+      end: 0,
+      groupBy: [],
+      step: 0,
+      aggregation: 'sum',
+      limit: 0,
+    };
     readFields(bytes, (f, w, r) => {
       if (f === 1) out.profileTypeId = str(r, f, w);
       else if (f === 2) out.labelSelector = str(r, f, w);
@@ -395,7 +450,10 @@ export const EmptyRequestCodec = {
 // ---------------------------------------------------------------------------------------------
 // Requests: encoders (clients and tests)
 
-export function encodeSelectRequest(req: Partial<SelectRequest>, layout: 'stacktraces' | 'profile' | 'span' = 'stacktraces'): Uint8Array {
+export function encodeSelectRequest(
+  req: Partial<SelectRequest>,
+  layout: 'stacktraces' | 'profile' | 'span' = 'stacktraces',
+): Uint8Array {
   const l = layout === 'stacktraces' ? STACKTRACES : layout === 'profile' ? MERGE_PROFILE : SPAN_PROFILE;
   const w = new ProtoWriter().string(1, req.profileTypeId ?? '').string(2, req.labelSelector ?? '');
   for (const s of req.spanSelector ?? []) if (l.spanSelector !== undefined) w.string(l.spanSelector, s, true);
@@ -427,7 +485,13 @@ export function encodeProfileTypes(types: ProfileTypeMessage[]): Uint8Array {
   const w = new ProtoWriter();
   for (const t of types) {
     w.message(1, (m) =>
-      m.string(1, t.id).string(2, t.name).string(4, t.sampleType).string(5, t.sampleUnit).string(6, t.periodType).string(7, t.periodUnit),
+      m
+        .string(1, t.id)
+        .string(2, t.name)
+        .string(4, t.sampleType)
+        .string(5, t.sampleUnit)
+        .string(6, t.periodType)
+        .string(7, t.periodUnit),
     );
   }
   return w.finish();
@@ -500,7 +564,10 @@ export function encodeSelectMergeStacktraces(res: SelectMergeStacktracesResponse
   return w.finish();
 }
 
-export function selectMergeStacktracesJson(res: SelectMergeStacktracesResponse, pprofJson?: (bytes: Uint8Array) => unknown): unknown {
+export function selectMergeStacktracesJson(
+  res: SelectMergeStacktracesResponse,
+  pprofJson?: (bytes: Uint8Array) => unknown,
+): unknown {
   const o: Json = {};
   if (res.flamegraph !== undefined) o.flamegraph = flameGraphJson(res.flamegraph);
   if (res.dot) o.dot = res.dot;
@@ -547,7 +614,11 @@ export function selectSeriesJson(series: SeriesMessage[]): unknown {
 }
 
 export function encodeProfileStats(s: ProfileStatsMessage): Uint8Array {
-  return new ProtoWriter().bool(1, s.dataIngested).int64(2, s.oldestProfileTime).int64(3, s.newestProfileTime).finish();
+  return new ProtoWriter()
+    .bool(1, s.dataIngested)
+    .int64(2, s.oldestProfileTime)
+    .int64(3, s.newestProfileTime)
+    .finish();
 }
 
 export function profileStatsJson(s: ProfileStatsMessage): unknown {
@@ -562,7 +633,14 @@ export function profileStatsJson(s: ProfileStatsMessage): unknown {
 // Response decoders (tests and the CLI read binary answers back)
 
 export function decodeFlameGraph(bytes: Uint8Array): FlameGraphDiffMessage {
-  const out: FlameGraphDiffMessage = { names: [], levels: [], total: 0, maxSelf: 0, leftTicks: 0, rightTicks: 0 };
+  const out: FlameGraphDiffMessage = {
+    names: [],
+    levels: [],
+    total: 0,
+    maxSelf: 0,
+    leftTicks: 0,
+    rightTicks: 0,
+  };
   readFields(bytes, (f, w, r) => {
     if (f === 1) out.names.push(str(r, f, w));
     else if (f === 2 && w === WIRE_LEN) {

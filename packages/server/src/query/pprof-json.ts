@@ -35,7 +35,11 @@ const MAPPING: Schema = {
   9: { json: 'hasLineNumbers', kind: 'bool' },
   10: { json: 'hasInlineFrames', kind: 'bool' },
 };
-const LINE: Schema = { 1: { json: 'functionId', kind: 'int' }, 2: { json: 'line', kind: 'int' }, 3: { json: 'column', kind: 'int' } };
+const LINE: Schema = {
+  1: { json: 'functionId', kind: 'int' },
+  2: { json: 'line', kind: 'int' },
+  3: { json: 'column', kind: 'int' },
+};
 const LOCATION: Schema = {
   1: { json: 'id', kind: 'int' },
   2: { json: 'mappingId', kind: 'int' },

@@ -35,7 +35,11 @@ describe('profileFromMerged', () => {
   it('walks parents (fetched round by round), names frames by function, and caches', async () => {
     const base = await openMemoryStore();
     // A 50-frame chain: resolving its leaf needs 50 rounds of parent lookups.
-    const fns = Array.from({ length: 50 }, (_, i) => ({ id: functionId(`f${i}`, 'x.py'), name: `f${i}`, file: 'x.py' }));
+    const fns = Array.from({ length: 50 }, (_, i) => ({
+      id: functionId(`f${i}`, 'x.py'),
+      name: `f${i}`,
+      file: 'x.py',
+    }));
     const ids: bigint[] = [];
     const stacks = fns.map((f, i) => {
       const parentId = i === 0 ? 0n : ids[i - 1]!;
@@ -59,7 +63,13 @@ describe('profileFromMerged', () => {
       stacks: [...stacks, { id: otherStack, parentId: ids[0]!, functionId: other.id }],
     });
     const { store, calls } = counting(base);
-    const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: 10 });
+    const merged = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: 0,
+      endMs: 10,
+    });
     const p = await profileFromMerged(store, profileTypeOf(CPU), merged);
     expect(foldedOf(p)).toEqual(['f0;f1 5', `${fns.map((f) => f.name).join(';')} 5`]);
     expect(totalValue(p)).toBe(10);
@@ -97,7 +107,13 @@ describe('profileFromMerged', () => {
         { id: s2, parentId: s1, functionId: lost },
       ],
     });
-    const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: 10 });
+    const merged = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: 0,
+      endMs: 10,
+    });
     const p = await profileFromMerged(store, profileTypeOf(CPU), merged);
     expect(foldedOf(p)).toEqual([`${UNKNOWN_FRAME} 6`, `known;${UNKNOWN_FRAME} 4`]);
   });
@@ -105,7 +121,11 @@ describe('profileFromMerged', () => {
 
 describe('topSeries', () => {
   it('keeps the N series with the largest totals, in their original order', () => {
-    const s = (name: string, values: number[]) => ({ labels: [{ name: 'x', value: name }], timestampsMs: Float64Array.from(values, (_, i) => i), values: Float64Array.from(values) });
+    const s = (name: string, values: number[]) => ({
+      labels: [{ name: 'x', value: name }],
+      timestampsMs: Float64Array.from(values, (_, i) => i),
+      values: Float64Array.from(values),
+    });
     const all = [s('a', [1, 1]), s('b', [5]), s('c', [3, 1])];
     expect(topSeries(all, 2).map((x) => x.labels[0]!.value)).toEqual(['b', 'c']);
     expect(topSeries(all, 0)).toHaveLength(3);

@@ -194,7 +194,11 @@ export function resolverFor(store: Store): StackResolver {
  * dictionary already interns (parent, function), and at 3 M stacks the builder's per-parent maps
  * cost seconds. Only nodes reached by the merged stacks are copied, parents before children.
  */
-export async function profileFromMerged(store: Store, type: ProfileType, merged: MergedStacks): Promise<Profile> {
+export async function profileFromMerged(
+  store: Store,
+  type: ProfileType,
+  merged: MergedStacks,
+): Promise<Profile> {
   const resolver = resolverFor(store);
   const nodes = await resolver.resolve(merged.stackIds);
   // Resolver node → profile stack index (-2 = not copied yet).
@@ -244,9 +248,23 @@ export async function profileFromMerged(store: Store, type: ProfileType, merged:
     timeNs: 0,
     durationNs: 0,
     period: 0,
-    frames: { length: frameNames.length, name: frameNames, file: frameNames.map(() => ''), line: new Int32Array(frameNames.length) },
-    stacks: { length: stackCount, parent: stackParent.slice(0, stackCount), frame: stackFrame.slice(0, stackCount) },
-    samples: { length: nodes.length, stack: sampleStack, value: Float64Array.from(merged.values), labelSet: new Int32Array(nodes.length) },
+    frames: {
+      length: frameNames.length,
+      name: frameNames,
+      file: frameNames.map(() => ''),
+      line: new Int32Array(frameNames.length),
+    },
+    stacks: {
+      length: stackCount,
+      parent: stackParent.slice(0, stackCount),
+      frame: stackFrame.slice(0, stackCount),
+    },
+    samples: {
+      length: nodes.length,
+      stack: sampleStack,
+      value: Float64Array.from(merged.values),
+      labelSet: new Int32Array(nodes.length),
+    },
     sampleLabelSets: [[]],
   };
 }
@@ -263,7 +281,11 @@ export async function selectMergedProfile(store: Store, q: ProfileQuery): Promis
   return profileFromMerged(store, profileTypeOf(q.profileTypeId), merged);
 }
 
-export async function selectFlamebearer(store: Store, q: ProfileQuery, maxNodes: number): Promise<Flamebearer> {
+export async function selectFlamebearer(
+  store: Store,
+  q: ProfileQuery,
+  maxNodes: number,
+): Promise<Flamebearer> {
   return toFlamebearer(await selectMergedProfile(store, q), { maxNodes });
 }
 

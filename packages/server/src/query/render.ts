@@ -40,7 +40,8 @@ export function metadataOf(type: ProfileType, format: 'single' | 'double' = 'sin
   if (type.sampleType === 'cpu') {
     units = 'samples';
     sampleRate = 1_000_000_000;
-  } else if (['inuse_objects', 'alloc_objects', 'goroutine', 'samples'].includes(type.sampleType)) units = 'objects';
+  } else if (['inuse_objects', 'alloc_objects', 'goroutine', 'samples'].includes(type.sampleType))
+    units = 'objects';
   return { format, spyName: '', sampleRate, units, name: type.sampleType };
 }
 
@@ -102,7 +103,13 @@ async function timelines(
       if (k >= 0 && k < n) t.samples[k]! += Math.round(s.values[i]!);
     }
   }
-  if (groupBy === '' && !out.has('')) out.set('', { startTime: startS, samples: new Array<number>(n).fill(0), durationDelta: step, watermarks: null });
+  if (groupBy === '' && !out.has(''))
+    out.set('', {
+      startTime: startS,
+      samples: new Array<number>(n).fill(0),
+      durationDelta: step,
+      watermarks: null,
+    });
   return out;
 }
 
@@ -110,7 +117,11 @@ function flamebearerJson(fb: Flamebearer): Record<string, unknown> {
   return { names: fb.names, levels: fb.levels, numTicks: fb.numTicks, maxSelf: fb.maxSelf };
 }
 
-function timed(ctx: QueryContext, name: string, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
+function timed(
+  ctx: QueryContext,
+  name: string,
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const started = performance.now();
     try {
@@ -124,14 +135,26 @@ function timed(ctx: QueryContext, name: string, handler: (request: FastifyReques
 }
 
 /** 405 for every method but GET on a read route. */
-function getOnly(app: FastifyInstance, url: string, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void {
+function getOnly(
+  app: FastifyInstance,
+  url: string,
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+): void {
   app.get(url, handler);
   app.route({
     method: ['POST', 'PUT', 'DELETE', 'PATCH'],
     url,
     handler: async (request, reply) => {
       reply.header('allow', 'GET');
-      return sendError(reply, new HotpathError('method_not_allowed', 405, 'unimplemented', `${request.method} is not allowed on ${url}; use GET`));
+      return sendError(
+        reply,
+        new HotpathError(
+          'method_not_allowed',
+          405,
+          'unimplemented',
+          `${request.method} is not allowed on ${url}; use GET`,
+        ),
+      );
     },
   });
 }
@@ -145,7 +168,15 @@ interface ResolvedQuery {
  * A render query: `<profile type id>{...}` always; with `og`, also `<app>.<sample type>{...}`
  * resolved to service_name=<app> and the profile type with that sample type (null: no data).
  */
-async function resolveQuery(ctx: QueryContext, text: string | undefined, paramName: string, og: boolean, tenant: string, fromMs: number, untilMs: number): Promise<ResolvedQuery | null> {
+async function resolveQuery(
+  ctx: QueryContext,
+  text: string | undefined,
+  paramName: string,
+  og: boolean,
+  tenant: string,
+  fromMs: number,
+  untilMs: number,
+): Promise<ResolvedQuery | null> {
   if (text === undefined || text.trim() === '') throw queryErrors.missingParameter(paramName);
   if (!og) {
     const { profileTypeId, matchers } = parseQuery(text);
@@ -159,8 +190,15 @@ async function resolveQuery(ctx: QueryContext, text: string | undefined, paramNa
   const app = dot === -1 ? name : name.slice(0, dot);
   const sampleType = dot === -1 ? 'cpu' : name.slice(dot + 1);
   const withApp: Matcher[] = [...matchers, { name: 'service_name', op: '=', value: app }];
-  const types = await ctx.deps.store.profileTypes({ tenant, selectors: [withApp], startMs: fromMs, endMs: untilMs });
-  const match = types.map((t) => parseProfileTypeId(t)).find((t) => t !== null && t.sampleType === sampleType);
+  const types = await ctx.deps.store.profileTypes({
+    tenant,
+    selectors: [withApp],
+    startMs: fromMs,
+    endMs: untilMs,
+  });
+  const match = types
+    .map((t) => parseProfileTypeId(t))
+    .find((t) => t !== null && t.sampleType === sampleType);
   return match ? { type: match, matchers: withApp } : null;
 }
 
@@ -197,12 +235,21 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
           heatmap: null,
         });
       }
-      const pq: ProfileQuery = { tenant, profileTypeId: resolved.type.id, matchers: resolved.matchers, startMs: from, endMs: until };
+      const pq: ProfileQuery = {
+        tenant,
+        profileTypeId: resolved.type.id,
+        matchers: resolved.matchers,
+        startMs: from,
+        endMs: until,
+      };
       if (format === 'dot') {
         const profile = await selectMergedProfile(store, pq);
         const raw = param(q, 'maxNodes') ?? param(q, 'max-nodes');
         const dotNodes = raw !== undefined && Number(raw) > 0 ? maxNodes : 100;
-        return reply.code(200).type('text/plain; charset=utf-8').send(profile.samples.length === 0 ? '' : exportDotText(profile, dotNodes));
+        return reply
+          .code(200)
+          .type('text/plain; charset=utf-8')
+          .send(profile.samples.length === 0 ? '' : exportDotText(profile, dotNodes));
       }
       const [fb, lines, groups] = await Promise.all([
         selectFlamebearer(store, pq, maxNodes),
@@ -228,7 +275,15 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       for (const side of ['left', 'right'] as const) {
         const from = timeParam(q, `${side}From`, now);
         const until = timeParam(q, `${side}Until`, now);
-        const resolved = await resolveQuery(ctx, param(q, `${side}Query`), `${side}Query`, og, tenant, from, until);
+        const resolved = await resolveQuery(
+          ctx,
+          param(q, `${side}Query`),
+          `${side}Query`,
+          og,
+          tenant,
+          from,
+          until,
+        );
         checkRange(from, until, ctx.limits, `${side}From/${side}Until`);
         sides.push({ resolved, from, until });
       }
@@ -249,7 +304,9 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       return reply.send({
         version: 1,
         flamebearer: flamebearerJson(fb),
-        metadata: type ? metadataOf(type, 'double') : { format: 'double', spyName: '', sampleRate: 100, units: '', name: '' },
+        metadata: type
+          ? metadataOf(type, 'double')
+          : { format: 'double', spyName: '', sampleRate: 100, units: '', name: '' },
         timeline: null,
         groups: null,
         heatmap: null,
@@ -286,8 +343,11 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       if (label === undefined || label === '') throw queryErrors.missingParameter('label');
       const tenant = tenantOf(request);
       const range = labelRange(q);
-      if (label === '__name__') return reply.send(await store.profileTypes({ tenant, selectors: [], ...range }));
-      return reply.send(await store.labelValues({ tenant, selectors: selectorsOfQuery(q), ...range, name: label }));
+      if (label === '__name__')
+        return reply.send(await store.profileTypes({ tenant, selectors: [], ...range }));
+      return reply.send(
+        await store.labelValues({ tenant, selectors: selectorsOfQuery(q), ...range, name: label }),
+      );
     }),
   );
 
@@ -296,7 +356,11 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
     '/labels',
     timed(ctx, 'labels', async (request, reply) => {
       const q = request.query as Query;
-      const names = await store.labelNames({ tenant: tenantOf(request), selectors: selectorsOfQuery(q), ...labelRange(q) });
+      const names = await store.labelNames({
+        tenant: tenantOf(request),
+        selectors: selectorsOfQuery(q),
+        ...labelRange(q),
+      });
       return reply.send(names.filter((n) => !n.startsWith('__') || n === '__name__'));
     }),
   );
@@ -311,7 +375,9 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       const tenant = tenantOf(request);
       const range = labelRange(q);
       if (label === '__name__') return reply.send((await appsOf(tenant, range)).map((a) => a.name));
-      return reply.send(await store.labelValues({ tenant, selectors: selectorsOfQuery(q), ...range, name: label }));
+      return reply.send(
+        await store.labelValues({ tenant, selectors: selectorsOfQuery(q), ...range, name: label }),
+      );
     }),
   );
 
@@ -327,13 +393,20 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       const name = `${service}.${type.sampleType}`;
       if (apps.has(name)) continue;
       const meta = metadataOf(type);
-      apps.set(name, { name, spyName: get('pyroscope_spy') ?? '', sampleRate: meta.sampleRate, units: meta.units });
+      apps.set(name, {
+        name,
+        spyName: get('pyroscope_spy') ?? '',
+        sampleRate: meta.sampleRate,
+        units: meta.units,
+      });
     }
     return [...apps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
   app.get(
     '/api/apps',
-    timed(ctx, 'api/apps', async (request, reply) => reply.send(await appsOf(tenantOf(request), labelRange(request.query as Query)))),
+    timed(ctx, 'api/apps', async (request, reply) =>
+      reply.send(await appsOf(tenantOf(request), labelRange(request.query as Query))),
+    ),
   );
 }

@@ -15,7 +15,9 @@ function errorOf(f: () => unknown): HotpathError {
 
 describe('parseSelector', () => {
   it('parses the four operators, dotted names and trailing commas', () => {
-    expect(parseSelector('{service_name="x", region=~"eu.*", vehicle!="car", env!~"dev.*", otel.scope.name="s",}')).toEqual([
+    expect(
+      parseSelector('{service_name="x", region=~"eu.*", vehicle!="car", env!~"dev.*", otel.scope.name="s",}'),
+    ).toEqual([
       { name: 'service_name', op: '=', value: 'x' },
       { name: 'region', op: '=~', value: 'eu.*' },
       { name: 'vehicle', op: '!=', value: 'car' },
@@ -59,11 +61,15 @@ describe('parseSelector', () => {
 
 describe('parseQuery', () => {
   it('splits the profile type id from the matchers', () => {
-    expect(parseQuery('process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="ride-sharing-app"}')).toEqual({
+    expect(
+      parseQuery('process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="ride-sharing-app"}'),
+    ).toEqual({
       profileTypeId: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
       matchers: [{ name: 'service_name', op: '=', value: 'ride-sharing-app' }],
     });
-    expect(parseQuery('memory:alloc_in_new_tlab_bytes:bytes:::delta').profileTypeId).toBe('memory:alloc_in_new_tlab_bytes:bytes::');
+    expect(parseQuery('memory:alloc_in_new_tlab_bytes:bytes:::delta').profileTypeId).toBe(
+      'memory:alloc_in_new_tlab_bytes:bytes::',
+    );
   });
 
   it('needs a profile type id', () => {

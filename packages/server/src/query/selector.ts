@@ -90,7 +90,8 @@ class Scanner {
   string(): string {
     this.skipSpace();
     const quote = this.peek();
-    if (quote !== '"' && quote !== "'" && quote !== '`') this.fail(`expected a quoted string, found ${this.describe()}`);
+    if (quote !== '"' && quote !== "'" && quote !== '`')
+      this.fail(`expected a quoted string, found ${this.describe()}`);
     const start = this.pos;
     this.pos++;
     let out = '';
@@ -267,7 +268,11 @@ export function parseQuery(text: string): ParsedQuery {
   if (name === '') throw invalid(text, nameColumn, 'the query needs a profile type id before the braces');
   const type = parseProfileTypeId(name);
   if (type === null) {
-    throw invalid(text, nameColumn, `${JSON.stringify(name)} is not a profile type id <name>:<sample type>:<sample unit>:<period type>:<period unit>`);
+    throw invalid(
+      text,
+      nameColumn,
+      `${JSON.stringify(name)} is not a profile type id <name>:<sample type>:<sample unit>:<period type>:<period unit>`,
+    );
   }
   return { profileTypeId: type.id, matchers };
 }

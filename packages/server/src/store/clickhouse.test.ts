@@ -9,11 +9,18 @@ import { CPU, T0, batchOf, foldedOf, runStoreConformance, seriesLabels } from '.
 import { ClickHouseStore, openClickHouseStore } from './clickhouse.ts';
 import { ClickHouseHttp, sqlIdList, sqlString } from './clickhouse/http.ts';
 import { SCHEMA_VERSION } from './clickhouse/schema.ts';
-import { findClickHouseServer, freePort, openChdbClient, startClickHouse, type ClickHouseServer } from '../../test/support/clickhouse.ts';
+import {
+  findClickHouseServer,
+  freePort,
+  openChdbClient,
+  startClickHouse,
+  type ClickHouseServer,
+} from '../../test/support/clickhouse.ts';
 import type { SqlClient } from './clickhouse/http.ts';
 
 /** One database per conformance data dir, so re-opening a dir re-opens its data. */
-const databaseFor = (dir: string): string => `hp_${createHash('sha1').update(dir).digest('hex').slice(0, 16)}`;
+const databaseFor = (dir: string): string =>
+  `hp_${createHash('sha1').update(dir).digest('hex').slice(0, 16)}`;
 
 // The same SQL on a current ClickHouse (chdb embeds one): one session, a database per store.
 const chdbDir = mkdtempSync(join(tmpdir(), 'hotpath-chdb-'));
@@ -30,7 +37,11 @@ if (chdb === null) {
   });
   // Stores close their client; the session is shared, so theirs is a view that does not close it.
   const shared: SqlClient = { ...chdb, close: () => {} };
-  runStoreConformance('clickhouse on chdb (current ClickHouse)', async (dir) => new ClickHouseStore({ url: chdb.url, database: databaseFor(dir), flushIntervalMs: 0, client: shared }));
+  runStoreConformance(
+    'clickhouse on chdb (current ClickHouse)',
+    async (dir) =>
+      new ClickHouseStore({ url: chdb.url, database: databaseFor(dir), flushIntervalMs: 0, client: shared }),
+  );
 }
 
 const binary = findClickHouseServer();
@@ -54,8 +65,16 @@ if (binary === null) {
     await server?.stop();
   }, 30_000);
 
-  const open = (database: string, opts: { flushIntervalMs?: number; maxBufferedSamples?: number } = {}): ClickHouseStore => {
-    const s = new ClickHouseStore({ url: server.url, database, flushIntervalMs: opts.flushIntervalMs ?? 0, maxBufferedSamples: opts.maxBufferedSamples });
+  const open = (
+    database: string,
+    opts: { flushIntervalMs?: number; maxBufferedSamples?: number } = {},
+  ): ClickHouseStore => {
+    const s = new ClickHouseStore({
+      url: server.url,
+      database,
+      flushIntervalMs: opts.flushIntervalMs ?? 0,
+      maxBufferedSamples: opts.maxBufferedSamples,
+    });
     opened.push(s);
     return s;
   };
@@ -65,7 +84,19 @@ if (binary === null) {
 
   describe('ClickHouse SQL text', () => {
     it('sqlString round-trips awkward strings through the server', async () => {
-      const samples = ["it's", 'back\\slash', 'tab\there', 'new\nline', 'cr\rx', 'nul\u0000x', 'bell\u0007', "\\'", 'ünïcödé ✓ 😀', '', "'; DROP TABLE x; --"];
+      const samples = [
+        "it's",
+        'back\\slash',
+        'tab\there',
+        'new\nline',
+        'cr\rx',
+        'nul\u0000x',
+        'bell\u0007',
+        "\\'",
+        'ünïcödé ✓ 😀',
+        '',
+        "'; DROP TABLE x; --",
+      ];
       for (const s of samples) {
         const out = await sql.jsonRows<{ s: string }>(`SELECT ${sqlString(s)} AS s`);
         expect(out[0]!.s).toBe(s);
@@ -87,17 +118,28 @@ if (binary === null) {
       const labels = seriesLabels(CPU, { service_name: 'svc "x"\n', region: "o'hare\\" });
       const weird = ['a\tb', "c'd", 'e\\f\ng', 'ü😀'].join(';');
       await store.append(batchOf(tenant, [{ labels, timeMs: T0, folded: { [weird]: 7 } }]));
-      const merged = await store.mergeStacks({ tenant, profileTypeId: CPU, matchers: [{ name: 'region', op: '=', value: "o'hare\\" }], startMs: T0, endMs: T0 });
+      const merged = await store.mergeStacks({
+        tenant,
+        profileTypeId: CPU,
+        matchers: [{ name: 'region', op: '=', value: "o'hare\\" }],
+        startMs: T0,
+        endMs: T0,
+      });
       expect(await foldedOf(store, merged)).toEqual({ [weird]: 7 });
       expect(await store.series({ tenant, selectors: [], startMs: T0, endMs: T0 })).toEqual([labels]);
-      expect(await store.labelValues({ tenant, selectors: [], name: 'service_name', startMs: T0, endMs: T0 })).toEqual(['svc "x"\n']);
+      expect(
+        await store.labelValues({ tenant, selectors: [], name: 'service_name', startMs: T0, endMs: T0 }),
+      ).toEqual(['svc "x"\n']);
     });
 
     it('writes each dictionary entry once per replica and records the schema version', async () => {
       const store = open('hp_once');
       await store.init();
       const labels = seriesLabels(CPU, { service_name: 'a' });
-      for (let i = 0; i < 3; i++) await store.append(batchOf('t', [{ labels, timeMs: T0 + i, folded: { 'main;work': 1, 'main;work;deep': 2 } }]));
+      for (let i = 0; i < 3; i++)
+        await store.append(
+          batchOf('t', [{ labels, timeMs: T0 + i, folded: { 'main;work': 1, 'main;work;deep': 2 } }]),
+        );
       expect(await count('SELECT count() FROM hp_once.functions')).toBe(3);
       expect(await count('SELECT count() FROM hp_once.stacks')).toBe(3);
       expect(await count('SELECT count() FROM hp_once.series')).toBe(1);
@@ -111,19 +153,34 @@ if (binary === null) {
       await sql.exec('OPTIMIZE TABLE hp_once.stacks FINAL');
       expect(await count('SELECT count() FROM hp_once.stacks')).toBe(3);
       expect(await count('SELECT count() FROM hp_once.schema_versions')).toBe(1);
-      const merged = await other.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 10 });
+      const merged = await other.mergeStacks({
+        tenant: 't',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: T0,
+        endMs: T0 + 10,
+      });
       expect(await foldedOf(other, merged)).toEqual({ 'main;work': 4, 'main;work;deep': 6 });
     });
 
     it('hotpath server --clickhouse-database keeps its tables in that database', async () => {
       const { startServer } = await import('../main.ts');
-      const running = await startServer({ port: 0, store: 'clickhouse', clickhouseUrl: server.url, clickhouseDatabase: 'hp_flag', logger: false });
+      const running = await startServer({
+        port: 0,
+        store: 'clickhouse',
+        clickhouseUrl: server.url,
+        clickhouseDatabase: 'hp_flag',
+        logger: false,
+      });
       try {
         const now = Math.floor(Date.now() / 1000);
-        const res = await fetch(`${running.url}/ingest?name=flagapp.cpu&format=folded&from=${now - 10}&until=${now}`, {
-          method: 'POST',
-          body: 'main;work 7\n',
-        });
+        const res = await fetch(
+          `${running.url}/ingest?name=flagapp.cpu&format=folded&from=${now - 10}&until=${now}`,
+          {
+            method: 'POST',
+            body: 'main;work 7\n',
+          },
+        );
         expect(res.status).toBe(200);
       } finally {
         await running.close();
@@ -134,16 +191,25 @@ if (binary === null) {
 
     it('hotpath server --retention drops the days older than it, at start', async () => {
       const { startServer } = await import('../main.ts');
-      const common = { port: 0, store: 'clickhouse' as const, clickhouseUrl: server.url, clickhouseDatabase: 'hp_retention', logger: false };
+      const common = {
+        port: 0,
+        store: 'clickhouse' as const,
+        clickhouseUrl: server.url,
+        clickhouseDatabase: 'hp_retention',
+        logger: false,
+      };
       const day = 86_400_000;
       const nowS = Math.floor(Date.now() / 1000);
       const writer = await startServer({ ...common, limits: { rejectOlderThanMs: 30 * day } });
       try {
         for (const ageS of [5 * 86_400, 60]) {
-          const res = await fetch(`${writer.url}/ingest?name=keep.cpu&format=folded&from=${nowS - ageS}&until=${nowS - ageS + 10}`, {
-            method: 'POST',
-            body: `main;age_${ageS} 3\n`,
-          });
+          const res = await fetch(
+            `${writer.url}/ingest?name=keep.cpu&format=folded&from=${nowS - ageS}&until=${nowS - ageS + 10}`,
+            {
+              method: 'POST',
+              body: `main;age_${ageS} 3\n`,
+            },
+          );
           expect(res.status).toBe(200);
         }
       } finally {
@@ -154,7 +220,8 @@ if (binary === null) {
       try {
         // The pass runs in the background from start; close() below waits for the one under way.
         const deadline = Date.now() + 20_000;
-        while ((await count('SELECT count() FROM hp_retention.samples')) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        while ((await count('SELECT count() FROM hp_retention.samples')) !== 1 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
       } finally {
         await pruner.close();
       }
@@ -169,10 +236,20 @@ if (binary === null) {
       await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { x: 1 } }]));
       expect(store.flushes).toBe(1);
       // Issued together right after a flush: they wait for the interval and go as one insert.
-      await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1, 'x;y': i } }]))));
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1, 'x;y': i } }])),
+        ),
+      );
       expect(store.flushes).toBe(2);
       expect(await count('SELECT count() FROM hp_batch.profiles')).toBe(6);
-      const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 10 });
+      const merged = await store.mergeStacks({
+        tenant: 't',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: T0,
+        endMs: T0 + 10,
+      });
       expect(await foldedOf(store, merged)).toEqual({ x: 6, 'x;y': 10 });
     });
 
@@ -181,7 +258,9 @@ if (binary === null) {
       await store.init();
       const labels = seriesLabels(CPU, { service_name: 'c' });
       const first = store.append(batchOf('t', [{ labels, timeMs: T0, folded: { x: 1 } }]));
-      const rest = Array.from({ length: 4 }, (_, i) => store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1 } }])));
+      const rest = Array.from({ length: 4 }, (_, i) =>
+        store.append(batchOf('t', [{ labels, timeMs: T0 + 1 + i, folded: { x: 1 } }])),
+      );
       await Promise.all([first, ...rest]);
       expect(store.flushes).toBe(2);
       expect(await count('SELECT count() FROM hp_coalesce.profiles')).toBe(5);
@@ -209,7 +288,11 @@ if (binary === null) {
       const hour = 3_600_000;
       const base = Math.floor(T0 / hour) * hour;
       // 30 profiles every 10 minutes over 5 hours; values 1.25 · (i + 1) so float sums stay exact.
-      const profiles = Array.from({ length: 30 }, (_, i) => ({ labels, timeMs: base + i * 600_000 + 7, folded: { [`main;f${i % 4}`]: 1.25 * (i + 1), 'main;g': 2 } }));
+      const profiles = Array.from({ length: 30 }, (_, i) => ({
+        labels,
+        timeMs: base + i * 600_000 + 7,
+        folded: { [`main;f${i % 4}`]: 1.25 * (i + 1), 'main;g': 2 },
+      }));
       await store.append(batchOf('t', profiles));
       expect(await count('SELECT count() FROM hp_rollup.samples_1h')).toBeGreaterThan(0);
       const q = { tenant: 't', profileTypeId: CPU, matchers: [] };
@@ -226,7 +309,10 @@ if (binary === null) {
       const raw: Record<string, number> = {};
       for (const p of profiles) {
         if (p.timeMs < startMs || p.timeMs > endMs) continue;
-        for (const [k, v] of Object.entries(await foldedOf(store, await store.mergeStacks({ ...q, startMs: p.timeMs, endMs: p.timeMs })))) raw[k] = (raw[k] ?? 0) + v;
+        for (const [k, v] of Object.entries(
+          await foldedOf(store, await store.mergeStacks({ ...q, startMs: p.timeMs, endMs: p.timeMs })),
+        ))
+          raw[k] = (raw[k] ?? 0) + v;
       }
       expect(raw).toEqual(expected);
     });
@@ -234,7 +320,14 @@ if (binary === null) {
     it('rejects an invalid regex matcher with a coded error', async () => {
       const store = open('hp_regex');
       await store.init();
-      await expect(store.series({ tenant: 't', selectors: [[{ name: 'service_name', op: '=~', value: '(' }]], startMs: 0, endMs: T0 })).rejects.toMatchObject({
+      await expect(
+        store.series({
+          tenant: 't',
+          selectors: [[{ name: 'service_name', op: '=~', value: '(' }]],
+          startMs: 0,
+          endMs: T0,
+        }),
+      ).rejects.toMatchObject({
         code: 'invalid_matcher',
         httpStatus: 400,
       });
@@ -246,9 +339,20 @@ if (binary === null) {
       const labels = seriesLabels(CPU, { service_name: 'r' });
       const day = 86_400_000;
       const base = Math.floor(T0 / day) * day;
-      await store.append(batchOf('t', [0, 1, 2].map((d) => ({ labels, timeMs: base + d * day + 5, folded: { a: d + 1 } }))));
+      await store.append(
+        batchOf(
+          't',
+          [0, 1, 2].map((d) => ({ labels, timeMs: base + d * day + 5, folded: { a: d + 1 } })),
+        ),
+      );
       expect(await store.dropDaysBefore(base + 2 * day + 10)).toEqual([base / day, base / day + 1]);
-      const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: base + 3 * day });
+      const merged = await store.mergeStacks({
+        tenant: 't',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: 0,
+        endMs: base + 3 * day,
+      });
       expect([...merged.values]).toEqual([3]);
       expect((await store.stats('t')).oldestProfileTimeMs).toBe(base + 2 * day + 5);
     });
@@ -279,7 +383,9 @@ if (binary === null) {
     });
 
     it('names an unknown cluster', async () => {
-      await expect(openClickHouseStore({ url: server.url, cluster: 'nope', database: 'hp_nocluster' })).rejects.toMatchObject({
+      await expect(
+        openClickHouseStore({ url: server.url, cluster: 'nope', database: 'hp_nocluster' }),
+      ).rejects.toMatchObject({
         code: 'clickhouse_cluster_unknown',
         message: expect.stringContaining('nope'),
       });
@@ -294,14 +400,21 @@ if (binary === null) {
       await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { a: 1 } }]));
 
       await server.kill(true);
-      await expect(store.append(batchOf('t', [{ labels, timeMs: T0 + 1, folded: { a: 100 } }]))).rejects.toMatchObject({
+      await expect(
+        store.append(batchOf('t', [{ labels, timeMs: T0 + 1, folded: { a: 100 } }])),
+      ).rejects.toMatchObject({
         code: 'store_unavailable',
         httpStatus: 503,
         connectCode: 'unavailable',
         message: expect.stringContaining(server.url),
       });
-      await expect(store.mergeStacks(q)).rejects.toMatchObject({ code: 'store_unavailable', httpStatus: 503 });
-      await expect(store.labelNames({ tenant: 't', selectors: [], startMs: T0, endMs: T0 })).rejects.toMatchObject({ httpStatus: 503 });
+      await expect(store.mergeStacks(q)).rejects.toMatchObject({
+        code: 'store_unavailable',
+        httpStatus: 503,
+      });
+      await expect(
+        store.labelNames({ tenant: 't', selectors: [], startMs: T0, endMs: T0 }),
+      ).rejects.toMatchObject({ httpStatus: 503 });
 
       await server.restart();
       await store.append(batchOf('t', [{ labels, timeMs: T0 + 2, folded: { a: 10 } }]));

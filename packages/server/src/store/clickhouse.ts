@@ -16,9 +16,28 @@
 import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
-import { ClickHouseHttp, sqlIdentifier, sqlIdList, sqlString, type Settings, type SqlClient } from './clickhouse/http.ts';
-import { alignedConcat, encodeString, encodeU64, RowBinaryWriter, splitIdValueRows } from './clickhouse/rowbinary.ts';
-import { createdObject, MIGRATIONS, ROLLUP_MS, schemaVersionsTable, type Layout } from './clickhouse/schema.ts';
+import {
+  ClickHouseHttp,
+  sqlIdentifier,
+  sqlIdList,
+  sqlString,
+  type Settings,
+  type SqlClient,
+} from './clickhouse/http.ts';
+import {
+  alignedConcat,
+  encodeString,
+  encodeU64,
+  RowBinaryWriter,
+  splitIdValueRows,
+} from './clickhouse/rowbinary.ts';
+import {
+  createdObject,
+  MIGRATIONS,
+  ROLLUP_MS,
+  schemaVersionsTable,
+  type Layout,
+} from './clickhouse/schema.ts';
 import type {
   FunctionRecord,
   Matcher,
@@ -88,7 +107,11 @@ const CACHE_LIMIT = 1_000_000;
 /** Ids per `IN (...)` list; the query text then stays below ~1.2 MB. */
 const IDS_PER_QUERY = 50_000;
 /** Settings for queries carrying long id lists (18.16's defaults: 256 KiB of query, 50,000 AST nodes). */
-const LIST_SETTINGS: Settings = { max_query_size: 64 * 1024 * 1024, max_ast_elements: 10_000_000, max_expanded_ast_elements: 10_000_000 };
+const LIST_SETTINGS: Settings = {
+  max_query_size: 64 * 1024 * 1024,
+  max_ast_elements: 10_000_000,
+  max_expanded_ast_elements: 10_000_000,
+};
 
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
@@ -117,7 +140,10 @@ export class ClickHouseStore implements Store {
   constructor(opts: ClickHouseStoreOptions) {
     this.http = opts.client ?? new ClickHouseHttp({ url: opts.url, timeoutMs: opts.timeoutMs });
     this.database = sqlIdentifier(opts.database ?? 'hotpath', 'database name');
-    this.cluster = opts.cluster === undefined || opts.cluster === '' ? undefined : sqlIdentifier(opts.cluster, 'cluster name');
+    this.cluster =
+      opts.cluster === undefined || opts.cluster === ''
+        ? undefined
+        : sqlIdentifier(opts.cluster, 'cluster name');
     this.flushIntervalMs = opts.flushIntervalMs ?? 0;
     this.maxBufferedSamples = opts.maxBufferedSamples ?? 500_000;
   }
@@ -138,7 +164,9 @@ export class ClickHouseStore implements Store {
     await this.http.ping();
     const db = this.database;
     if (this.cluster !== undefined) {
-      const known = await this.http.jsonRows<{ n: string }>(`SELECT count() AS n FROM system.clusters WHERE cluster = ${sqlString(this.cluster)}`);
+      const known = await this.http.jsonRows<{ n: string }>(
+        `SELECT count() AS n FROM system.clusters WHERE cluster = ${sqlString(this.cluster)}`,
+      );
       if (Number(known[0]?.n ?? 0) === 0) {
         throw new HotpathError(
           'clickhouse_cluster_unknown',
@@ -149,21 +177,34 @@ export class ClickHouseStore implements Store {
         );
       }
       const onCluster = await this.hasZooKeeper();
-      const macros = onCluster ? (await this.http.jsonRows<{ macro: string }>('SELECT macro FROM system.macros')).map((m) => m.macro) : [];
+      const macros = onCluster
+        ? (await this.http.jsonRows<{ macro: string }>('SELECT macro FROM system.macros')).map((m) => m.macro)
+        : [];
       const replicated = macros.includes('shard') && macros.includes('replica');
       this.layout = { kind: 'cluster', cluster: this.cluster, onCluster, replicated };
     }
-    const on = this.layout.kind === 'cluster' && this.layout.onCluster ? ` ON CLUSTER ${this.layout.cluster}` : '';
-    const dbs = await this.http.jsonRows<{ n: string }>(`SELECT count() AS n FROM system.databases WHERE name = ${sqlString(db)}`);
+    const on =
+      this.layout.kind === 'cluster' && this.layout.onCluster ? ` ON CLUSTER ${this.layout.cluster}` : '';
+    const dbs = await this.http.jsonRows<{ n: string }>(
+      `SELECT count() AS n FROM system.databases WHERE name = ${sqlString(db)}`,
+    );
     if (Number(dbs[0]?.n ?? 0) === 0) await this.http.exec(`CREATE DATABASE IF NOT EXISTS ${db}${on}`);
     await this.http.exec(schemaVersionsTable(db));
-    const rows = await this.http.jsonRows<{ v: number | string }>(`SELECT max(version) AS v FROM ${db}.schema_versions`);
+    const rows = await this.http.jsonRows<{ v: number | string }>(
+      `SELECT max(version) AS v FROM ${db}.schema_versions`,
+    );
     const current = Number(rows[0]?.v ?? 0);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       // Objects this node already has are skipped: in a cluster another replica may have created
       // them ON CLUSTER, and repeating ON CLUSTER DDL would wait for every node, also a dead one.
-      const existing = new Set((await this.http.jsonRows<{ name: string }>(`SELECT name FROM system.tables WHERE database = ${sqlString(db)}`)).map((r) => r.name));
+      const existing = new Set(
+        (
+          await this.http.jsonRows<{ name: string }>(
+            `SELECT name FROM system.tables WHERE database = ${sqlString(db)}`,
+          )
+        ).map((r) => r.name),
+      );
       for (const sql of m.statements(db, this.layout)) {
         const name = createdObject(sql);
         if (name !== null && existing.has(name)) continue;
@@ -260,7 +301,8 @@ export class ClickHouseStore implements Store {
   private async insert(batches: readonly WriteBatch[]): Promise<void> {
     // In a cluster: acknowledge only once every shard concerned has the rows, and no block
     // deduplication by Replicated* tables (two pushes may carry identical profile rows).
-    const settings: Settings = this.layout.kind === 'cluster' ? { insert_distributed_sync: 1, insert_deduplicate: 0 } : {};
+    const settings: Settings =
+      this.layout.kind === 'cluster' ? { insert_distributed_sync: 1, insert_deduplicate: 0 } : {};
 
     const functions = new RowBinaryWriter();
     const newFunctions: bigint[] = [];
@@ -333,18 +375,22 @@ export class ClickHouseStore implements Store {
 
     try {
       // Dictionaries first: a query that sees a sample can always resolve its stack.
-      if (functions.length > 0) await this.http.insert(this.t('functions'), 'RowBinary', functions.finish(), settings);
+      if (functions.length > 0)
+        await this.http.insert(this.t('functions'), 'RowBinary', functions.finish(), settings);
       if (stacks.length > 0) await this.http.insert(this.t('stacks'), 'RowBinary', stacks.finish(), settings);
       if (series.length > 0) await this.http.insert(this.t('series'), 'RowBinary', series.finish(), settings);
-      if (profiles.length > 0) await this.http.insert(this.t('profiles'), 'RowBinary', profiles.finish(), settings);
-      if (samples.length > 0) await this.http.insert(this.t('samples'), 'RowBinary', samples.finish(), settings);
+      if (profiles.length > 0)
+        await this.http.insert(this.t('profiles'), 'RowBinary', profiles.finish(), settings);
+      if (samples.length > 0)
+        await this.http.insert(this.t('samples'), 'RowBinary', samples.finish(), settings);
     } catch (e) {
       for (const id of newFunctions) this.writtenFunctions.delete(id);
       for (const id of newStacks) this.writtenStacks.delete(id);
       for (const id of newSeries) this.writtenSeries.delete(id);
       throw e;
     }
-    for (const set of [this.writtenFunctions, this.writtenStacks, this.writtenSeries]) if (set.size > CACHE_LIMIT) set.clear();
+    for (const set of [this.writtenFunctions, this.writtenStacks, this.writtenSeries])
+      if (set.size > CACHE_LIMIT) set.clear();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -355,7 +401,11 @@ export class ClickHouseStore implements Store {
   }
 
   /** Series of a tenant, optionally of one profile type and/or having profiles in a time range. */
-  private async loadSeries(tenant: string, profileType: string | null, range: { startMs: number; endMs: number } | null): Promise<SeriesRow[]> {
+  private async loadSeries(
+    tenant: string,
+    profileType: string | null,
+    range: { startMs: number; endMs: number } | null,
+  ): Promise<SeriesRow[]> {
     this.checkOpen();
     let where = `tenant = ${sqlString(tenant)}`;
     if (profileType !== null) where += ` AND profile_type = ${sqlString(profileType)}`;
@@ -367,7 +417,10 @@ export class ClickHouseStore implements Store {
     const rows = await this.http.jsonRows<{ sid: string; label_names: string[]; label_values: string[] }>(
       `SELECT DISTINCT toString(series_id) AS sid, label_names, label_values FROM ${this.t('series')} WHERE ${where}`,
     );
-    return rows.map((r) => ({ id: BigInt(r.sid), labels: r.label_names.map((name, i) => ({ name, value: r.label_values[i] ?? '' })) }));
+    return rows.map((r) => ({
+      id: BigInt(r.sid),
+      labels: r.label_names.map((name, i) => ({ name, value: r.label_values[i] ?? '' })),
+    }));
   }
 
   private async selectedSeries(q: SeriesQuery): Promise<SeriesRow[]> {
@@ -383,7 +436,11 @@ export class ClickHouseStore implements Store {
   }
 
   async profileTypes(q: SeriesQuery): Promise<string[]> {
-    return sortedUnique((await this.selectedSeries(q)).map((s) => getLabel(s.labels, '__profile_type__') ?? '').filter((t) => t !== ''));
+    return sortedUnique(
+      (await this.selectedSeries(q))
+        .map((s) => getLabel(s.labels, '__profile_type__') ?? '')
+        .filter((t) => t !== ''),
+    );
   }
 
   async labelNames(q: SeriesQuery): Promise<string[]> {
@@ -433,14 +490,25 @@ export class ClickHouseStore implements Store {
     await this.http.stream(sql, (c) => chunks.push(c), LIST_SETTINGS);
     const bytes = alignedConcat(chunks);
     if (bytes.length % 16 !== 0) {
-      throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
+      throw new HotpathError(
+        'store_error',
+        500,
+        'internal',
+        `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`,
+      );
     }
     const merged = splitIdValueRows(bytes, bytes.length / 16);
     return { stackIds: merged.ids, values: merged.values };
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
-    if (!(q.stepMs > 0)) throw new HotpathError('invalid_step', 400, 'invalid_argument', `timeSeries step must be > 0 ms, got ${q.stepMs}`);
+    if (!(q.stepMs > 0))
+      throw new HotpathError(
+        'invalid_step',
+        400,
+        'invalid_argument',
+        `timeSeries step must be > 0 ms, got ${q.stepMs}`,
+      );
     const series = await this.profileSeries(q);
     if (series.length === 0) return [];
     // Group index per series, computed here; ClickHouse maps series_id → group with transform().
@@ -463,7 +531,12 @@ export class ClickHouseStore implements Store {
     }
     const step = Math.floor(q.stepMs);
     // Bucket k covers [start + k·step, start + (k+1)·step) (conformance.ts); avg = sum / profiles.
-    const rows = await this.http.jsonRows<{ g: number | string; k: number | string; total: number; n: number | string }>(
+    const rows = await this.http.jsonRows<{
+      g: number | string;
+      k: number | string;
+      total: number;
+      n: number | string;
+    }>(
       `SELECT transform(series_id, [${sqlIdList(series.map((s) => s.id))}], [${seriesGroup.join(',')}], toUInt32(0)) AS g,
               intDiv(time_ms - ${Math.floor(q.startMs)}, ${step}) AS k, sum(total) AS total, count() AS n
        FROM ${this.t('profiles')}
@@ -484,7 +557,11 @@ export class ClickHouseStore implements Store {
     }
     const out: SeriesPoints[] = [];
     for (const [g, acc] of byGroup) {
-      out.push({ labels: groups[g]!, timestampsMs: Float64Array.from(acc.t), values: Float64Array.from(acc.v) });
+      out.push({
+        labels: groups[g]!,
+        timestampsMs: Float64Array.from(acc.t),
+        values: Float64Array.from(acc.v),
+      });
     }
     return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
   }
@@ -506,10 +583,19 @@ export class ClickHouseStore implements Store {
       );
       const bytes = Buffer.concat(chunks);
       if (bytes.length % 24 !== 0) {
-        throw new HotpathError('store_error', 500, 'internal', `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`);
+        throw new HotpathError(
+          'store_error',
+          500,
+          'internal',
+          `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`,
+        );
       }
       for (let at = 0; at < bytes.length; at += 24) {
-        const s: StackRecord = { id: bytes.readBigUInt64LE(at), parentId: bytes.readBigUInt64LE(at + 8), functionId: bytes.readBigUInt64LE(at + 16) };
+        const s: StackRecord = {
+          id: bytes.readBigUInt64LE(at),
+          parentId: bytes.readBigUInt64LE(at + 8),
+          functionId: bytes.readBigUInt64LE(at + 16),
+        };
         out.set(s.id, s);
       }
     }
@@ -536,8 +622,13 @@ export class ClickHouseStore implements Store {
       `SELECT count() AS n, min(time_ms) AS oldest, max(time_ms) AS newest FROM ${this.t('profiles')} WHERE tenant = ${sqlString(tenant)}`,
     );
     const r = rows[0];
-    if (r === undefined || Number(r.n) === 0) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
-    return { dataIngested: true, oldestProfileTimeMs: Number(r.oldest), newestProfileTimeMs: Number(r.newest) };
+    if (r === undefined || Number(r.n) === 0)
+      return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
+    return {
+      dataIngested: true,
+      oldestProfileTimeMs: Number(r.oldest),
+      newestProfileTimeMs: Number(r.newest),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -579,13 +670,21 @@ function checkMatchers(matchers: readonly Matcher[]): void {
     try {
       anchoredRegex(m.value);
     } catch (e) {
-      throw new HotpathError('invalid_matcher', 400, 'invalid_argument', `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`);
+      throw new HotpathError(
+        'invalid_matcher',
+        400,
+        'invalid_argument',
+        `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`,
+      );
     }
   }
 }
 
 function tailText(bytes: Uint8Array): string {
-  return Buffer.from(bytes.subarray(Math.max(0, bytes.length - 300))).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return Buffer.from(bytes.subarray(Math.max(0, bytes.length - 300)))
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim();
 }
 
 function cmp(a: string, b: string): number {

@@ -57,7 +57,11 @@ export function batchOf(
   return { profiles: records, functions: [...functions.values()], stacks: [...stacks.values()] };
 }
 
-function stackIdOf(frames: readonly string[], functions: Map<bigint, FunctionRecord>, stacks: Map<bigint, StackRecord>): bigint {
+function stackIdOf(
+  frames: readonly string[],
+  functions: Map<bigint, FunctionRecord>,
+  stacks: Map<bigint, StackRecord>,
+): bigint {
   let parent = 0n;
   for (const name of frames) {
     const fn = functionId(name, `${name}.py`);
@@ -75,7 +79,10 @@ export function foldedStackId(line: string): bigint {
 }
 
 /** A merged result as a folded picture: `{ 'main;work': 30 }`, resolved through the store's dictionaries. */
-export async function foldedOf(store: Store, merged: { stackIds: BigUint64Array; values: Float64Array }): Promise<Record<string, number>> {
+export async function foldedOf(
+  store: Store,
+  merged: { stackIds: BigUint64Array; values: Float64Array },
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const stackIds = [...merged.stackIds];
   const stacks = new Map<bigint, StackRecord>();
@@ -93,7 +100,11 @@ export async function foldedOf(store: Store, merged: { stackIds: BigUint64Array;
   const functions = await store.getFunctions(fnIds);
   stackIds.forEach((id, i) => {
     const names: string[] = [];
-    for (let s = stacks.get(id); s !== undefined; s = s.parentId === 0n ? undefined : stacks.get(s.parentId)) {
+    for (
+      let s = stacks.get(id);
+      s !== undefined;
+      s = s.parentId === 0n ? undefined : stacks.get(s.parentId)
+    ) {
       names.push(functions.get(s.functionId)?.name ?? '?');
     }
     const key = names.reverse().join(';');
@@ -164,7 +175,12 @@ export function runStoreConformance(
     const range = { startMs: T0, endMs: T0 + 20_000 };
 
     it('mergeStacks sums values per stack over series and time', async () => {
-      const merged = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'api')], ...range });
+      const merged = await store.mergeStacks({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'api')],
+        ...range,
+      });
       expect(merged.stackIds.length).toBe(merged.values.length);
       expect(await foldedOf(store, merged)).toEqual({ 'main;work': 158, 'main;idle': 11, 'main;io;read': 7 });
     });
@@ -172,16 +188,40 @@ export function runStoreConformance(
     it('mergeStacks keeps to the profile type and the matchers', async () => {
       const mem = await store.mergeStacks({ tenant: 't1', profileTypeId: MEM, matchers: [], ...range });
       expect(await foldedOf(store, mem)).toEqual({ 'main;alloc': 4096 });
-      const eu = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('region', '=', 'eu')], ...range });
-      expect(await foldedOf(store, eu)).toEqual({ 'main;work': 55, 'main;idle': 10, 'main;io;read': 7, 'job;run': 50 });
-      const none = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'nope')], ...range });
+      const eu = await store.mergeStacks({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('region', '=', 'eu')],
+        ...range,
+      });
+      expect(await foldedOf(store, eu)).toEqual({
+        'main;work': 55,
+        'main;idle': 10,
+        'main;io;read': 7,
+        'job;run': 50,
+      });
+      const none = await store.mergeStacks({
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'nope')],
+        ...range,
+      });
       expect(none.stackIds.length).toBe(0);
-      const unknownType = await store.mergeStacks({ tenant: 't1', profileTypeId: 'x:y:z::', matchers: [], ...range });
+      const unknownType = await store.mergeStacks({
+        tenant: 't1',
+        profileTypeId: 'x:y:z::',
+        matchers: [],
+        ...range,
+      });
       expect(unknownType.values.length).toBe(0);
     });
 
     it('time ranges are inclusive at both ends', async () => {
-      const q = { tenant: 't1', profileTypeId: CPU, matchers: [m('service_name', '=', 'api'), m('region', '=', 'eu')] };
+      const q = {
+        tenant: 't1',
+        profileTypeId: CPU,
+        matchers: [m('service_name', '=', 'api'), m('region', '=', 'eu')],
+      };
       const exact = await store.mergeStacks({ ...q, startMs: T0 + 10_000, endMs: T0 + 10_000 });
       expect(await foldedOf(store, exact)).toEqual({ 'main;work': 20 });
       const before = await store.mergeStacks({ ...q, startMs: T0 + 1, endMs: T0 + 9_999 });
@@ -233,7 +273,11 @@ export function runStoreConformance(
         aggregation: 'sum',
       });
       const flat = byRegion
-        .map((s) => ({ labels: s.labels.map((l) => `${l.name}=${l.value}`).join(','), t: [...s.timestampsMs], v: [...s.values] }))
+        .map((s) => ({
+          labels: s.labels.map((l) => `${l.name}=${l.value}`).join(','),
+          t: [...s.timestampsMs],
+          v: [...s.values],
+        }))
         .sort((a, b) => (a.labels < b.labels ? -1 : 1));
       expect(flat).toEqual([
         { labels: 'region=eu', t: [T0, T0 + 10_000, T0 + 20_000], v: [40, 70, 12] },
@@ -249,7 +293,9 @@ export function runStoreConformance(
         groupBy: ['pod'],
         aggregation: 'sum',
       });
-      const pods = byPod.map((s) => ({ labels: s.labels, v: [...s.values] })).sort((a, b) => a.labels.length - b.labels.length);
+      const pods = byPod
+        .map((s) => ({ labels: s.labels, v: [...s.values] }))
+        .sort((a, b) => a.labels.length - b.labels.length);
       expect(pods).toEqual([
         { labels: [], v: [72] },
         { labels: [{ name: 'pod', value: 'w-1' }], v: [50] },
@@ -271,12 +317,23 @@ export function runStoreConformance(
 
     it('label names, values and profile types of series with data in range', async () => {
       const all = { tenant: 't1', selectors: [], ...range };
-      expect((await store.labelNames(all)).sort()).toEqual(['__name__', '__profile_type__', 'pod', 'region', 'service_name']);
+      expect((await store.labelNames(all)).sort()).toEqual([
+        '__name__',
+        '__profile_type__',
+        'pod',
+        'region',
+        'service_name',
+      ]);
       expect((await store.labelValues({ ...all, name: 'service_name' })).sort()).toEqual(['api', 'worker']);
       expect((await store.labelValues({ ...all, name: 'nope' })).length).toBe(0);
       expect((await store.profileTypes(all)).sort()).toEqual([MEM, CPU]);
       // Only the memory profile and api/eu, worker and api/us CPU profiles exist at T0+10s.
-      const at10 = { tenant: 't1', selectors: [[m('region', '=', 'us')]], startMs: T0 + 10_000, endMs: T0 + 10_000 };
+      const at10 = {
+        tenant: 't1',
+        selectors: [[m('region', '=', 'us')]],
+        startMs: T0 + 10_000,
+        endMs: T0 + 10_000,
+      };
       expect(await store.labelValues({ ...at10, name: 'region' })).toEqual(['us']);
       const later = { tenant: 't1', selectors: [[]], startMs: T0 + 20_001, endMs: T0 + 90_000 };
       expect(await store.labelNames(later)).toEqual([]);
@@ -288,9 +345,15 @@ export function runStoreConformance(
     it('matchers: =, !=, =~, !~ (anchored, absent label reads as ""), AND within, OR across selectors', async () => {
       const q = (selectors: Matcher[][]) => store.series({ tenant: 't1', selectors, ...range });
       const services = async (selectors: Matcher[][]) =>
-        sortLabelSets(await q(selectors)).map((s) => s.replace(/__name__=[^,]*,__profile_type__=([^:]*)[^,]*,/, '$1 '));
-      expect(await services([[m('service_name', '=', 'worker')]])).toEqual(['process_cpu pod=w-1,region=eu,service_name=worker']);
-      expect(await services([[m('service_name', '!=', 'api')]])).toEqual(['process_cpu pod=w-1,region=eu,service_name=worker']);
+        sortLabelSets(await q(selectors)).map((s) =>
+          s.replace(/__name__=[^,]*,__profile_type__=([^:]*)[^,]*,/, '$1 '),
+        );
+      expect(await services([[m('service_name', '=', 'worker')]])).toEqual([
+        'process_cpu pod=w-1,region=eu,service_name=worker',
+      ]);
+      expect(await services([[m('service_name', '!=', 'api')]])).toEqual([
+        'process_cpu pod=w-1,region=eu,service_name=worker',
+      ]);
       expect((await q([[m('service_name', '=~', 'ap')]])).length).toBe(0);
       expect((await q([[m('service_name', '=~', 'a.*')]])).length).toBe(3);
       expect((await q([[m('service_name', '!~', 'a.*')]])).length).toBe(1);
@@ -315,7 +378,9 @@ export function runStoreConformance(
       const t2 = await store.mergeStacks({ tenant: 't2', profileTypeId: CPU, matchers: [], ...range });
       expect(await foldedOf(store, t2)).toEqual({ 'main;secret': 999 });
       expect(await store.series({ tenant: 't2', selectors: [], ...range })).toEqual([apiEu]);
-      expect(await store.labelValues({ tenant: 't3', selectors: [], name: 'service_name', ...range })).toEqual([]);
+      expect(
+        await store.labelValues({ tenant: 't3', selectors: [], name: 'service_name', ...range }),
+      ).toEqual([]);
       const t1 = await store.mergeStacks({ tenant: 't1', profileTypeId: CPU, matchers: [], ...range });
       expect(Object.keys(await foldedOf(store, t1))).not.toContain('main;secret');
       expect((await store.stats('t3')).dataIngested).toBe(false);
@@ -330,27 +395,55 @@ export function runStoreConformance(
       expect(stacks.get(parent)!.functionId).toBe(functionId('io', 'io.py'));
       expect(stacks.get(foldedStackId('main'))).toBeUndefined();
       const fns = await store.getFunctions([functionId('read', 'read.py'), 99n]);
-      expect([...fns.values()]).toEqual([{ id: functionId('read', 'read.py'), name: 'read', file: 'read.py' }]);
+      expect([...fns.values()]).toEqual([
+        { id: functionId('read', 'read.py'), name: 'read', file: 'read.py' },
+      ]);
       expect((await store.getStacks([])).size).toBe(0);
     });
 
     it('stats report the oldest and newest profile of a tenant', async () => {
-      expect(await store.stats('t1')).toEqual({ dataIngested: true, oldestProfileTimeMs: T0, newestProfileTimeMs: T0 + 20_000 });
-      expect(await store.stats('nobody')).toEqual({ dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 });
+      expect(await store.stats('t1')).toEqual({
+        dataIngested: true,
+        oldestProfileTimeMs: T0,
+        newestProfileTimeMs: T0 + 20_000,
+      });
+      expect(await store.stats('nobody')).toEqual({
+        dataIngested: false,
+        oldestProfileTimeMs: 0,
+        newestProfileTimeMs: 0,
+      });
     });
 
     it('keeps 64-bit ids with the top bit set and fractional values exact', async () => {
       const { store: s } = await fresh();
       const big = 0xfedcba9876543210n;
       await s.append({
-        profiles: [{ tenant: 'x', labels: seriesLabels(CPU, { service_name: 's' }), timeMs: T0, stackIds: BigUint64Array.from([big]), values: Float64Array.from([1.5]) }],
+        profiles: [
+          {
+            tenant: 'x',
+            labels: seriesLabels(CPU, { service_name: 's' }),
+            timeMs: T0,
+            stackIds: BigUint64Array.from([big]),
+            values: Float64Array.from([1.5]),
+          },
+        ],
         functions: [{ id: 0xffffffffffffffffn, name: 'f', file: '' }],
         stacks: [{ id: big, parentId: 0n, functionId: 0xffffffffffffffffn }],
       });
-      const merged = await s.mergeStacks({ tenant: 'x', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+      const merged = await s.mergeStacks({
+        tenant: 'x',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: T0,
+        endMs: T0,
+      });
       expect([...merged.stackIds]).toEqual([big]);
       expect([...merged.values]).toEqual([1.5]);
-      expect((await s.getStacks([big])).get(big)).toEqual({ id: big, parentId: 0n, functionId: 0xffffffffffffffffn });
+      expect((await s.getStacks([big])).get(big)).toEqual({
+        id: big,
+        parentId: 0n,
+        functionId: 0xffffffffffffffffn,
+      });
       expect((await s.getFunctions([0xffffffffffffffffn])).get(0xffffffffffffffffn)!.name).toBe('f');
     });
 
@@ -373,6 +466,7 @@ export function runStoreConformance(
       expect(await foldedOf(second, await second.mergeStacks(q))).toEqual({ 'a;b': 4, 'a;c': 4 });
       expect(await second.series({ tenant: 'r', selectors: [], startMs: T0, endMs: T0 })).toHaveLength(1);
     });
-    if (!durable) it.skip(`restart: skipped because the ${name} backend keeps data in memory only (durable: false)`, () => {});
+    if (!durable)
+      it.skip(`restart: skipped because the ${name} backend keeps data in memory only (durable: false)`, () => {});
   });
 }

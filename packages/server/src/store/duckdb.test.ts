@@ -36,7 +36,9 @@ describe('DuckDB store specifics', () => {
     const store = await openDuckDBStore({ dataDir: dir });
     const labels = seriesLabels(CPU, { service_name: 'a' });
     for (let i = 0; i < 3; i++) {
-      await store.append(batchOf('t', [{ labels, timeMs: T0 + i, folded: { 'main;work': 1, 'main;work;deep': 2 } }]));
+      await store.append(
+        batchOf('t', [{ labels, timeMs: T0 + i, folded: { 'main;work': 1, 'main;work;deep': 2 } }]),
+      );
     }
     await store.close();
     expect(await count(store.path, 'SELECT count(*) FROM functions')).toBe(3);
@@ -49,13 +51,21 @@ describe('DuckDB store specifics', () => {
   it('a failed append leaves no rows and no cached ids behind', async () => {
     const dir = tmp();
     const store = await openDuckDBStore({ dataDir: dir });
-    const good = batchOf('t', [{ labels: seriesLabels(CPU, { service_name: 'a' }), timeMs: T0, folded: { 'x;y': 1 } }]);
+    const good = batchOf('t', [
+      { labels: seriesLabels(CPU, { service_name: 'a' }), timeMs: T0, folded: { 'x;y': 1 } },
+    ]);
     // A profile referring to a stack that is neither in the batch nor in the store.
     const bad = { ...good, stacks: good.stacks.slice(0, 1) };
     await expect(store.append(bad)).rejects.toThrow(/stack id/);
     expect((await store.getStacks(good.stacks.map((s) => s.id))).size).toBe(0);
     await store.append(good);
-    const merged = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 });
+    const merged = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: T0,
+      endMs: T0,
+    });
     expect([...merged.values]).toEqual([1]);
     await store.close();
     expect(await count(store.path, 'SELECT count(*) FROM stacks')).toBe(2);
@@ -63,8 +73,17 @@ describe('DuckDB store specifics', () => {
 
   it('rejects an invalid regex matcher with a coded error', async () => {
     const store = await openDuckDBStore({ dataDir: tmp() });
-    await store.append(batchOf('t', [{ labels: seriesLabels(CPU, { service_name: 'a' }), timeMs: T0, folded: { a: 1 } }]));
-    await expect(store.series({ tenant: 't', selectors: [[{ name: 'service_name', op: '=~', value: '(' }]], startMs: 0, endMs: T0 })).rejects.toMatchObject({
+    await store.append(
+      batchOf('t', [{ labels: seriesLabels(CPU, { service_name: 'a' }), timeMs: T0, folded: { a: 1 } }]),
+    );
+    await expect(
+      store.series({
+        tenant: 't',
+        selectors: [[{ name: 'service_name', op: '=~', value: '(' }]],
+        startMs: 0,
+        endMs: T0,
+      }),
+    ).rejects.toMatchObject({
       code: 'invalid_matcher',
       httpStatus: 400,
     });

@@ -98,7 +98,12 @@ export function compileMatcher(m: Matcher): CompiledMatcher {
       try {
         re = new RegExp(`^(?:${m.value})$`, 'u');
       } catch (e) {
-        throw new HotpathError('invalid_matcher', 400, 'invalid_argument', `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`);
+        throw new HotpathError(
+          'invalid_matcher',
+          400,
+          'invalid_argument',
+          `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`,
+        );
       }
       return m.op === '=~' ? (l) => re.test(get(l)) : (l) => !re.test(get(l));
     }
@@ -121,7 +126,13 @@ class U64Column {
 }
 
 function int(n: number, what: string): string {
-  if (!Number.isFinite(n)) throw new HotpathError('invalid_argument', 400, 'invalid_argument', `${what} must be a finite number, got ${n}`);
+  if (!Number.isFinite(n))
+    throw new HotpathError(
+      'invalid_argument',
+      400,
+      'invalid_argument',
+      `${what} must be a finite number, got ${n}`,
+    );
   return String(Math.trunc(n));
 }
 
@@ -196,15 +207,19 @@ export class DuckDBStore implements Store {
         });
       }
     });
-    await forEachChunk(c, 'SELECT series_key, min(time_ms), max(time_ms) FROM profiles GROUP BY series_key', (chunk) => {
-      const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
-      for (let r = 0; r < chunk.rowCount; r++) {
-        const s = this.seriesByKey[Number(keys!.getItem(r))];
-        if (s === undefined) continue;
-        s.minMs = Number(mins!.getItem(r));
-        s.maxMs = Number(maxs!.getItem(r));
-      }
-    });
+    await forEachChunk(
+      c,
+      'SELECT series_key, min(time_ms), max(time_ms) FROM profiles GROUP BY series_key',
+      (chunk) => {
+        const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const s = this.seriesByKey[Number(keys!.getItem(r))];
+          if (s === undefined) continue;
+          s.minMs = Number(mins!.getItem(r));
+          s.maxMs = Number(maxs!.getItem(r));
+        }
+      },
+    );
     await forEachChunk(c, 'SELECT key, id, parent_id, function_id FROM stacks ORDER BY key', (chunk) => {
       const [keys, ids, parents, fns] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
@@ -220,7 +235,10 @@ export class DuckDBStore implements Store {
     await forEachChunk(c, 'SELECT id, name, file FROM functions', (chunk) => {
       const [ids, names, files] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
-        this.functions.set(ids!.getItem(r) as bigint, { name: names!.getItem(r) as string, file: files!.getItem(r) as string });
+        this.functions.set(ids!.getItem(r) as bigint, {
+          name: names!.getItem(r) as string,
+          file: files!.getItem(r) as string,
+        });
       }
     });
   }
@@ -269,7 +287,8 @@ export class DuckDBStore implements Store {
 
   private ready(): DuckDBConnection {
     if (this.closed) throw new HotpathError('store_closed', 503, 'unavailable', 'the store is closed');
-    if (this.writer === undefined) throw new HotpathError('store_not_ready', 503, 'unavailable', 'the store is not initialised yet');
+    if (this.writer === undefined)
+      throw new HotpathError('store_not_ready', 503, 'unavailable', 'the store is not initialised yet');
     return this.writer;
   }
 
@@ -295,12 +314,24 @@ export class DuckDBStore implements Store {
     }
     const stackKeyOf = (id: bigint): number => {
       const k = this.stackKeyById.get(id) ?? newStacks.get(id)?.key;
-      if (k === undefined) throw new HotpathError('unknown_stack', 500, 'internal', `stack id ${id} is neither in the batch nor in the store`);
+      if (k === undefined)
+        throw new HotpathError(
+          'unknown_stack',
+          500,
+          'internal',
+          `stack id ${id} is neither in the batch nor in the store`,
+        );
       return k;
     };
     const newSeries = new Map<bigint, SeriesEntry>();
     let nextSeriesKey = this.seriesByKey.length;
-    const rows: { series: SeriesEntry; timeMs: number; keys: Uint32Array; values: Float64Array; total: number }[] = [];
+    const rows: {
+      series: SeriesEntry;
+      timeMs: number;
+      keys: Uint32Array;
+      values: Float64Array;
+      total: number;
+    }[] = [];
     for (const p of batch.profiles) {
       const id = seriesIdOf(p.tenant, p.labels);
       let series = this.seriesById.get(id) ?? newSeries.get(id);
@@ -316,7 +347,9 @@ export class DuckDBStore implements Store {
         newSeries.set(id, series);
       }
       // Sort the profile's rows by stack key: clustered, ascending keys delta-pack well.
-      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort((a, b) => a[0] - b[0]);
+      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort(
+        (a, b) => a[0] - b[0],
+      );
       const keys = new Uint32Array(order.length);
       const values = new Float64Array(order.length);
       let total = 0;
@@ -480,9 +513,9 @@ export class DuckDBStore implements Store {
   }
 
   private profileSeries(q: ProfileQuery): SeriesEntry[] {
-    return this.matchSeries(q.tenant, [[{ name: '__profile_type__', op: '=', value: q.profileTypeId }, ...q.matchers]]).filter(
-      (s) => !(s.maxMs < q.startMs || s.minMs > q.endMs),
-    );
+    return this.matchSeries(q.tenant, [
+      [{ name: '__profile_type__', op: '=', value: q.profileTypeId }, ...q.matchers],
+    ]).filter((s) => !(s.maxMs < q.startMs || s.minMs > q.endMs));
   }
 
   async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
@@ -511,7 +544,8 @@ export class DuckDBStore implements Store {
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
-    if (!(q.stepMs > 0)) throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    if (!(q.stepMs > 0))
+      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
     const series = this.profileSeries(q);
     if (series.length === 0) return [];
     const start = int(q.startMs, 'startMs');
@@ -546,7 +580,9 @@ export class DuckDBStore implements Store {
       }),
     );
     const out: SeriesPoints[] = [];
-    for (const g of [...groups.values()].sort((a, b) => (formatLabels(a.labels) < formatLabels(b.labels) ? -1 : 1))) {
+    for (const g of [...groups.values()].sort((a, b) =>
+      formatLabels(a.labels) < formatLabels(b.labels) ? -1 : 1,
+    )) {
       const ks = [...g.buckets.keys()].sort((a, b) => a - b);
       out.push({
         labels: g.labels,
@@ -591,7 +627,11 @@ export class DuckDBStore implements Store {
   }
 }
 
-async function forEachChunk(c: DuckDBConnection, sql: string, visit: (chunk: DuckDBDataChunk) => void): Promise<void> {
+async function forEachChunk(
+  c: DuckDBConnection,
+  sql: string,
+  visit: (chunk: DuckDBDataChunk) => void,
+): Promise<void> {
   const result = await c.run(sql);
   for (let i = 0; i < result.chunkCount; i++) visit(result.getChunk(i));
 }

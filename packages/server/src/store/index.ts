@@ -26,22 +26,30 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return openDuckDBStore({ dataDir: opts.dataDir ?? './data' });
     case 'memory': {
       const mod = await importBackend('./memory.ts', 'memory');
-      const open = (mod.openMemoryStore ?? mod.createMemoryStore) as (() => Store | Promise<Store>) | undefined;
+      const open = (mod.openMemoryStore ?? mod.createMemoryStore) as
+        (() => Store | Promise<Store>) | undefined;
       const MemoryStore = mod.MemoryStore as (new () => Store) | undefined;
-      const store = open !== undefined ? await open() : MemoryStore !== undefined ? new MemoryStore() : undefined;
-      if (store === undefined) throw missing('memory', 'store/memory.ts exports neither openMemoryStore nor MemoryStore');
+      const store =
+        open !== undefined ? await open() : MemoryStore !== undefined ? new MemoryStore() : undefined;
+      if (store === undefined)
+        throw missing('memory', 'store/memory.ts exports neither openMemoryStore nor MemoryStore');
       await store.init();
       return store;
     }
     case 'clickhouse': {
       if (!opts.clickhouseUrl) {
-        throw new HotpathError('store_config', 400, 'invalid_argument', 'the clickhouse store needs a URL (--clickhouse-url or HOTPATH_CLICKHOUSE_URL)');
+        throw new HotpathError(
+          'store_config',
+          400,
+          'invalid_argument',
+          'the clickhouse store needs a URL (--clickhouse-url or HOTPATH_CLICKHOUSE_URL)',
+        );
       }
       const mod = await importBackend('./clickhouse.ts', 'clickhouse');
       const open = mod.openClickHouseStore as
-        | ((o: { url: string; cluster?: string; database?: string }) => Promise<Store>)
-        | undefined;
-      if (open === undefined) throw missing('clickhouse', 'store/clickhouse.ts does not export openClickHouseStore');
+        ((o: { url: string; cluster?: string; database?: string }) => Promise<Store>) | undefined;
+      if (open === undefined)
+        throw missing('clickhouse', 'store/clickhouse.ts does not export openClickHouseStore');
       const store = await open({
         url: opts.clickhouseUrl,
         ...(opts.clickhouseCluster ? { cluster: opts.clickhouseCluster } : {}),
@@ -51,12 +59,22 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return store;
     }
     default:
-      throw new HotpathError('store_config', 400, 'invalid_argument', `unknown store kind '${String(opts.kind)}'; use ${STORE_KINDS.join(', ')}`);
+      throw new HotpathError(
+        'store_config',
+        400,
+        'invalid_argument',
+        `unknown store kind '${String(opts.kind)}'; use ${STORE_KINDS.join(', ')}`,
+      );
   }
 }
 
 function missing(kind: string, why: string): HotpathError {
-  return new HotpathError('store_unavailable', 500, 'internal', `the ${kind} store is not available in this build: ${why}`);
+  return new HotpathError(
+    'store_unavailable',
+    500,
+    'internal',
+    `the ${kind} store is not available in this build: ${why}`,
+  );
 }
 
 async function importBackend(path: string, kind: string): Promise<Record<string, unknown>> {
@@ -66,7 +84,8 @@ async function importBackend(path: string, kind: string): Promise<Record<string,
     return (await import(new URL(spec, import.meta.url).href)) as Record<string, unknown>;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw missing(kind, `${path} is missing`);
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw missing(kind, `${path} is missing`);
     throw e;
   }
 }

@@ -56,7 +56,13 @@ describe('MemoryStore', () => {
     const got = new Map([...merged.stackIds].map((id, i) => [id, merged.values[i]]));
     expect(got.get(xy)).toBe(8);
     expect(got.size).toBe(2);
-    const early = await store.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: 1500 });
+    const early = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: 0,
+      endMs: 1500,
+    });
     expect([...early.values].sort()).toEqual([1, 3]);
   });
 

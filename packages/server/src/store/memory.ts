@@ -66,14 +66,24 @@ export class MemoryStore implements Store {
       const key = formatLabels(p.labels);
       let series = bySeries.get(key);
       if (series === undefined) {
-        series = { labels: p.labels, profileTypeId: getLabel(p.labels, '__profile_type__') ?? '', profiles: [], sorted: true };
+        series = {
+          labels: p.labels,
+          profileTypeId: getLabel(p.labels, '__profile_type__') ?? '',
+          profiles: [],
+          sorted: true,
+        };
         bySeries.set(key, series);
       }
       let total = 0;
       for (let i = 0; i < p.values.length; i++) total += p.values[i]!;
       const last = series.profiles[series.profiles.length - 1];
       if (last !== undefined && last.timeMs > p.timeMs) series.sorted = false;
-      series.profiles.push({ timeMs: p.timeMs, stacks: this.stackIndex.internAll(p.stackIds), values: Float64Array.from(p.values), total });
+      series.profiles.push({
+        timeMs: p.timeMs,
+        stacks: this.stackIndex.internAll(p.stackIds),
+        values: Float64Array.from(p.values),
+        total,
+      });
     }
   }
 
@@ -122,7 +132,11 @@ export class MemoryStore implements Store {
   }
 
   async profileTypes(q: SeriesQuery): Promise<string[]> {
-    return sortedUnique(this.selected(q).map((s) => s.profileTypeId).filter((t) => t !== ''));
+    return sortedUnique(
+      this.selected(q)
+        .map((s) => s.profileTypeId)
+        .filter((t) => t !== ''),
+    );
   }
 
   async labelNames(q: SeriesQuery): Promise<string[]> {
@@ -204,7 +218,10 @@ export class MemoryStore implements Store {
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
     if (!(q.stepMs > 0)) throw new Error(`timeSeries step must be > 0 ms, got ${q.stepMs}`);
     // Bucket k covers [start + k·step, start + (k+1)·step) and is stamped start + k·step (conformance.ts).
-    const groups = new Map<string, { labels: Labels; sums: Map<number, number>; counts: Map<number, number> }>();
+    const groups = new Map<
+      string,
+      { labels: Labels; sums: Map<number, number>; counts: Map<number, number> }
+    >();
     for (const s of this.profileSeries(q)) {
       const labels: Labels = q.groupBy
         .map((name) => ({ name, value: getLabel(s.labels, name) }))
@@ -229,7 +246,9 @@ export class MemoryStore implements Store {
       out.push({
         labels: g.labels,
         timestampsMs: Float64Array.from(ts),
-        values: Float64Array.from(ts, (t) => (q.aggregation === 'avg' ? g.sums.get(t)! / g.counts.get(t)! : g.sums.get(t)!)),
+        values: Float64Array.from(ts, (t) =>
+          q.aggregation === 'avg' ? g.sums.get(t)! / g.counts.get(t)! : g.sums.get(t)!,
+        ),
       });
     }
     return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));

@@ -11,7 +11,12 @@ import { clickHouseError, sqlString, type SqlClient } from '../../src/store/clic
 
 /** The clickhouse-server binary (Debian puts it in /usr/sbin, often not on a user's PATH), or null. */
 export function findClickHouseServer(): string | null {
-  const candidates = [process.env.CLICKHOUSE_SERVER ?? '', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server', '/usr/local/bin/clickhouse-server'];
+  const candidates = [
+    process.env.CLICKHOUSE_SERVER ?? '',
+    '/usr/sbin/clickhouse-server',
+    '/usr/bin/clickhouse-server',
+    '/usr/local/bin/clickhouse-server',
+  ];
   for (const c of candidates) if (c !== '' && existsSync(c)) return c;
   const which = spawnSync('sh', ['-c', 'command -v clickhouse-server'], { encoding: 'utf8' });
   const found = which.stdout.trim();
@@ -204,7 +209,10 @@ async function identity(url: string): Promise<string | null> {
 /** Starts a clickhouse-server and resolves when /ping answers (throws with its error log otherwise). */
 export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHouseServer> {
   const binary = findClickHouseServer();
-  if (binary === null) throw new Error('clickhouse-server not found (install the clickhouse-server package or set CLICKHOUSE_SERVER)');
+  if (binary === null)
+    throw new Error(
+      'clickhouse-server not found (install the clickhouse-server package or set CLICKHOUSE_SERVER)',
+    );
   installExitHook();
   const ports = opts.ports ?? (await allocatePorts());
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-ch-'));
@@ -215,7 +223,9 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
   const url = `http://127.0.0.1:${ports.http}`;
   const isOurs = async (): Promise<boolean> => (await identity(url)) === dir;
   const errorLog = (): string =>
-    existsSync(join(dir, 'server.err.log')) ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-3000) : '(no error log)';
+    existsSync(join(dir, 'server.err.log'))
+      ? readFileSync(join(dir, 'server.err.log'), 'utf8').slice(-3000)
+      : '(no error log)';
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
@@ -235,7 +245,9 @@ export async function startClickHouse(opts: StartOptions = {}): Promise<ClickHou
       await new Promise((r) => setTimeout(r, 200));
     }
     p.kill('SIGKILL');
-    throw new Error(`clickhouse-server on ${url} did not start${exited ? ' (it exited)' : ' within 60 s'}: ${errorLog()}`);
+    throw new Error(
+      `clickhouse-server on ${url} did not start${exited ? ' (it exited)' : ' within 60 s'}: ${errorLog()}`,
+    );
   };
 
   const kill = async (hard = false): Promise<void> => {
@@ -320,7 +332,9 @@ export async function openChdbClient(path: string): Promise<SqlClient | null> {
       }
       let escaped = '';
       for (const b of data) escaped += `\\x${b.toString(16).padStart(2, '0')}`;
-      await run(`INSERT INTO ${table} SELECT * FROM format(${format}, ${sqlString(structure)}, '${escaped}')`);
+      await run(
+        `INSERT INTO ${table} SELECT * FROM format(${format}, ${sqlString(structure)}, '${escaped}')`,
+      );
     },
     ping: async () => {
       await run('SELECT 1');
@@ -348,10 +362,22 @@ const repoRoot = new URL('../../../../', import.meta.url).pathname;
 export async function startHotpathServer(args: readonly string[]): Promise<HotpathProcess> {
   installExitHook();
   const port = await freePort();
-  const p = spawn(process.execPath, [join(repoRoot, 'packages/cli/bin/hotpath.js'), 'server', '--port', String(port), '--log-level', 'warn', ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const p = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'packages/cli/bin/hotpath.js'),
+      'server',
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   running.add(p);
   let out = '';
   let err = '';
@@ -363,7 +389,9 @@ export async function startHotpathServer(args: readonly string[]): Promise<Hotpa
   while (!out.includes('Hotpath listening on')) {
     if (p.exitCode !== null || p.signalCode !== null || Date.now() > deadline) {
       p.kill('SIGKILL');
-      throw new Error(`hotpath server did not start (exit ${p.exitCode ?? p.signalCode}): ${err.slice(-3000)}`);
+      throw new Error(
+        `hotpath server did not start (exit ${p.exitCode ?? p.signalCode}): ${err.slice(-3000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -383,7 +411,9 @@ export async function startHotpathServer(args: readonly string[]): Promise<Hotpa
 
 /** `<remote_servers>` inner XML: cluster `name` with one shard per node (one replica each). */
 export function shardsXml(name: string, nodes: readonly ClickHousePorts[]): string {
-  const shards = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcp}</port></replica></shard>`).join('');
+  const shards = nodes
+    .map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcp}</port></replica></shard>`)
+    .join('');
   return `<${name}>${shards}</${name}>`;
 }
 
@@ -426,11 +456,29 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
   mkdirSync(join(dir, 'data'));
   writeFileSync(
     join(dir, 'zoo.cfg'),
-    [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=500', 'maxClientCnxns=0', 'admin.enableServer=false', '4lw.commands.whitelist=ruok', ''].join('\n'),
+    [
+      `dataDir=${dir}/data`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'tickTime=500',
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=ruok',
+      '',
+    ].join('\n'),
   );
   const p = spawn(
     '/usr/bin/java',
-    ['-Xmx128m', '-XX:+UseSerialGC', `-Dzookeeper.log.dir=${dir}`, '-Dzookeeper.root.logger=WARN,CONSOLE', '-cp', `/etc/zookeeper/conf:${jar}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')],
+    [
+      '-Xmx128m',
+      '-XX:+UseSerialGC',
+      `-Dzookeeper.log.dir=${dir}`,
+      '-Dzookeeper.root.logger=WARN,CONSOLE',
+      '-cp',
+      `/etc/zookeeper/conf:${jar}`,
+      'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+      join(dir, 'zoo.cfg'),
+    ],
     { cwd: dir, stdio: 'ignore' },
   );
   running.add(p);
@@ -460,6 +508,8 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
 
 /** `<remote_servers>` inner XML: cluster `name` with one shard replicated on every node. */
 export function replicasXml(name: string, nodes: readonly ClickHousePorts[]): string {
-  const replicas = nodes.map((n) => `<replica><host>127.0.0.1</host><port>${n.tcp}</port></replica>`).join('');
+  const replicas = nodes
+    .map((n) => `<replica><host>127.0.0.1</host><port>${n.tcp}</port></replica>`)
+    .join('');
   return `<${name}><shard><internal_replication>true</internal_replication>${replicas}</shard></${name}>`;
 }

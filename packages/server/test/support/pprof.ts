@@ -1,7 +1,13 @@
 // Test helpers for the write path: pprof bytes from folded pictures (real pprof encoding via core).
 import { gzipSync } from 'node:zlib';
 import { ProtoWriter } from '../../src/connect/wire.ts';
-import { encodePprof, makeProfileType, ProfileBuilder, type LabelPair, type ProfileType } from '@hotpath/core';
+import {
+  encodePprof,
+  makeProfileType,
+  ProfileBuilder,
+  type LabelPair,
+  type ProfileType,
+} from '@hotpath/core';
 
 export const PY_CPU = makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds');
 
@@ -43,14 +49,17 @@ export function pprofOf(
 }
 
 /** PushRequest bytes: one series per entry with one RawSample each. */
-export function pushRequest(series: { labels: Record<string, string>; profiles: Uint8Array[] }[]): Uint8Array {
+export function pushRequest(
+  series: { labels: Record<string, string>; profiles: Uint8Array[] }[],
+): Uint8Array {
   const w = new ProtoWriter();
   for (const s of series) {
     w.message(1, (sw) => {
-      for (const [name, value] of Object.entries(s.labels)) sw.message(1, (lw) => lw.string(1, name).string(2, value));
-      for (const p of s.profiles) sw.message(2, (rw) => rw.bytes(1, p).string(2, '6f1c3c43-6c2e-4c55-9d8a-3d3f5b3c0c11'));
+      for (const [name, value] of Object.entries(s.labels))
+        sw.message(1, (lw) => lw.string(1, name).string(2, value));
+      for (const p of s.profiles)
+        sw.message(2, (rw) => rw.bytes(1, p).string(2, '6f1c3c43-6c2e-4c55-9d8a-3d3f5b3c0c11'));
     });
   }
   return w.finish();
 }
-

@@ -19,7 +19,9 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     env: { ...process.env, ...env },
   });
   let out = '';
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 20 s:\n${out}`)), 20_000);
     const onData = (d: Buffer) => {

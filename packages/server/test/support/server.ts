@@ -21,7 +21,9 @@ export interface TestServer {
 /** A fixed clock: 2026-01-01T00:00:00Z. */
 export const NOW_MS = Date.UTC(2026, 0, 1);
 
-export async function openTestServer(opts: { limits?: Partial<Limits>; now?: () => number; store?: Store } = {}): Promise<TestServer> {
+export async function openTestServer(
+  opts: { limits?: Partial<Limits>; now?: () => number; store?: Store } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-ingest-'));
   const store = opts.store ?? (await openDuckDBStore({ dataDir }));
   const metrics = new Metrics();

@@ -29,7 +29,12 @@ export function sqlString(s: string): string {
 /** An identifier (database, table, cluster name) Hotpath accepts: letters, digits, '_', not first a digit. */
 export function sqlIdentifier(name: string, what: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new HotpathError('invalid_clickhouse_name', 400, 'invalid_argument', `ClickHouse ${what} ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`);
+    throw new HotpathError(
+      'invalid_clickhouse_name',
+      400,
+      'invalid_argument',
+      `ClickHouse ${what} ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
+    );
   }
   return name;
 }
@@ -62,7 +67,13 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 export function unavailable(url: string, reason: string): HotpathError {
-  return new HotpathError('store_unavailable', 503, 'unavailable', `ClickHouse at ${url} is unreachable: ${reason}`, { url });
+  return new HotpathError(
+    'store_unavailable',
+    503,
+    'unavailable',
+    `ClickHouse at ${url} is unreachable: ${reason}`,
+    { url },
+  );
 }
 
 /** Maps ClickHouse's exception text ("Code: 60, e.displayText() = DB::Exception: ...") to a HotpathError. */
@@ -70,9 +81,18 @@ export function clickHouseError(url: string, status: number, text: string): Hotp
   const code = Number(/Code: (\d+)/.exec(text)?.[1] ?? 0);
   const message = text.trim().replace(/\s+/g, ' ').slice(0, 1000);
   if (TRANSIENT_CODES.has(code) || status === 502 || status === 503 || status === 504) {
-    return new HotpathError('store_unavailable', 503, 'unavailable', `ClickHouse at ${url} cannot serve the request now: ${message}`, { url, clickhouseCode: code });
+    return new HotpathError(
+      'store_unavailable',
+      503,
+      'unavailable',
+      `ClickHouse at ${url} cannot serve the request now: ${message}`,
+      { url, clickhouseCode: code },
+    );
   }
-  return new HotpathError('store_error', 500, 'internal', `ClickHouse at ${url} failed: ${message}`, { url, clickhouseCode: code });
+  return new HotpathError('store_error', 500, 'internal', `ClickHouse at ${url} failed: ${message}`, {
+    url,
+    clickhouseCode: code,
+  });
 }
 
 export interface ClickHouseHttpOptions {
@@ -111,12 +131,25 @@ export class ClickHouseHttp implements SqlClient {
     try {
       base = new URL(opts.url);
     } catch {
-      throw new HotpathError('invalid_clickhouse_url', 400, 'invalid_argument', `ClickHouse URL ${JSON.stringify(opts.url)} is not a URL; expected e.g. http://127.0.0.1:8123`);
+      throw new HotpathError(
+        'invalid_clickhouse_url',
+        400,
+        'invalid_argument',
+        `ClickHouse URL ${JSON.stringify(opts.url)} is not a URL; expected e.g. http://127.0.0.1:8123`,
+      );
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new HotpathError('invalid_clickhouse_url', 400, 'invalid_argument', `ClickHouse URL ${JSON.stringify(opts.url)} must start with http:// or https://`);
+      throw new HotpathError(
+        'invalid_clickhouse_url',
+        400,
+        'invalid_argument',
+        `ClickHouse URL ${JSON.stringify(opts.url)} must start with http:// or https://`,
+      );
     }
-    this.auth = base.username !== '' ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}` : undefined;
+    this.auth =
+      base.username !== ''
+        ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`
+        : undefined;
     base.username = '';
     base.password = '';
     this.base = base;
@@ -163,14 +196,18 @@ export class ClickHouseHttp implements SqlClient {
 
   async ping(): Promise<void> {
     const text = (await this.exec('SELECT 1')).toString('utf8').trim();
-    if (text !== '1') throw unavailable(this.url, `unexpected answer to SELECT 1: ${JSON.stringify(text.slice(0, 200))}`);
+    if (text !== '1')
+      throw unavailable(this.url, `unexpected answer to SELECT 1: ${JSON.stringify(text.slice(0, 200))}`);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private async request(req: { sql: string; body?: Uint8Array; settings: Settings }, onChunk: (chunk: Buffer) => void): Promise<void> {
+  private async request(
+    req: { sql: string; body?: Uint8Array; settings: Settings },
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<void> {
     try {
       await this.requestOnce(req, onChunk);
     } catch (e) {
@@ -182,7 +219,11 @@ export class ClickHouseHttp implements SqlClient {
     }
   }
 
-  private requestOnce(req: { sql: string; body?: Uint8Array; settings: Settings }, onChunk: (chunk: Buffer) => void, freshSocket = false): Promise<void> {
+  private requestOnce(
+    req: { sql: string; body?: Uint8Array; settings: Settings },
+    onChunk: (chunk: Buffer) => void,
+    freshSocket = false,
+  ): Promise<void> {
     const target = new URL(this.base.href);
     for (const [k, v] of Object.entries(req.settings)) target.searchParams.set(k, String(v));
     let body: Uint8Array;
@@ -206,7 +247,10 @@ export class ClickHouseHttp implements SqlClient {
         {
           method: 'POST',
           agent: freshSocket ? false : this.agent,
-          headers: { 'content-length': body.byteLength, ...(this.auth ? { authorization: `Basic ${Buffer.from(this.auth).toString('base64')}` } : {}) },
+          headers: {
+            'content-length': body.byteLength,
+            ...(this.auth ? { authorization: `Basic ${Buffer.from(this.auth).toString('base64')}` } : {}),
+          },
         },
         (res) => {
           responded = true;
@@ -214,7 +258,11 @@ export class ClickHouseHttp implements SqlClient {
           if (status !== 200) {
             const err: Buffer[] = [];
             res.on('data', (c: Buffer) => err.push(c));
-            res.on('end', () => fail(clickHouseError(this.url, status, Buffer.concat(err).toString('utf8') || `HTTP ${status}`)));
+            res.on('end', () =>
+              fail(
+                clickHouseError(this.url, status, Buffer.concat(err).toString('utf8') || `HTTP ${status}`),
+              ),
+            );
             res.on('error', (e) => fail(unavailable(this.url, e.message)));
             return;
           }
@@ -242,8 +290,11 @@ export class ClickHouseHttp implements SqlClient {
       });
       // Every transport failure (refused, reset, DNS, TLS) means the store cannot be reached now.
       r.on('error', (e: NodeJS.ErrnoException) => {
-        if (r.reusedSocket && !responded && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return fail(new StaleSocket());
-        fail(unavailable(this.url, e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message));
+        if (r.reusedSocket && !responded && (e.code === 'ECONNRESET' || e.code === 'EPIPE'))
+          return fail(new StaleSocket());
+        fail(
+          unavailable(this.url, e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message),
+        );
       });
       r.end(body);
     });

@@ -125,7 +125,10 @@ export function alignedConcat(chunks: readonly Uint8Array[]): Uint8Array {
  * Splits `rows` rows of (UInt64, Float64) (16 bytes each, from an aligned buffer) into the two columns,
  * copying 32-bit words so no BigInt is created per row.
  */
-export function splitIdValueRows(bytes: Uint8Array, rows: number): { ids: BigUint64Array; values: Float64Array } {
+export function splitIdValueRows(
+  bytes: Uint8Array,
+  rows: number,
+): { ids: BigUint64Array; values: Float64Array } {
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, rows * 4);
   const doubles = new Float64Array(bytes.buffer, bytes.byteOffset, rows * 2);
   const ids = new BigUint64Array(rows);

@@ -68,7 +68,8 @@ const TABLES_V1: readonly TableDef[] = [
   },
   {
     name: 'series',
-    columns: 'tenant String, series_id UInt64, profile_type String, label_names Array(String), label_values Array(String)',
+    columns:
+      'tenant String, series_id UInt64, profile_type String, label_names Array(String), label_values Array(String)',
     family: 'ReplacingMergeTree',
     clauses: 'ORDER BY (tenant, series_id)',
     shardBy: 'series_id',
@@ -115,13 +116,19 @@ function engineOf(db: string, t: TableDef, replicated: boolean): string {
 
 function createTables(db: string, layout: Layout, tables: readonly TableDef[]): string[] {
   if (layout.kind === 'single') {
-    return tables.map((t) => `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${t.columns}) ENGINE = ${engineOf(db, t, false)}`);
+    return tables.map(
+      (t) => `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${t.columns}) ENGINE = ${engineOf(db, t, false)}`,
+    );
   }
   const on = layout.onCluster ? ` ON CLUSTER ${layout.cluster}` : '';
   const out: string[] = [];
   for (const t of tables) {
-    out.push(`CREATE TABLE IF NOT EXISTS ${db}.${t.name}_local${on} (${t.columns}) ENGINE = ${engineOf(db, t, layout.replicated)}`);
-    out.push(`CREATE TABLE IF NOT EXISTS ${db}.${t.name}${on} (${t.columns}) ENGINE = Distributed(${layout.cluster}, ${db}, ${t.name}_local, ${t.shardBy})`);
+    out.push(
+      `CREATE TABLE IF NOT EXISTS ${db}.${t.name}_local${on} (${t.columns}) ENGINE = ${engineOf(db, t, layout.replicated)}`,
+    );
+    out.push(
+      `CREATE TABLE IF NOT EXISTS ${db}.${t.name}${on} (${t.columns}) ENGINE = Distributed(${layout.cluster}, ${db}, ${t.name}_local, ${t.shardBy})`,
+    );
   }
   return out;
 }
@@ -136,7 +143,10 @@ function createRollupView(db: string, layout: Layout): string {
 }
 
 export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, statements: (db, layout) => [...createTables(db, layout, TABLES_V1), createRollupView(db, layout)] },
+  {
+    version: 1,
+    statements: (db, layout) => [...createTables(db, layout, TABLES_V1), createRollupView(db, layout)],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
