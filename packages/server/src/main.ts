@@ -60,12 +60,12 @@ const DAY_MS = 86_400_000;
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const kind = opts.store ?? 'duckdb';
-  if (opts.retentionMs !== undefined && kind !== 'clickhouse') {
+  if (opts.retentionMs !== undefined && kind === 'memory') {
     throw new HotpathError(
       'retention_unsupported',
       400,
       'invalid_argument',
-      `--retention works with --store clickhouse only (it drops day partitions); the ${kind} store keeps everything`,
+      `--retention works with the duckdb and clickhouse stores; the ${kind} store lives only as long as the process`,
       { store: kind },
     );
   }

@@ -83,4 +83,54 @@ describe('startServer options', () => {
       details: { limit: 86_400_000, actual: 3_600_000 },
     });
   });
+
+  it('--retention on the embedded store deletes the days older than it, at start', async () => {
+    const { startServer } = await import('../src/main.ts');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-retention-'));
+    const day = 86_400_000;
+    const nowS = Math.floor(Date.now() / 1000);
+    const common = { port: 0, store: 'duckdb' as const, dataDir, logger: false };
+    const served = async (running: { url: string }): Promise<string[]> => {
+      const q = new URLSearchParams({
+        query: `${CPU}{service_name="keep"}`,
+        from: String((nowS - 6 * 86_400) * 1000),
+        until: String((nowS + 60) * 1000),
+      });
+      const res = await fetch(`${running.url}/pyroscope/render?${q}`);
+      const body = (await res.json()) as {
+        flamebearer: { names: string[] };
+      };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      return body.flamebearer.names.filter((n) => n.startsWith('age_')).sort();
+    };
+    try {
+      const writer = await startServer({ ...common, limits: { rejectOlderThanMs: 30 * day } });
+      try {
+        for (const ageS of [5 * 86_400, 60]) {
+          const res = await fetch(
+            `${writer.url}/ingest?name=keep.cpu&format=folded&from=${nowS - ageS}&until=${nowS - ageS + 10}`,
+            { method: 'POST', body: `main;age_${ageS} 3\n` },
+          );
+          expect(res.status).toBe(200);
+        }
+        expect(await served(writer)).toEqual(['age_432000', 'age_60']);
+      } finally {
+        await writer.close();
+      }
+      // The pass starts with the server; close() waits for it, so this start-and-stop is enough.
+      const pruner = await startServer({ ...common, retentionMs: 2 * day });
+      await pruner.close();
+      const reader = await startServer(common);
+      try {
+        expect(await served(reader)).toEqual(['age_60']);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

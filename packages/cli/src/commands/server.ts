@@ -21,7 +21,7 @@ Options (environment variable in brackets):
   --clickhouse-database <d>  ClickHouse database for Hotpath's tables, created if missing
                              (default hotpath) [HOTPATH_CLICKHOUSE_DATABASE]
   --retention <dur>          drop whole days older than this, e.g. 30d, at start and hourly
-                             (ClickHouse store only) [HOTPATH_RETENTION]
+                             (duckdb and clickhouse stores) [HOTPATH_RETENTION]
   --accept-window <dur>      accept profiles this far in the past (default 1h), e.g. 30d for
                              backfills; newer-than stays 10m [HOTPATH_ACCEPT_WINDOW]
   --max-series <n>           active series per tenant, 0 = unlimited (default 5000)

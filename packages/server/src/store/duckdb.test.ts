@@ -89,4 +89,65 @@ describe('DuckDB store specifics', () => {
     });
     await store.close();
   });
+
+  it('retention deletes whole UTC days before the cutoff, in memory and on disk', async () => {
+    const dir = tmp();
+    const store = await openDuckDBStore({ dataDir: dir });
+    const day = 86_400_000;
+    const base = Math.floor(T0 / day) * day;
+    const a = seriesLabels(CPU, { service_name: 'a' });
+    const old = seriesLabels(CPU, { service_name: 'only-old' });
+    await store.append(
+      batchOf('t', [
+        ...[0, 1, 2].map((d) => ({ labels: a, timeMs: base + d * day + 5, folded: { 'main;work': d + 1 } })),
+        { labels: old, timeMs: base + 5, folded: { 'main;gone': 9 } },
+      ]),
+    );
+    expect(await store.dropDaysBefore(base + day - 1)).toEqual([]); // day 0 is not over yet at the cutoff
+    expect(await store.dropDaysBefore(base + 2 * day + 10)).toEqual([base / day, base / day + 1]);
+    expect(await store.dropDaysBefore(base + 2 * day + 10)).toEqual([]);
+    const check = async (s: DuckDBStore): Promise<void> => {
+      const all = { tenant: 't', profileTypeId: CPU, matchers: [], startMs: 0, endMs: base + 3 * day };
+      expect([...(await s.mergeStacks(all)).values]).toEqual([3]);
+      expect(await s.stats('t')).toMatchObject({
+        oldestProfileTimeMs: base + 2 * day + 5,
+        newestProfileTimeMs: base + 2 * day + 5,
+      });
+      // The series left without profiles no longer shows in any range.
+      const q = { tenant: 't', selectors: [], startMs: 0, endMs: base + 3 * day };
+      expect((await s.labelValues({ ...q, name: 'service_name' })).sort()).toEqual(['a']);
+      const points = await s.timeSeries({ ...all, stepMs: day, groupBy: [], aggregation: 'sum' });
+      expect(points.flatMap((p) => [...p.timestampsMs])).toEqual([base + 2 * day]);
+    };
+    await check(store);
+    await store.close();
+    expect(await count(store.path, 'SELECT count(*) FROM samples')).toBe(1);
+    expect(await count(store.path, 'SELECT count(*) FROM profiles')).toBe(1);
+    const reopened = await openDuckDBStore({ dataDir: dir });
+    await check(reopened);
+    await reopened.close();
+  });
+
+  it('retention waits for appends under way and lets later ones in', async () => {
+    const store = await openDuckDBStore({ dataDir: tmp() });
+    const day = 86_400_000;
+    const base = Math.floor(T0 / day) * day;
+    const labels = seriesLabels(CPU, { service_name: 'a' });
+    const write = (timeMs: number) => store.append(batchOf('t', [{ labels, timeMs, folded: { x: 1 } }]));
+    const [, dropped] = await Promise.all([
+      write(base + 5),
+      store.dropDaysBefore(base + day),
+      write(base + 6),
+    ]);
+    expect(dropped).toEqual([base / day]);
+    const merged = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: 0,
+      endMs: base + day,
+    });
+    expect([...merged.values]).toEqual([1]); // the append issued after the drop is kept
+    await store.close();
+  });
 });

@@ -27,6 +27,8 @@ import type {
   WriteBatch,
 } from './types.ts';
 
+const DAY_MS = 86_400_000;
+
 export interface DuckDBStoreOptions {
   /** Directory holding the database file; created when missing. */
   readonly dataDir: string;
@@ -436,6 +438,66 @@ export class DuckDBStore implements Store {
       if (r.timeMs < r.series.minMs) r.series.minMs = r.timeMs;
       if (r.timeMs > r.series.maxMs) r.series.maxMs = r.timeMs;
     }
+  }
+
+  /**
+   * Retention: deletes the profiles and samples of every whole UTC day before the day of cutoffMs
+   * (what the ClickHouse store does by dropping day partitions) and returns those days (unix day
+   * numbers) that held any. Runs in the write chain, so never beside an append. The checkpoint
+   * after it hands emptied blocks back to the file for reuse: the file stops growing, it does not
+   * shrink. Dictionaries (series labels, stacks, functions) stay: they are small and ids are stable.
+   */
+  dropDaysBefore(cutoffMs: number): Promise<number[]> {
+    const run = this.writeChain.then(() => this.dropDaysNow(cutoffMs));
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async dropDaysNow(cutoffMs: number): Promise<number[]> {
+    const c = this.ready();
+    const keepFrom = Math.floor(cutoffMs / DAY_MS) * DAY_MS;
+    const days: number[] = [];
+    await forEachChunk(
+      c,
+      `SELECT DISTINCT time_ms // ${DAY_MS} AS day FROM profiles WHERE time_ms < ${int(keepFrom, 'cutoffMs')} ORDER BY day`,
+      (chunk) => {
+        const col = chunk.getColumnVector(0);
+        for (let r = 0; r < chunk.rowCount; r++) days.push(Number(col.getItem(r)));
+      },
+    );
+    if (days.length === 0) return days;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await c.run(`DELETE FROM samples WHERE time_ms < ${keepFrom}`);
+      await c.run(`DELETE FROM profiles WHERE time_ms < ${keepFrom}`);
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+    // Committed: the cached bounds of the series that had old profiles are read again.
+    const touched = this.seriesByKey.filter((s) => s !== undefined && s.minMs < keepFrom);
+    for (const s of touched) {
+      s.minMs = Infinity;
+      s.maxMs = -Infinity;
+    }
+    if (touched.length > 0) {
+      await forEachChunk(
+        c,
+        `SELECT series_key, min(time_ms), max(time_ms) FROM profiles
+         WHERE series_key IN (${touched.map((s) => s.key).join(',')}) GROUP BY series_key`,
+        (chunk) => {
+          const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+          for (let r = 0; r < chunk.rowCount; r++) {
+            const s = this.seriesByKey[Number(keys!.getItem(r))]!;
+            s.minMs = Number(mins!.getItem(r));
+            s.maxMs = Number(maxs!.getItem(r));
+          }
+        },
+      );
+    }
+    await c.run('CHECKPOINT');
+    return days;
   }
 
   // -------------------------------------------------------------------------------------------
