@@ -1,5 +1,6 @@
 // Client of the Hotpath query APIs: Connect querier JSON (protojson: int64 as strings, ms times) and
 // the legacy /pyroscope/render(-diff) endpoints. Server errors surface as ApiError with the server's text.
+import { ByteWriter, gzipBytes } from '@hotpath/core';
 import { decodeFlamebearer, decodeFlamebearerDiff, type FlameTree, type Flamebearer } from './flame/tree.ts';
 
 export class ApiError extends Error {
@@ -31,6 +32,35 @@ async function connect<T>(method: string, body: unknown, signal?: AbortSignal): 
   });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
+}
+
+/**
+ * The complete merged profile of a selection as gzip pprof: SelectMergeProfile in binary Connect (as
+ * Grafana's Profiles Drilldown exports), so nothing is truncated to the flame graph's node budget and
+ * frames keep their files. Gzipped here, as the server answers the bare Profile message.
+ */
+export async function mergedPprofGzip(
+  p: {
+    readonly profileType: string;
+    readonly selector: string;
+    readonly fromMs: number;
+    readonly untilMs: number;
+  },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const w = new ByteWriter(256);
+  w.stringField(1, p.profileType);
+  w.stringField(2, p.selector);
+  w.varintField(3, Math.round(p.fromMs));
+  w.varintField(4, Math.round(p.untilMs));
+  const res = await fetch('/querier.v1.QuerierService/SelectMergeProfile', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/proto' },
+    body: w.finish() as BlobPart,
+    signal: signal ?? null,
+  });
+  if (!res.ok) throw await failure(res);
+  return gzipBytes(new Uint8Array(await res.arrayBuffer()));
 }
 
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {

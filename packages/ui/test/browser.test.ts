@@ -403,9 +403,13 @@ describe('Hotpath UI in Chromium against a real server', () => {
     await screenshot(page, '10-error');
   });
 
-  it('exports a valid pprof of the flame graph', async () => {
-    await open(`/?from=${hour.from}&until=${hour.until}`);
+  it('exports the whole selection as pprof, not the flame graph cut to its node budget', async () => {
+    // Four nodes on screen: the rest of the tree is folded into "other" there, but not in the export.
+    await open(`/?from=${hour.from}&until=${hour.until}&maxNodes=4`);
     await painted();
+    const onScreen = await page.locator('[data-testid="top-table"] td.name').allTextContents();
+    expect(onScreen).toContain('other');
+    expect(onScreen).not.toContain('mutex_lock');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByLabel('Export').selectOption('pprof'),
@@ -418,7 +422,10 @@ describe('Hotpath UI in Chromium against a real server', () => {
     const [profile] = importPprof(bytes).profiles;
     expect(profile!.type.id).toBe(CPU);
     expect(totalValue(profile!)).toBe(9000 * U);
-    expect(profile!.frames.name).toContain('mutex_lock');
+    const names = new Set(profile!.frames.name);
+    for (const n of ['mutex_lock', 'order_bike', 'order_scooter', 'check_driver_availability', 'gc'])
+      expect(names, n).toContain(n);
+    expect(names).not.toContain('other');
   });
 
   it('views an uploaded folded file without storing it, and diffs it against another file', async () => {

@@ -1,7 +1,7 @@
 // gzip detection and bounded decompression (RFC 1952). The cap defends against gzip bombs: the
 // stream is inflated in slices and stops as soon as the output passes `maxBytes`.
 
-import { Gunzip } from 'fflate';
+import { Gunzip, gzipSync } from 'fflate';
 import { FormatError } from '../errors.ts';
 
 /** Default cap on decompressed size: Pyroscope's ingestion body limit (256 MiB). */
@@ -9,6 +9,11 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /** Compressed bytes pushed per step; bounds how far one step can overshoot the cap (~1000× deflate ratio). */
 const SLICE = 16 * 1024;
+
+/** gzip at level 6 (what `gzip` and Go's pprof writer use by default). */
+export function gzipBytes(bytes: Uint8Array): Uint8Array {
+  return gzipSync(bytes, { level: 6 });
+}
 
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;

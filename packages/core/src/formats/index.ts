@@ -23,4 +23,5 @@ export { importSpeedscope, sniffSpeedscope, exportSpeedscope, SPEEDSCOPE_SCHEMA 
 export { importTrie, sniffTrie, exportTrie } from './trie.ts';
 export { importTree, sniffTree, exportTree } from './tree.ts';
 export { exportDot, type DotOptions } from './dot.ts';
-export { gunzipCapped, isGzip, DEFAULT_MAX_DECOMPRESSED_BYTES } from './gzip.ts';
+export { gunzipCapped, gzipBytes, isGzip, DEFAULT_MAX_DECOMPRESSED_BYTES } from './gzip.ts';
+export { ByteWriter } from './proto.ts';

@@ -3,8 +3,8 @@
 // otherwise their tables are merged and each sample carries a value only for its own type.
 // Every frame becomes one location with one line; functions are distinct (name, file) pairs.
 
-import { gzipSync } from 'fflate';
 import { FormatError } from '../errors.ts';
+import { gzipBytes } from './gzip.ts';
 import type { Profile } from '../model.ts';
 import { ByteWriter, LEN } from './proto.ts';
 import { mergeColumns } from './tables.ts';
@@ -111,5 +111,5 @@ export function encodePprof(profiles: readonly Profile[], opts: PprofEncodeOptio
 }
 
 export function encodePprofGzip(profiles: readonly Profile[], opts: PprofEncodeOptions = {}): Uint8Array {
-  return gzipSync(encodePprof(profiles, opts), { level: 6 });
+  return gzipBytes(encodePprof(profiles, opts));
 }

@@ -1,7 +1,7 @@
 // The four server-backed views: single, tag explorer, comparison and diff. They only wire URL
 // state to API calls and to the flame panel / timeline components.
 import { useMemo } from 'react';
-import { labelNames, render, renderDiff, type RenderResult } from '../api.ts';
+import { labelNames, mergedPprofGzip, render, renderDiff, type RenderResult } from '../api.ts';
 import { groupStats } from '../explore.ts';
 import { FlamePanel } from '../flame/FlamePanel.tsx';
 import { formatPercent, formatValue, unitsOfProfileType } from '../format.ts';
@@ -31,9 +31,12 @@ function useRender(
   const selector = selectorOf(state.service, query);
   const ok = enabled && state.service !== '' && state.profileType !== '';
   const key = ok ? JSON.stringify([state.profileType, selector, fromMs, untilMs, groupBy, maxNodes]) : null;
-  return useAsync<RenderResult>(key, (signal) =>
+  const r = useAsync<RenderResult>(key, (signal) =>
     render({ profileType: state.profileType, selector, fromMs, untilMs, maxNodes, groupBy }, signal),
   );
+  // Exports fetch the whole selection, not the flame graph cut to maxNodes.
+  const fullPprof = () => mergedPprofGzip({ profileType: state.profileType, selector, fromMs, untilMs });
+  return { ...r, fullPprof };
 }
 
 function singleSeries(r: RenderResult | null, label: string, color: string): TimelineSeries[] {
@@ -87,6 +90,7 @@ export function SingleView(props: ViewProps) {
           profileTypeId={state.profileType}
           state={state}
           update={update}
+          fullPprof={r.fullPprof}
         />
       )}
     </>
@@ -252,6 +256,7 @@ export function ExploreView(props: ViewProps) {
           state={state}
           update={update}
           title={valueQuery ? `${groupBy}=${state.groupValue}` : 'All values'}
+          fullPprof={valueQuery ? one.fullPprof : all.fullPprof}
         />
       )}
     </>
@@ -399,6 +404,7 @@ export function ComparisonView(props: ViewProps) {
               profileTypeId={state.profileType}
               state={state}
               update={update}
+              fullPprof={left.fullPprof}
             />
           )}
         </div>
@@ -412,6 +418,7 @@ export function ComparisonView(props: ViewProps) {
               profileTypeId={state.profileType}
               state={state}
               update={update}
+              fullPprof={right.fullPprof}
             />
           )}
         </div>

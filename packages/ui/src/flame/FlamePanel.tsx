@@ -1,6 +1,6 @@
 // A flame graph with its toolbar (search, display mode, invert, collapse, export), breadcrumb of the
 // focused node, top table and sandwich view. Search, focus and modes come from the URL state.
-import { useMemo, useRef } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { FlameGraph } from './FlameGraph.tsx';
 import { TopTable } from './TopTable.tsx';
 import { diffLegend } from './colors.ts';
@@ -20,11 +20,17 @@ export interface FlamePanelProps {
   /** Distinguishes panels in tests and exports (e.g. "left", "right", "diff"). */
   readonly label?: string;
   readonly title?: string;
+  /**
+   * The complete profile behind the graph as gzip pprof (stored data: the server's merge, not cut to
+   * the node budget). Without it the pprof export is built from the tree on screen (uploads, diffs).
+   */
+  readonly fullPprof?: () => Promise<Uint8Array>;
 }
 
 export function FlamePanel(props: FlamePanelProps) {
   const { state, update, units } = props;
   const panelRef = useRef<HTMLDivElement>(null);
+  const [exportStatus, setExportStatus] = useState('');
   const tree = useMemo(
     () => (state.collapse ? collapseRecursion(props.tree) : props.tree),
     [props.tree, state.collapse],
@@ -62,14 +68,26 @@ export function FlamePanel(props: FlamePanelProps) {
         canvas?.toBlob((b) => b && downloadBlob(b, exportFileName(name, 'png')), 'image/png');
         break;
       }
-      case 'pprof':
-        downloadBlob(
-          new Blob([exportPprof(tree, props.profileTypeId) as BlobPart], {
-            type: 'application/octet-stream',
-          }),
-          exportFileName(name, 'pb.gz'),
+      case 'pprof': {
+        const save = (bytes: Uint8Array) =>
+          downloadBlob(
+            new Blob([bytes as BlobPart], { type: 'application/octet-stream' }),
+            exportFileName(name, 'pb.gz'),
+          );
+        if (!props.fullPprof) {
+          save(exportPprof(tree, props.profileTypeId));
+          break;
+        }
+        setExportStatus('Exporting pprof…');
+        props.fullPprof().then(
+          (bytes) => {
+            setExportStatus('');
+            save(bytes);
+          },
+          (e: unknown) => setExportStatus(`pprof export failed: ${(e as Error).message}`),
         );
         break;
+      }
       case 'folded':
         downloadText(exportFolded(tree), exportFileName(name, 'folded.txt'), 'text/plain');
         break;
@@ -152,6 +170,11 @@ export function FlamePanel(props: FlamePanelProps) {
           <option value="speedscope">Speedscope JSON</option>
           <option value="flamebearer">Flamebearer JSON</option>
         </select>
+        {exportStatus && (
+          <span className="muted" role="status" data-testid="export-status">
+            {exportStatus}
+          </span>
+        )}
       </div>
       <nav className="breadcrumb" aria-label="Focus">
         {crumbs.map((n, k) => (
