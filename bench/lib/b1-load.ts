@@ -158,7 +158,10 @@ export interface BenchServer {
 /** Starts this module in --serve mode (a real startServer process), pinned to CPU 0 when taskset exists. */
 export async function startBenchServer(options: ServeOptions): Promise<BenchServer> {
   const self = new URL(import.meta.url).pathname;
-  const args = ['--import', 'tsx', self, '--serve', JSON.stringify(options)];
+  // B1_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there (open it in Chrome DevTools).
+  const profileDir = process.env.B1_CPU_PROFILE_DIR;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...profiling, '--import', 'tsx', self, '--serve', JSON.stringify(options)];
   let hasTaskset = false;
   try {
     execSync('command -v taskset', { stdio: 'ignore' });

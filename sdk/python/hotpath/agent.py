@@ -98,10 +98,12 @@ class Agent:
         tick = self.sampler.tick
         stopped = self._stop.is_set
         cpu_enabled = self.config.cpu_enabled
-        # Overhead cap: once a second compare this thread's CPU with the wall time that passed;
-        # above the budget, stretch the tick interval (CPU ns are charged exactly whatever the
-        # interval, so totals stay right and only stack resolution drops).
-        window_wall, window_cpu = mono(), thread_cpu()
+        # Overhead cap: once a second compare the CPU the ticks took with the wall time that
+        # passed; above the budget, stretch the tick interval (CPU ns are charged exactly whatever
+        # the interval, so totals stay right and only stack resolution drops). Only the ticks
+        # count: memory slices and uploads cost the same at any interval, and counting them
+        # stretched ticks to a second, which left most of a short request's CPU to no stack.
+        window_wall, tick_cpu = mono(), 0.0
         rand = random.random
         while True:
             # ±50 % jitter keeps ticks from phase-locking with periodic work (which would bias
@@ -115,7 +117,9 @@ class Agent:
             if stopped():
                 break
             if cpu_enabled:
+                before = thread_cpu()
                 tick()
+                tick_cpu += thread_cpu() - before
             now = self._wall()
             if self.memory is not None and self.memory.tracing and now >= self._slice_end:
                 self._end_memory_slice()
@@ -125,9 +129,8 @@ class Agent:
             if budget > 0:
                 elapsed = mono() - window_wall
                 if elapsed >= 1.0:
-                    used = thread_cpu()
-                    share = (used - window_cpu) / elapsed
-                    window_wall, window_cpu = mono(), used
+                    share = tick_cpu / elapsed
+                    window_wall, tick_cpu = mono(), 0.0
                     if share > budget:
                         interval = min(1.0, interval * share / budget)
                     elif share < budget / 2 and interval > base_interval:

@@ -6,6 +6,14 @@ in now, so a thread that slept or waited for the GIL costs one clock read and sh
 tick delayed by the GIL still charges exactly the CPU that was used. With oncpu=False every thread
 is charged the wall time since the previous tick instead.
 
+A thread that starts and ends between two ticks is never seen, and threads that run no Python
+(native libraries' own threads) are not in `sys._current_frames()`. So that the profile's total
+stays the process's CPU time, each tick also reads the process CPU clock: what the process used
+beyond the sum of the threads read (the sampler's own threads included, and not charged) goes to
+one frame, UNSEEN_THREADS. The difference is carried from tick to tick rather than clamped, since
+reading the clocks one after the other skews single ticks both ways and only the sum is exact;
+it is charged once it passes UNSEEN_MIN_NS.
+
 Everything the sampler needs from the outside (monotonic clock, frame source, per-thread CPU
 clock) is injectable, so tests drive `tick()` with a fake clock and fake frames.
 """
@@ -29,6 +37,13 @@ SampleKey = Tuple[RawStack, LabelsKey]
 
 _PERTHREAD_SCHED_CLOCK = 6  # Linux: CPUCLOCK_PERTHREAD_MASK (4) | CPUCLOCK_SCHED (2)
 
+# The frame charged with CPU of threads no tick saw (see the module docstring).
+UNSEEN_THREADS = "<threads not sampled: short-lived or running no Python>"
+_UNSEEN_CODE = compile("pass", "<hotpath>", "exec").replace(co_name=UNSEEN_THREADS)
+_UNSEEN_FRAME: FrameKey = (UNSEEN_THREADS, "<hotpath>", 0, 0)
+# Skew between the clock reads of one tick stays far below this, so no false charge appears.
+UNSEEN_MIN_NS = 5_000_000
+
 
 def thread_cpu_clockid(native_id: int) -> int:
     """The Linux clockid of a thread's CPU clock, from its kernel tid (as in glibc/kernel headers).
@@ -40,16 +55,22 @@ def thread_cpu_clockid(native_id: int) -> int:
 
 
 class ThreadCpuClocks:
-    """Reads the CPU time (ns) of a thread by its threading ident; raises OSError if it is gone."""
+    """Reads the CPU time (ns) of a thread by its threading ident; raises OSError if it is gone.
+
+    Idents are reused as soon as a thread ends (a thread-per-request server gets the same few over
+    and over), so a cached clock is only used while the ident still belongs to the same Thread.
+    """
 
     def __init__(self) -> None:
-        self._clockids: Dict[int, int] = {}
+        # ident -> (the Thread object it was resolved for, clockid)
+        self._clockids: Dict[int, Tuple[Any, int]] = {}
         me = threading.get_native_id()
         self._formula_ok = sys.platform.startswith("linux") and self._probe(me)
         if self._formula_ok:
             # After fork, threading keeps the parent's native_id on the surviving Thread object
             # (CPython 3.11), which would read the parent's clock: seed the calling thread.
-            self._clockids[threading.get_ident()] = thread_cpu_clockid(me)
+            ident = threading.get_ident()
+            self._clockids[ident] = (threading._active.get(ident), thread_cpu_clockid(me))  # type: ignore[attr-defined]
 
     @staticmethod
     def _probe(native_id: int) -> bool:
@@ -60,15 +81,16 @@ class ThreadCpuClocks:
             return False
 
     def _clockid(self, ident: int) -> int:
-        clockid = self._clockids.get(ident)
-        if clockid is None:
-            thread = threading._active.get(ident)  # type: ignore[attr-defined]
-            native_id = getattr(thread, "native_id", None)
-            if self._formula_ok and native_id is not None:
-                clockid = thread_cpu_clockid(native_id)
-            else:
-                clockid = time.pthread_getcpuclockid(ident)
-            self._clockids[ident] = clockid
+        thread = threading._active.get(ident)  # type: ignore[attr-defined]
+        cached = self._clockids.get(ident)
+        if cached is not None and cached[0] is thread:
+            return cached[1]
+        native_id = getattr(thread, "native_id", None)
+        if self._formula_ok and native_id is not None:
+            clockid = thread_cpu_clockid(native_id)
+        else:
+            clockid = time.pthread_getcpuclockid(ident)
+        self._clockids[ident] = (thread, clockid)
         return clockid
 
     def __call__(self, ident: int) -> int:
@@ -102,9 +124,11 @@ class Sampler:
         frames: Callable[[], Mapping[int, Any]] = sys._current_frames,
         cpu_clock: Optional[Callable[[int], int]] = None,
         thread_names: Callable[[], Mapping[int, str]] = _thread_names,
+        thread_of: Callable[[int], Any] = threading._active.get,  # type: ignore[attr-defined]
         exclude: Optional[Set[int]] = None,
         frame_tags: Optional[Mapping[Any, _tags.TagItems]] = None,
         thread_tags: Optional[Mapping[int, _tags.TagItems]] = None,
+        process_cpu: Optional[Callable[[], int]] = None,
     ) -> None:
         self.oncpu = oncpu
         self.line_no = LineNo(line_no)
@@ -114,7 +138,13 @@ class Sampler:
         self._clock = clock
         self._frames = frames
         self._cpu = cpu_clock if cpu_clock is not None else ThreadCpuClocks()
+        # With the real thread clocks the real process clock; with injected ones, only if given.
+        self._process_cpu = process_cpu if process_cpu is not None or cpu_clock is not None else time.process_time_ns
+        self._last_process_cpu = 0
+        self._unseen_ns = 0  # process CPU not yet matched by thread clocks (may be negative)
+        self._unseen_raw: RawStack = (_UNSEEN_CODE, 0) if self.line_no == LineNo.LastInstruction else (_UNSEEN_CODE,)
         self._thread_names = thread_names
+        self._thread_of = thread_of
         self.exclude: Set[int] = exclude if exclude is not None else set()
         self._frame_tags = _tags.frame_tags if frame_tags is None else frame_tags
         self._thread_tags = _tags.thread_tags if thread_tags is None else thread_tags
@@ -122,6 +152,8 @@ class Sampler:
         self._values: Dict[SampleKey, int] = {}
         self._last_tick: Optional[int] = None
         self._last_cpu: Dict[int, int] = {}
+        # ident -> the Thread object whose clock _last_cpu holds: a reused ident is a new thread
+        self._owner: Dict[int, Any] = {}
         # ident -> [leaf frame, f_lasti, f_back, tags version, thread tags, sample key or None]
         # as of the previous tick: the key is reused while none of these changed
         self._state: Dict[int, List[Any]] = {}
@@ -151,13 +183,17 @@ class Sampler:
         self._last_tick = now
         self.ticks += 1
         exclude = self.exclude
+        process_cpu = self._process_cpu if self.oncpu else None
+        process_used = process_cpu() if process_cpu is not None else 0
         if last_tick is None:
             # First tick: baseline every thread's CPU clock; nothing to charge yet.
             if self.oncpu:
+                self._last_process_cpu = process_used
                 for ident in frames:
-                    if ident not in exclude:
+                    if ident not in exclude or process_cpu is not None:
                         try:
                             self._last_cpu[ident] = self._cpu(ident)
+                            self._owner[ident] = self._thread_of(ident)
                         except OSError:
                             pass
             return
@@ -172,8 +208,19 @@ class Sampler:
         wall = now - last_tick
         cpu = self._cpu
         last_cpu = self._last_cpu
+        owner = self._owner
+        thread_of = self._thread_of
+        seen_ns = 0
         for ident, frame in frames.items():
             if ident in exclude:
+                if process_cpu is not None:
+                    # The profiler's own threads are not charged, but their CPU is not unseen.
+                    try:
+                        used = cpu(ident)
+                    except OSError:
+                        continue
+                    seen_ns += used - last_cpu.get(ident, 0)
+                    last_cpu[ident] = used
                 continue
             lasti = frame.f_lasti
             back = frame.f_back
@@ -192,9 +239,16 @@ class Sampler:
                 except OSError:
                     continue
                 # A thread seen for the first time started after the previous tick (threads alive
-                # then were baselined), so all of its CPU time is new.
-                value = used - last_cpu.get(ident, 0)
+                # then were baselined), so all of its CPU time is new. So did one that holds the
+                # ident of a thread that ended since.
+                thread = thread_of(ident)
+                if owner.get(ident) is thread:
+                    value = used - last_cpu.get(ident, 0)
+                else:
+                    value = used
+                    owner[ident] = thread
                 last_cpu[ident] = used
+                seen_ns += value
             else:
                 value = wall
             key = st[5] if same else None
@@ -204,10 +258,18 @@ class Sampler:
                 values[key] = values.get(key, 0) + value
             new_state[ident] = [frame, lasti, back, version, ttags, key]
         self._state = new_state
+        if process_cpu is not None:
+            self._unseen_ns += process_used - self._last_process_cpu - seen_ns
+            self._last_process_cpu = process_used
+            if self._unseen_ns >= UNSEEN_MIN_NS:
+                key = (self._unseen_raw, (('pid', str(self.pid)),) if self.report_pid else ())
+                values[key] = values.get(key, 0) + self._unseen_ns
+                self._unseen_ns = 0
         if oncpu and len(last_cpu) > len(frames):
             gone = [ident for ident in last_cpu if ident not in frames]
             for ident in gone:
                 del last_cpu[ident]
+                owner.pop(ident, None)
             if isinstance(cpu, ThreadCpuClocks):
                 cpu.forget(gone)
 
@@ -278,6 +340,9 @@ class Sampler:
         self._values = {}
         self._last_tick = None
         self._last_cpu = {}
+        self._owner = {}
+        self._last_process_cpu = 0
+        self._unseen_ns = 0
         self._state = {}
         self._labels_memo = {}
         self.pid = os.getpid()
@@ -323,6 +388,8 @@ class FrameNamer:
         return (f"{name} ({rel}:{line})", filename, start_line, line)
 
     def stack(self, raw: RawStack) -> StackKey:
+        if raw and raw[0] is _UNSEEN_CODE:
+            return (_UNSEEN_FRAME,)
         out: List[FrameKey] = []
         if self.line_no == LineNo.LastInstruction:
             for i in range(0, len(raw), 2):

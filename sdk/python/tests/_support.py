@@ -53,6 +53,11 @@ class FakeClock:
     def __init__(self) -> None:
         self.now = 0
         self.cpu: Dict[int, int] = {}
+        self.unseen = 0  # CPU (ns) of threads the frame source never shows (ended, or native)
+
+    def process_cpu(self) -> int:
+        """The process CPU clock: every thread the test knows plus the unseen ones."""
+        return sum(self.cpu.values()) + self.unseen
 
     def __call__(self) -> int:
         return self.now

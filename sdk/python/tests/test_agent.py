@@ -179,5 +179,43 @@ class AgentUploads(unittest.TestCase):
         self.server = Recorder(lambda n: 200)  # for tearDown
 
 
+
+class OverheadCap(unittest.TestCase):
+    """The cap stretches the tick interval only for what ticks cost: other work of the sampler
+    thread costs the same at any interval, and stretching for it lost short requests' stacks."""
+
+    def setUp(self) -> None:
+        self.server = Recorder(lambda n: 200)
+
+    def tearDown(self) -> None:
+        hotpath.shutdown(timeout=1.0)
+        self.server.close()
+
+    def run_agent(self, slow_part: str) -> float:
+        from unittest import mock
+
+        from hotpath import agent as agent_module
+        from hotpath.sampler import Sampler
+
+        owner = agent_module.Agent if slow_part == "flush" else Sampler
+        original = getattr(owner, slow_part)
+
+        def slow(*args: Any, **kwargs: Any) -> Any:
+            burn(0.03 if slow_part == "flush" else 0.002)  # flush: 30 % of a core; ticks: 20 %
+            return original(*args, **kwargs)
+
+        with mock.patch.object(owner, slow_part, slow):
+            hotpath.configure(application_name="cap-test", server_address=self.server.url, upload_interval=0.1)
+            agent = agent_module.current()
+            assert agent is not None
+            time.sleep(2.5)
+            return agent.effective_rate
+
+    def test_slow_uploads_do_not_stretch_ticks(self) -> None:
+        self.assertGreater(self.run_agent("flush"), 50.0)  # it fell to 1 Hz when they counted
+
+    def test_slow_ticks_are_stretched_to_the_budget(self) -> None:
+        self.assertLess(self.run_agent("tick"), 50.0)
+
 if __name__ == "__main__":
     unittest.main()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import unittest
 from typing import Any, Dict
 
 from _support import FakeClock, FakeCode, FakeFrame, stack
 
 from hotpath.config import LineNo
-from hotpath.sampler import FrameNamer, Sampler
+from hotpath.sampler import UNSEEN_THREADS, FrameNamer, Sampler
 
 
 def folded(sampler: Sampler, namer: FrameNamer) -> Dict[str, int]:
@@ -112,6 +114,112 @@ class SamplerMath(unittest.TestCase):
         self.clock.advance(10, t1=1, t2=9)
         s.tick()
         self.assertEqual(folded(s, self.namer), {"main": 1})
+
+    def test_cpu_of_threads_no_tick_saw_goes_to_one_frame(self) -> None:
+        s = self.sampler(process_cpu=self.clock.process_cpu)
+        s.exclude.add(3)
+        self.frames = {1: stack("main"), 3: stack("hotpath")}
+        self.clock.cpu = {1: 0, 3: 0}
+        s.tick()
+        # A thread that ran 40 ms and ended between the ticks, and the profiler's own 9 ms.
+        self.clock.advance(50, t1=2, t3=9)
+        self.clock.unseen += 40_000_000
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"main": 2, UNSEEN_THREADS: 40})
+
+    def test_clock_read_skew_is_carried_not_charged(self) -> None:
+        s = self.sampler(process_cpu=self.clock.process_cpu)
+        self.frames = {1: stack("main")}
+        self.clock.cpu = {1: 0}
+        s.tick()
+        for _ in range(50):
+            # Thread 1 runs 1 ms between the process clock read and its own: one tick sees the
+            # threads ahead of the process, the next one behind. Only the sum is exact.
+            self.clock.advance(10, t1=5)
+            self.clock.unseen -= 1_000_000
+            s.tick()
+            self.clock.unseen += 1_000_000
+        self.assertEqual(folded(s, self.namer), {"main": 250})
+        self.clock.advance(10, t1=1)
+        self.clock.unseen += 7_000_000  # a real unseen 7 ms: exactly that is charged, skew cancelled
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"main": 1, UNSEEN_THREADS: 7})
+
+    def test_with_real_clocks_short_threads_are_in_the_total(self) -> None:
+        readings: list = []
+
+        def process_cpu() -> int:
+            readings.append(time.process_time_ns())
+            return readings[-1]
+
+        s = Sampler(process_cpu=process_cpu)
+        s.tick()
+
+        def burn() -> None:
+            end = time.thread_time_ns() + 2_000_000
+            while time.thread_time_ns() < end:
+                pass
+
+        for _ in range(40):  # 40 threads of 2 ms CPU each, all started and ended between two ticks
+            t = threading.Thread(target=burn)
+            t.start()
+            t.join()
+        s.tick()
+        values = s.take()
+        unseen = sum(v for (raw, _), v in values.items() if FrameNamer().stack(raw)[0][0] == UNSEEN_THREADS)
+        self.assertGreaterEqual(unseen, 80_000_000)
+        # Every nanosecond of process CPU between the two ticks is charged or still carried.
+        self.assertEqual(sum(values.values()) + s._unseen_ns, readings[-1] - readings[0])
+
+    def test_a_thread_reusing_the_ident_of_one_that_ended_is_a_new_thread(self) -> None:
+        owners = {1: object()}
+        s = self.sampler(thread_of=owners.get)
+        self.frames = {1: stack("request")}
+        self.clock.cpu = {1: 0}
+        s.tick()
+        self.clock.advance(10, t1=8)
+        s.tick()
+        # The thread ends and the next request's thread gets its ident, with a clock starting at 0.
+        owners[1] = object()
+        self.clock.cpu[1] = 3_000_000
+        self.frames = {1: stack("next_request")}
+        self.clock.advance(10)
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"request": 8, "next_request": 3})
+
+    def test_real_threads_reusing_idents_are_each_charged(self) -> None:
+        readings: list = []
+
+        def process_cpu() -> int:
+            readings.append(time.process_time_ns())
+            return readings[-1]
+
+        s = Sampler(process_cpu=process_cpu)
+        s.tick()
+        idents = set()
+        for _ in range(20):
+            burned, done = threading.Event(), threading.Event()
+
+            def request() -> None:
+                end = time.thread_time_ns() + 5_000_000
+                while time.thread_time_ns() < end:
+                    pass
+                burned.set()
+                done.wait()
+
+            t = threading.Thread(target=request)
+            t.start()
+            burned.wait()
+            s.tick()  # sees the thread once, 5 ms into its life
+            idents.add(t.ident)
+            done.set()
+            t.join()
+        self.assertLess(len(idents), 20)  # idents were reused, which is the case under test
+        values = s.take()
+        namer = FrameNamer()
+        requests = sum(v for (raw, _), v in values.items() if any(f[0].split(" (")[0].endswith("request") for f in namer.stack(raw)))
+        self.assertGreaterEqual(requests, 20 * 5_000_000)
+        self.assertEqual(sum(values.values()) + s._unseen_ns, readings[-1] - readings[0])
 
     def test_take_starts_a_new_window(self) -> None:
         s = self.sampler()
