@@ -69,3 +69,17 @@ export function formatPercent(share: number): string {
 export function formatSignedPercent(change: number): string {
   return `${change > 0 ? '+' : ''}${(change * 100).toFixed(2)}%`;
 }
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A timeline tick label in local time, precise to the tick increment (s): seconds when ticks are
+ * under a minute apart, the month/day on ticks a day apart and on every local midnight.
+ */
+export function timeLabel(unixS: number, incrementS: number): string {
+  const d = new Date(unixS * 1000);
+  const midnight = d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0;
+  if (incrementS >= 86_400 || midnight) return `${d.getMonth() + 1}/${d.getDate()}`;
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return incrementS < 60 ? `${hm}:${pad2(d.getSeconds())}` : hm;
+}

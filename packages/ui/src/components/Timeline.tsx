@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Timeline as TimelineData } from '../api.ts';
-import { formatValue, type Units } from '../format.ts';
+import { formatValue, timeLabel, type Units } from '../format.ts';
 
 export interface TimelineSeries {
   readonly label: string;
@@ -69,7 +69,14 @@ export function Timeline(props: {
         x: { time: true, range: [props.fromMs / 1000, Math.max(props.untilMs, props.fromMs + 1000) / 1000] },
       },
       axes: [
-        { stroke: axisColor, grid: { stroke: gridColor } },
+        {
+          stroke: axisColor,
+          grid: { stroke: gridColor },
+          space: 64,
+          // One row, precision from the tick increment: uPlot's default puts the date under the
+          // first tick, where it ran into the next label whenever that tick was not a round minute.
+          values: (_u, splits, _axis, _space, incr) => splits.map((s) => timeLabel(s, incr)),
+        },
         {
           stroke: axisColor,
           grid: { stroke: gridColor },
