@@ -5,10 +5,20 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchOf, CPU, seriesLabels, T0, runStoreConformance } from './conformance.ts';
+import { seededRandom } from '@hotpath/core';
 import { DuckDBStore, openDuckDBStore } from './duckdb.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 
 runStoreConformance('duckdb', async (dir) => new DuckDBStore({ dataDir: dir }));
+
+/** Rolls every hour up after each append, so every read goes through samples_1h where it can. */
+class RolledUpStore extends DuckDBStore {
+  override async append(batch: Parameters<DuckDBStore['append']>[0]): Promise<void> {
+    await super.append(batch);
+    await this.rollUp(8.64e15);
+  }
+}
+runStoreConformance('duckdb, every hour rolled up', async (dir) => new RolledUpStore({ dataDir: dir }));
 
 describe('DuckDB store specifics', () => {
   const dirs: string[] = [];
@@ -149,5 +159,58 @@ describe('DuckDB store specifics', () => {
     });
     expect([...merged.values]).toEqual([1]); // the append issued after the drop is kept
     await store.close();
+  });
+
+  it('a merge over rolled-up hours equals one over the raw samples, on and off hour boundaries', async () => {
+    const H = 3_600_000;
+    const base = Math.floor(T0 / H) * H;
+    const raw = await openDuckDBStore({ dataDir: tmp(), rollupEveryMs: 0 });
+    const rolled = await openDuckDBStore({ dataDir: tmp(), rollupEveryMs: 0 });
+    const labels = seriesLabels(CPU, { service_name: 'a' });
+    const rnd = seededRandom(11);
+    // Integer values, so sums in any order are exact; times on, just before and between hours.
+    const profiles = [];
+    for (let i = 0; i < 120; i++) {
+      const hour = base + Math.floor(rnd() * 5) * H;
+      const timeMs = [hour, hour - 1, hour + Math.floor(rnd() * H)][i % 3]!;
+      const folded: Record<string, number> = {};
+      for (let k = 0; k < 6; k++) folded[`main;f${Math.floor(rnd() * 8)};g${k}`] = 1 + Math.floor(rnd() * 50);
+      profiles.push({ labels, timeMs, folded });
+    }
+    const late = profiles.splice(100); // appended after the rollup, into hours it already summed
+    for (const s of [raw, rolled]) await s.append(batchOf('t', profiles));
+    // Hours are rolled up 5 minutes after they end.
+    expect(await rolled.rollUp(base + 4 * H + 299_999)).toBe(base + 3 * H);
+    expect(await rolled.rollUp(base + 4 * H + 300_000)).toBe(base + 4 * H);
+    for (const s of [raw, rolled]) await s.append(batchOf('t', late)); // late: their hours are dirty
+    const ranges: [number, number][] = [
+      [base - H, base + 6 * H],
+      [base, base + 2 * H - 1],
+      [base, base + 2 * H],
+      [base + 1, base + 3 * H - 2],
+      [base - 1, base + 4 * H - 1],
+      [base + 3 * H + 5, base + 5 * H],
+      [base + 30 * 60_000, base + 30 * 60_000 + 3 * H],
+    ];
+    const merged = async (s: DuckDBStore, [startMs, endMs]: [number, number]) => {
+      const m = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs, endMs });
+      return [...m.stackIds]
+        .map((id, i) => [id, m.values[i]!] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    };
+    for (const r of ranges)
+      expect(await merged(rolled, r), `range ${r.join('..')}`).toEqual(await merged(raw, r));
+    // The watermark and the dirty hours survive a restart; the next rollup sums the dirty hours
+    // again (nothing twice) and reads are the same from the rollup alone.
+    await rolled.close();
+    const reopened = await openDuckDBStore({ dataDir: dirs.at(-1)!, rollupEveryMs: 0 });
+    for (const r of ranges)
+      expect(await merged(reopened, r), `range ${r.join('..')}`).toEqual(await merged(raw, r));
+    expect(await reopened.rollUp(base + 4 * H + 300_000)).toBe(base + 4 * H);
+    expect(await reopened.rollUp(base + 6 * H + 300_000)).toBe(base + 6 * H);
+    for (const r of ranges)
+      expect(await merged(reopened, r), `range ${r.join('..')}`).toEqual(await merged(raw, r));
+    await reopened.close();
+    await raw.close();
   });
 });

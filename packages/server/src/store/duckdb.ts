@@ -6,6 +6,9 @@
 // the heavy part: summing samples per stack (mergeStacks) and profile totals per step (timeSeries).
 // Writes are serialised on one connection, one transaction per append (a group commit); reads use a
 // small pool of other connections and see only committed data.
+// Hourly rollups: every few minutes the hours that ended are summed per (series, hour, stack) into
+// samples_1h (schema.ts), and a merge reads whole rolled hours from there and only the ragged ends
+// of its range (and hours that late samples made dirty) from the samples.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +31,17 @@ import type {
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Hours are rolled up this long after they end, so the samples of the last seconds are in. */
+const ROLLUP_LAG_MS = 300_000;
 
 export interface DuckDBStoreOptions {
   /** Directory holding the database file; created when missing. */
   readonly dataDir: string;
   /** Default 'hotpath.duckdb'. */
   readonly fileName?: string;
+  /** How often ended hours are rolled up (ms); default 5 min, 0 = only by calling rollUp(). */
+  readonly rollupEveryMs?: number;
 }
 
 /** Opens (and initialises) the embedded store. */
@@ -159,8 +167,18 @@ export class DuckDBStore implements Store {
   private stackCount = 0;
   private readonly functions = new Map<bigint, { name: string; file: string }>();
 
+  /** Every sample before this time (an hour boundary) is summed in samples_1h, but those of dirtyHours. */
+  private rolledUntilMs = 0;
+  /** Rolled hours that received late samples since they were summed (hour start ms). */
+  private readonly dirtyHours = new Set<number>();
+  private readonly rollupEveryMs: number;
+  private rollupTimer: NodeJS.Timeout | undefined;
+  /** The last failure of a scheduled rollup (retried at the next one), for diagnostics. */
+  rollupError: unknown;
+
   constructor(opts: DuckDBStoreOptions) {
     this.path = join(opts.dataDir, opts.fileName ?? 'hotpath.duckdb');
+    this.rollupEveryMs = opts.rollupEveryMs ?? 300_000;
     mkdirSync(opts.dataDir, { recursive: true });
   }
 
@@ -174,6 +192,17 @@ export class DuckDBStore implements Store {
     this.writer = await this.instance.connect();
     await this.migrate(this.writer);
     await this.load(this.writer);
+    if (this.rollupEveryMs > 0) {
+      const roll = (): void => {
+        this.rollUp(Date.now()).then(
+          () => (this.rollupError = undefined),
+          (e: unknown) => (this.rollupError = e),
+        );
+      };
+      roll();
+      this.rollupTimer = setInterval(roll, this.rollupEveryMs);
+      this.rollupTimer.unref();
+    }
   }
 
   private async migrate(c: DuckDBConnection): Promise<void> {
@@ -195,6 +224,11 @@ export class DuckDBStore implements Store {
 
   /** Fills the in-memory mirrors from the tables (on open). */
   private async load(c: DuckDBConnection): Promise<void> {
+    this.rolledUntilMs = Number((await scalar(c, 'SELECT max(rolled_until_ms) FROM rollup_state')) ?? 0);
+    await forEachChunk(c, 'SELECT DISTINCT hour_ms FROM rollup_dirty', (chunk) => {
+      const col = chunk.getColumnVector(0);
+      for (let r = 0; r < chunk.rowCount; r++) this.dirtyHours.add(Number(col.getItem(r)));
+    });
     await forEachChunk(c, 'SELECT key, tenant, id, labels FROM series ORDER BY key', (chunk) => {
       const [keys, tenants, ids, labels] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
@@ -274,6 +308,7 @@ export class DuckDBStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.rollupTimer !== undefined) clearInterval(this.rollupTimer);
     if (this.initialised === undefined) return;
     await this.initialised.catch(() => undefined);
     await this.writeChain.catch(() => undefined);
@@ -363,6 +398,7 @@ export class DuckDBStore implements Store {
       rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, total });
     }
     rows.sort((a, b) => a.series.key - b.series.key || a.timeMs - b.timeMs);
+    const newDirty = new Set<number>();
 
     await c.run('BEGIN TRANSACTION');
     try {
@@ -417,6 +453,13 @@ export class DuckDBStore implements Store {
         }
         pa.closeSync();
         sa.closeSync();
+        // Samples of hours already rolled up make those hours dirty, in this same transaction.
+        for (const r of rows) {
+          if (r.timeMs >= this.rolledUntilMs) continue;
+          const hour = Math.floor(r.timeMs / HOUR_MS) * HOUR_MS;
+          if (!this.dirtyHours.has(hour) && !newDirty.has(hour)) newDirty.add(hour);
+        }
+        if (newDirty.size > 0) await c.run(`INSERT INTO rollup_dirty VALUES (${[...newDirty].join('),(')})`);
       }
       await c.run('COMMIT');
     } catch (e) {
@@ -433,11 +476,55 @@ export class DuckDBStore implements Store {
       this.stackFunctions.set(key, s.functionId);
     }
     this.stackCount = nextStackKey;
+    for (const h of newDirty) this.dirtyHours.add(h);
     for (const s of newSeries.values()) this.addSeries(s);
     for (const r of rows) {
       if (r.timeMs < r.series.minMs) r.series.minMs = r.timeMs;
       if (r.timeMs > r.series.maxMs) r.series.maxMs = r.timeMs;
     }
+  }
+
+  /**
+   * Sums again the hours made dirty by late samples, then the samples of every hour that ended at
+   * least ROLLUP_LAG_MS before nowMs and is not rolled up yet, into samples_1h, and moves the
+   * watermark; returns it. Runs in the write chain, so no append sees half of it.
+   */
+  rollUp(nowMs: number): Promise<number> {
+    const run = this.writeChain.then(() => this.rollUpNow(nowMs));
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rollUpNow(nowMs: number): Promise<number> {
+    const c = this.ready();
+    const from = this.rolledUntilMs;
+    const until = Math.max(from, Math.floor((nowMs - ROLLUP_LAG_MS) / HOUR_MS) * HOUR_MS);
+    const dirty = [...this.dirtyHours];
+    if (until === from && dirty.length === 0) return from;
+    const sumInto = (where: string) =>
+      c.run(`INSERT INTO samples_1h
+             SELECT series_key, time_ms // ${HOUR_MS} * ${HOUR_MS}, stack_key, sum(value) FROM samples
+             WHERE ${where} GROUP BY ALL`);
+    await c.run('BEGIN TRANSACTION');
+    try {
+      if (dirty.length > 0) {
+        const hours = dirty.map((h) => h / HOUR_MS).join(',');
+        await c.run(`DELETE FROM samples_1h WHERE hour_ms // ${HOUR_MS} IN (${hours})`);
+        await sumInto(`time_ms // ${HOUR_MS} IN (${hours})`);
+        await c.run('DELETE FROM rollup_dirty');
+      }
+      if (until > from) {
+        await sumInto(`time_ms >= ${int(from, 'from')} AND time_ms < ${int(until, 'until')}`);
+        await c.run(`UPDATE rollup_state SET rolled_until_ms = ${until}`);
+      }
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+    for (const h of dirty) this.dirtyHours.delete(h);
+    this.rolledUntilMs = until;
+    return until;
   }
 
   /**
@@ -469,6 +556,8 @@ export class DuckDBStore implements Store {
     await c.run('BEGIN TRANSACTION');
     try {
       await c.run(`DELETE FROM samples WHERE time_ms < ${keepFrom}`);
+      await c.run(`DELETE FROM samples_1h WHERE hour_ms < ${keepFrom}`);
+      await c.run(`DELETE FROM rollup_dirty WHERE hour_ms < ${keepFrom}`);
       await c.run(`DELETE FROM profiles WHERE time_ms < ${keepFrom}`);
       await c.run('COMMIT');
     } catch (e) {
@@ -476,6 +565,7 @@ export class DuckDBStore implements Store {
       throw e;
     }
     // Committed: the cached bounds of the series that had old profiles are read again.
+    for (const h of this.dirtyHours) if (h < keepFrom) this.dirtyHours.delete(h);
     const touched = this.seriesByKey.filter((s) => s !== undefined && s.minMs < keepFrom);
     for (const s of touched) {
       s.minMs = Infinity;
@@ -583,10 +673,28 @@ export class DuckDBStore implements Store {
   async mergeStacks(q: ProfileQuery): Promise<MergedStacks> {
     const series = this.profileSeries(q);
     if (series.length === 0) return { stackIds: new BigUint64Array(0), values: new Float64Array(0) };
-    const sql = `SELECT stack_key, sum(value) FROM samples
-                 WHERE series_key IN (${series.map((s) => s.key).join(',')})
-                 AND time_ms BETWEEN ${int(q.startMs, 'startMs')} AND ${int(q.endMs, 'endMs')}
-                 GROUP BY stack_key`;
+    const seriesKeys = series.map((s) => s.key).join(',');
+    const start = Number(int(q.startMs, 'startMs'));
+    const end = Number(int(q.endMs, 'endMs'));
+    // Whole hours inside [start, end] that are rolled up come from samples_1h, the rest (ragged
+    // ends, hours not rolled yet, dirty hours) from samples.
+    const h0 = Math.ceil(start / HOUR_MS) * HOUR_MS;
+    const h1 = Math.min(Math.floor((end + 1) / HOUR_MS) * HOUR_MS, this.rolledUntilMs);
+    const dirty = [...this.dirtyHours].filter((h) => h >= h0 && h < h1).map((h) => h / HOUR_MS);
+    const rawDirty = dirty.length > 0 ? ` OR time_ms // ${HOUR_MS} IN (${dirty.join(',')})` : '';
+    const notDirty = dirty.length > 0 ? ` AND hour_ms // ${HOUR_MS} NOT IN (${dirty.join(',')})` : '';
+    const sql =
+      h1 > h0
+        ? `SELECT stack_key, sum(v) FROM (
+             SELECT stack_key, value AS v FROM samples WHERE series_key IN (${seriesKeys})
+               AND (time_ms BETWEEN ${start} AND ${h0 - 1} OR time_ms BETWEEN ${h1} AND ${end}${rawDirty})
+             UNION ALL
+             SELECT stack_key, value AS v FROM samples_1h WHERE series_key IN (${seriesKeys})
+               AND hour_ms >= ${h0} AND hour_ms < ${h1}${notDirty}
+           ) GROUP BY stack_key`
+        : `SELECT stack_key, sum(value) FROM samples
+           WHERE series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end}
+           GROUP BY stack_key`;
     const keys: number[] = [];
     const sums: number[] = [];
     await this.withReader((c) =>

@@ -8,6 +8,11 @@
 // - samples are appended sorted by (series_key, time_ms, stack_key): series and time compress to runs.
 // - `profiles` has one row per appended profile (series, time, total): time-series, label queries and
 //   stats read it instead of the samples.
+// - `samples_1h` (v2) holds the samples summed per (series, hour, stack) for every hour before the
+//   watermark in `rollup_state`: a flame graph over whole past hours reads it instead of `samples`
+//   (a 10 s profile interval makes it ~360× smaller). A late sample (under the watermark) goes to
+//   `samples` only, and its hour into `rollup_dirty` in the same transaction: reads take dirty
+//   hours from `samples` until the next rollup sums them again.
 
 export interface Migration {
   readonly version: number;
@@ -38,6 +43,20 @@ export const MIGRATIONS: readonly Migration[] = [
          stack_key UINTEGER NOT NULL,
          value DOUBLE NOT NULL
        )`,
+    ],
+  },
+  {
+    version: 2,
+    sql: [
+      `CREATE TABLE samples_1h (
+         series_key UINTEGER NOT NULL,
+         hour_ms BIGINT NOT NULL,     -- start of the hour
+         stack_key UINTEGER NOT NULL,
+         value DOUBLE NOT NULL
+       )`,
+      `CREATE TABLE rollup_state (rolled_until_ms BIGINT NOT NULL)`,
+      `INSERT INTO rollup_state VALUES (0)`,
+      `CREATE TABLE rollup_dirty (hour_ms BIGINT NOT NULL)`,
     ],
   },
 ];
