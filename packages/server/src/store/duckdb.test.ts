@@ -213,4 +213,42 @@ describe('DuckDB store specifics', () => {
     await reopened.close();
     await raw.close();
   });
+
+  it('rolls a long history up in day steps, and a backfill over many hours', async () => {
+    const H = 3_600_000;
+    const base = Math.floor(T0 / H) * H;
+    const raw = await openDuckDBStore({ dataDir: tmp(), rollupEveryMs: 0 });
+    const rolled = await openDuckDBStore({ dataDir: tmp(), rollupEveryMs: 0 });
+    const labels = seriesLabels(CPU, { service_name: 'a' });
+    const hourly = (from: number, n: number, value: number) =>
+      Array.from({ length: n }, (_, h) => ({
+        labels,
+        timeMs: base + (from + h) * H + 1_000,
+        folded: { [`main;h${(from + h) % 7}`]: value },
+      }));
+    for (const s of [raw, rolled]) await s.append(batchOf('t', hourly(0, 60, 5)));
+    // Sixty hours from a watermark at 0: skipped to the first sample, then three day-sized steps.
+    expect(await rolled.rollUp(base + 60 * H + 300_000)).toBe(base + 60 * H);
+    // A backfill into 30 rolled hours: more dirty hours than one step takes.
+    for (const s of [raw, rolled]) await s.append(batchOf('t', hourly(10, 30, 2)));
+    const merged = async (s: DuckDBStore, startMs: number, endMs: number) => {
+      const m = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs, endMs });
+      return [...m.stackIds]
+        .map((id, i) => [id, m.values[i]!] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    };
+    const ranges: [number, number][] = [
+      [base, base + 60 * H],
+      [base + 12 * H, base + 36 * H - 1],
+      [base + 5 * H + 7, base + 45 * H],
+    ];
+    for (const [a, b] of ranges) expect(await merged(rolled, a, b)).toEqual(await merged(raw, a, b));
+    expect(await rolled.rollUp(base + 60 * H + 300_000)).toBe(base + 60 * H);
+    for (const [a, b] of ranges) expect(await merged(rolled, a, b)).toEqual(await merged(raw, a, b));
+    await rolled.close();
+    expect(await count(rolled.path, 'SELECT count(*) FROM rollup_dirty')).toBe(0);
+    // One row per (hour, stack): the backfill's stacks are those its hours already had.
+    expect(await count(rolled.path, 'SELECT count(*) FROM samples_1h')).toBe(60);
+    await raw.close();
+  });
 });

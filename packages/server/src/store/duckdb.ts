@@ -489,18 +489,32 @@ export class DuckDBStore implements Store {
    * least ROLLUP_LAG_MS before nowMs and is not rolled up yet, into samples_1h, and moves the
    * watermark; returns it. Runs in the write chain, so no append sees half of it.
    */
-  rollUp(nowMs: number): Promise<number> {
-    const run = this.writeChain.then(() => this.rollUpNow(nowMs));
-    this.writeChain = run.catch(() => undefined);
-    return run;
+  async rollUp(nowMs: number): Promise<number> {
+    // In steps of at most a day of hours, each its own transaction, so appends go in between
+    // (the first start on a store written before rollups sums its whole history).
+    for (;;) {
+      const step = this.writeChain.then(() => this.rollUpStep(nowMs));
+      this.writeChain = step.catch(() => undefined);
+      const { until, done } = await step;
+      if (done) return until;
+    }
   }
 
-  private async rollUpNow(nowMs: number): Promise<number> {
+  private async rollUpStep(nowMs: number): Promise<{ until: number; done: boolean }> {
     const c = this.ready();
-    const from = this.rolledUntilMs;
-    const until = Math.max(from, Math.floor((nowMs - ROLLUP_LAG_MS) / HOUR_MS) * HOUR_MS);
-    const dirty = [...this.dirtyHours];
-    if (until === from && dirty.length === 0) return from;
+    const target = Math.floor((nowMs - ROLLUP_LAG_MS) / HOUR_MS) * HOUR_MS;
+    let from = this.rolledUntilMs;
+    if (target > from) {
+      // Skip the empty stretch before the first sample not rolled up (from 0 on a new store).
+      const first = await scalar(c, `SELECT min(time_ms) FROM samples WHERE time_ms >= ${int(from, 'from')}`);
+      from =
+        first === null || first === undefined
+          ? target
+          : Math.max(from, Math.floor(Number(first) / HOUR_MS) * HOUR_MS);
+    }
+    const until = Math.max(this.rolledUntilMs, Math.min(target, from + DAY_MS));
+    const dirty = [...this.dirtyHours].slice(0, 24);
+    if (until === this.rolledUntilMs && dirty.length === 0) return { until, done: true };
     const sumInto = (where: string) =>
       c.run(`INSERT INTO samples_1h
              SELECT series_key, time_ms // ${HOUR_MS} * ${HOUR_MS}, stack_key, sum(value) FROM samples
@@ -511,10 +525,11 @@ export class DuckDBStore implements Store {
         const hours = dirty.map((h) => h / HOUR_MS).join(',');
         await c.run(`DELETE FROM samples_1h WHERE hour_ms // ${HOUR_MS} IN (${hours})`);
         await sumInto(`time_ms // ${HOUR_MS} IN (${hours})`);
-        await c.run('DELETE FROM rollup_dirty');
+        await c.run(`DELETE FROM rollup_dirty WHERE hour_ms // ${HOUR_MS} IN (${hours})`);
       }
-      if (until > from) {
-        await sumInto(`time_ms >= ${int(from, 'from')} AND time_ms < ${int(until, 'until')}`);
+      if (until > this.rolledUntilMs) {
+        if (until > from)
+          await sumInto(`time_ms >= ${int(from, 'from')} AND time_ms < ${int(until, 'until')}`);
         await c.run(`UPDATE rollup_state SET rolled_until_ms = ${until}`);
       }
       await c.run('COMMIT');
@@ -524,7 +539,7 @@ export class DuckDBStore implements Store {
     }
     for (const h of dirty) this.dirtyHours.delete(h);
     this.rolledUntilMs = until;
-    return until;
+    return { until, done: until >= target && this.dirtyHours.size === 0 };
   }
 
   /**
