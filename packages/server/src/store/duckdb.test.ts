@@ -6,8 +6,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchOf, CPU, seriesLabels, T0, runStoreConformance } from './conformance.ts';
 import { seededRandom } from '@hotpath/core';
-import { DuckDBStore, openDuckDBStore } from './duckdb.ts';
-import { SCHEMA_VERSION } from './schema.ts';
+import { DuckDBStore, openDuckDBStore, seriesIdOf } from './duckdb.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 runStoreConformance('duckdb', async (dir) => new DuckDBStore({ dataDir: dir }));
 
@@ -250,5 +250,45 @@ describe('DuckDB store specifics', () => {
     // One row per (hour, stack): the backfill's stacks are those its hours already had.
     expect(await count(rolled.path, 'SELECT count(*) FROM samples_1h')).toBe(60);
     await raw.close();
+  });
+
+  it('opens a database written with schema v1, migrates it and rolls its history up', async () => {
+    const dir = tmp();
+    const H = 3_600_000;
+    const base = Math.floor(T0 / H) * H;
+    const labels = seriesLabels(CPU, { service_name: 'old' });
+    const inst = await DuckDBInstance.create(join(dir, 'hotpath.duckdb'));
+    const c = await inst.connect();
+    await c.run('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const sql of MIGRATIONS[0]!.sql) await c.run(sql);
+    await c.run('INSERT INTO schema_version VALUES (1)');
+    const pairs = JSON.stringify(labels.map((l) => [l.name, l.value])).replace(/'/g, "''");
+    await c.run(`INSERT INTO series VALUES (0, 't', ${seriesIdOf('t', labels)}, '${pairs}')`);
+    await c.run(`INSERT INTO functions VALUES (7, 'main', '')`);
+    await c.run(`INSERT INTO stacks VALUES (0, 70, 0, 7)`);
+    for (const [t, v] of [
+      [base + 5, 2],
+      [base + H + 5, 3],
+      [base + 2 * H + 5, 4],
+    ] as const) {
+      await c.run(`INSERT INTO profiles VALUES (0, ${t}, ${v})`);
+      await c.run(`INSERT INTO samples VALUES (0, ${t}, 0, ${v})`);
+    }
+    c.closeSync();
+    inst.closeSync();
+    const store = await openDuckDBStore({ dataDir: dir, rollupEveryMs: 0 });
+    expect(await store.rollUp(base + 2 * H + 300_000)).toBe(base + 2 * H);
+    const m = await store.mergeStacks({
+      tenant: 't',
+      profileTypeId: CPU,
+      matchers: [],
+      startMs: base,
+      endMs: base + 3 * H,
+    });
+    expect([...m.stackIds]).toEqual([70n]);
+    expect([...m.values]).toEqual([9]);
+    await store.close();
+    expect(await count(store.path, 'SELECT max(version) FROM schema_version')).toBe(SCHEMA_VERSION);
+    expect(await count(store.path, 'SELECT count(*) FROM samples_1h')).toBe(2);
   });
 });

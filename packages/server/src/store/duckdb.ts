@@ -210,15 +210,10 @@ export class DuckDBStore implements Store {
     const current = Number((await scalar(c, 'SELECT coalesce(max(version), 0) FROM schema_version')) ?? 0);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      await c.run('BEGIN TRANSACTION');
-      try {
+      await inTransaction(c, async () => {
         for (const sql of m.sql) await c.run(sql);
         await c.run(`INSERT INTO schema_version VALUES (${m.version})`);
-        await c.run('COMMIT');
-      } catch (e) {
-        await c.run('ROLLBACK');
-        throw e;
-      }
+      });
     }
   }
 
@@ -400,8 +395,7 @@ export class DuckDBStore implements Store {
     rows.sort((a, b) => a.series.key - b.series.key || a.timeMs - b.timeMs);
     const newDirty = new Set<number>();
 
-    await c.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(c, async () => {
       if (newFunctions.size > 0) {
         const a = await c.createAppender('functions');
         for (const f of newFunctions.values()) {
@@ -461,11 +455,7 @@ export class DuckDBStore implements Store {
         }
         if (newDirty.size > 0) await c.run(`INSERT INTO rollup_dirty VALUES (${[...newDirty].join('),(')})`);
       }
-      await c.run('COMMIT');
-    } catch (e) {
-      await c.run('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    });
 
     // Committed: publish to the mirrors.
     for (const f of newFunctions.values()) this.functions.set(f.id, { name: f.name, file: f.file });
@@ -519,8 +509,7 @@ export class DuckDBStore implements Store {
       c.run(`INSERT INTO samples_1h
              SELECT series_key, time_ms // ${HOUR_MS} * ${HOUR_MS}, stack_key, sum(value) FROM samples
              WHERE ${where} GROUP BY ALL`);
-    await c.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(c, async () => {
       if (dirty.length > 0) {
         const hours = dirty.map((h) => h / HOUR_MS).join(',');
         await c.run(`DELETE FROM samples_1h WHERE hour_ms // ${HOUR_MS} IN (${hours})`);
@@ -532,11 +521,7 @@ export class DuckDBStore implements Store {
           await sumInto(`time_ms >= ${int(from, 'from')} AND time_ms < ${int(until, 'until')}`);
         await c.run(`UPDATE rollup_state SET rolled_until_ms = ${until}`);
       }
-      await c.run('COMMIT');
-    } catch (e) {
-      await c.run('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    });
     for (const h of dirty) this.dirtyHours.delete(h);
     this.rolledUntilMs = until;
     return { until, done: until >= target && this.dirtyHours.size === 0 };
@@ -568,17 +553,12 @@ export class DuckDBStore implements Store {
       },
     );
     if (days.length === 0) return days;
-    await c.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(c, async () => {
       await c.run(`DELETE FROM samples WHERE time_ms < ${keepFrom}`);
       await c.run(`DELETE FROM samples_1h WHERE hour_ms < ${keepFrom}`);
       await c.run(`DELETE FROM rollup_dirty WHERE hour_ms < ${keepFrom}`);
       await c.run(`DELETE FROM profiles WHERE time_ms < ${keepFrom}`);
-      await c.run('COMMIT');
-    } catch (e) {
-      await c.run('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    });
     // Committed: the cached bounds of the series that had old profiles are read again.
     for (const h of this.dirtyHours) if (h < keepFrom) this.dirtyHours.delete(h);
     const touched = this.seriesByKey.filter((s) => s !== undefined && s.minMs < keepFrom);
@@ -824,4 +804,16 @@ async function forEachChunk(
 async function scalar(c: DuckDBConnection, sql: string): Promise<unknown> {
   const result = await c.run(sql);
   return result.chunkCount === 0 ? undefined : result.getChunk(0).getColumnVector(0).getItem(0);
+}
+
+/** Runs fn between BEGIN and COMMIT on c; rolls back and rethrows if it fails. */
+async function inTransaction(c: DuckDBConnection, fn: () => Promise<void>): Promise<void> {
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await fn();
+    await c.run('COMMIT');
+  } catch (e) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
 }
