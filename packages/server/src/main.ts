@@ -8,6 +8,7 @@ import type { GroupCommitOptions } from './ingest/committer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
 import { HotpathError } from './errors.ts';
+import { DuckDBStore } from './store/duckdb.ts';
 import { openStore, type StoreKind } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -104,6 +105,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   } catch (e) {
     await store.close();
     throw e;
+  }
+  if (store instanceof DuckDBStore) {
+    const report = (err: unknown): void =>
+      app.log.warn({ err }, 'hourly rollup failed; reads use the raw samples, retrying in 5 minutes');
+    store.onRollupError = report;
+    if (store.rollupError !== undefined) report(store.rollupError);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (opts.port ?? 4040);

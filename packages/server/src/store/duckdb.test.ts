@@ -291,4 +291,24 @@ describe('DuckDB store specifics', () => {
     expect(await count(store.path, 'SELECT max(version) FROM schema_version')).toBe(SCHEMA_VERSION);
     expect(await count(store.path, 'SELECT count(*) FROM samples_1h')).toBe(2);
   });
+
+  it('schedules rollups and reports each failure to onRollupError', async () => {
+    class FailingRollups extends DuckDBStore {
+      calls = 0;
+      override rollUp(): Promise<number> {
+        this.calls++;
+        return Promise.reject(new Error('disk full'));
+      }
+    }
+    const store = new FailingRollups({ dataDir: tmp(), rollupEveryMs: 20 });
+    const reported: unknown[] = [];
+    store.onRollupError = (e) => reported.push(e);
+    await store.init();
+    await expect.poll(() => reported.length).toBeGreaterThanOrEqual(2);
+    expect((store.rollupError as Error).message).toBe('disk full');
+    await store.close();
+    const calls = store.calls;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(store.calls).toBe(calls); // close stopped the schedule
+  });
 });

@@ -175,6 +175,8 @@ export class DuckDBStore implements Store {
   private rollupTimer: NodeJS.Timeout | undefined;
   /** The last failure of a scheduled rollup (retried at the next one), for diagnostics. */
   rollupError: unknown;
+  /** Told of each scheduled rollup that fails (the server logs it). */
+  onRollupError: ((e: unknown) => void) | undefined;
 
   constructor(opts: DuckDBStoreOptions) {
     this.path = join(opts.dataDir, opts.fileName ?? 'hotpath.duckdb');
@@ -196,7 +198,10 @@ export class DuckDBStore implements Store {
       const roll = (): void => {
         this.rollUp(Date.now()).then(
           () => (this.rollupError = undefined),
-          (e: unknown) => (this.rollupError = e),
+          (e: unknown) => {
+            this.rollupError = e;
+            this.onRollupError?.(e);
+          },
         );
       };
       roll();
