@@ -199,6 +199,7 @@ export class DuckDBStore implements Store {
         this.rollUp(Date.now()).then(
           () => (this.rollupError = undefined),
           (e: unknown) => {
+            if (this.closed) return; // a step queued before close() finds the store closed: not a failure
             this.rollupError = e;
             this.onRollupError?.(e);
           },
