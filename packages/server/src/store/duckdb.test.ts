@@ -31,6 +31,12 @@ describe('DuckDB store specifics', () => {
     return d;
   };
 
+  /** Tenant t's CPU merge over [startMs, endMs] as (stack id, value) pairs sorted by id. */
+  async function merged(s: DuckDBStore, [startMs, endMs]: [number, number]) {
+    const m = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs, endMs });
+    return [...m.stackIds].map((id, i) => [id, m.values[i]!] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  }
+
   async function count(path: string, sql: string): Promise<number> {
     const inst = await DuckDBInstance.create(path);
     const c = await inst.connect();
@@ -192,12 +198,6 @@ describe('DuckDB store specifics', () => {
       [base + 3 * H + 5, base + 5 * H],
       [base + 30 * 60_000, base + 30 * 60_000 + 3 * H],
     ];
-    const merged = async (s: DuckDBStore, [startMs, endMs]: [number, number]) => {
-      const m = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs, endMs });
-      return [...m.stackIds]
-        .map((id, i) => [id, m.values[i]!] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    };
     for (const r of ranges)
       expect(await merged(rolled, r), `range ${r.join('..')}`).toEqual(await merged(raw, r));
     // The watermark and the dirty hours survive a restart; the next rollup sums the dirty hours
@@ -231,20 +231,14 @@ describe('DuckDB store specifics', () => {
     expect(await rolled.rollUp(base + 60 * H + 300_000)).toBe(base + 60 * H);
     // A backfill into 30 rolled hours: more dirty hours than one step takes.
     for (const s of [raw, rolled]) await s.append(batchOf('t', hourly(10, 30, 2)));
-    const merged = async (s: DuckDBStore, startMs: number, endMs: number) => {
-      const m = await s.mergeStacks({ tenant: 't', profileTypeId: CPU, matchers: [], startMs, endMs });
-      return [...m.stackIds]
-        .map((id, i) => [id, m.values[i]!] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    };
     const ranges: [number, number][] = [
       [base, base + 60 * H],
       [base + 12 * H, base + 36 * H - 1],
       [base + 5 * H + 7, base + 45 * H],
     ];
-    for (const [a, b] of ranges) expect(await merged(rolled, a, b)).toEqual(await merged(raw, a, b));
+    for (const [a, b] of ranges) expect(await merged(rolled, [a, b])).toEqual(await merged(raw, [a, b]));
     expect(await rolled.rollUp(base + 60 * H + 300_000)).toBe(base + 60 * H);
-    for (const [a, b] of ranges) expect(await merged(rolled, a, b)).toEqual(await merged(raw, a, b));
+    for (const [a, b] of ranges) expect(await merged(rolled, [a, b])).toEqual(await merged(raw, [a, b]));
     await rolled.close();
     expect(await count(rolled.path, 'SELECT count(*) FROM rollup_dirty')).toBe(0);
     // One row per (hour, stack): the backfill's stacks are those its hours already had.

@@ -226,10 +226,7 @@ export class DuckDBStore implements Store {
   /** Fills the in-memory mirrors from the tables (on open). */
   private async load(c: DuckDBConnection): Promise<void> {
     this.rolledUntilMs = Number((await scalar(c, 'SELECT max(rolled_until_ms) FROM rollup_state')) ?? 0);
-    await forEachChunk(c, 'SELECT DISTINCT hour_ms FROM rollup_dirty', (chunk) => {
-      const col = chunk.getColumnVector(0);
-      for (let r = 0; r < chunk.rowCount; r++) this.dirtyHours.add(Number(col.getItem(r)));
-    });
+    for (const h of await numbers(c, 'SELECT DISTINCT hour_ms FROM rollup_dirty')) this.dirtyHours.add(h);
     await forEachChunk(c, 'SELECT key, tenant, id, labels FROM series ORDER BY key', (chunk) => {
       const [keys, tenants, ids, labels] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
@@ -244,19 +241,7 @@ export class DuckDBStore implements Store {
         });
       }
     });
-    await forEachChunk(
-      c,
-      'SELECT series_key, min(time_ms), max(time_ms) FROM profiles GROUP BY series_key',
-      (chunk) => {
-        const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
-        for (let r = 0; r < chunk.rowCount; r++) {
-          const s = this.seriesByKey[Number(keys!.getItem(r))];
-          if (s === undefined) continue;
-          s.minMs = Number(mins!.getItem(r));
-          s.maxMs = Number(maxs!.getItem(r));
-        }
-      },
-    );
+    await this.readBounds(c);
     await forEachChunk(c, 'SELECT key, id, parent_id, function_id FROM stacks ORDER BY key', (chunk) => {
       const [keys, ids, parents, fns] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
       for (let r = 0; r < chunk.rowCount; r++) {
@@ -278,6 +263,32 @@ export class DuckDBStore implements Store {
         });
       }
     });
+  }
+
+  /**
+   * Sets the cached time bounds of these series (all when omitted, on open) from their profiles;
+   * a series left without any gets empty bounds.
+   */
+  private async readBounds(c: DuckDBConnection, series?: readonly SeriesEntry[]): Promise<void> {
+    if (series?.length === 0) return;
+    for (const s of series ?? []) {
+      s.minMs = Infinity;
+      s.maxMs = -Infinity;
+    }
+    const where = series ? `WHERE series_key IN (${series.map((s) => s.key).join(',')})` : '';
+    await forEachChunk(
+      c,
+      `SELECT series_key, min(time_ms), max(time_ms) FROM profiles ${where} GROUP BY series_key`,
+      (chunk) => {
+        const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const s = this.seriesByKey[Number(keys!.getItem(r))];
+          if (s === undefined) continue;
+          s.minMs = Number(mins!.getItem(r));
+          s.maxMs = Number(maxs!.getItem(r));
+        }
+      },
+    );
   }
 
   /** Label names repeat across series: one string per distinct name. */
@@ -334,7 +345,12 @@ export class DuckDBStore implements Store {
   // Writes
 
   append(batch: WriteBatch): Promise<void> {
-    const run = this.writeChain.then(() => this.appendNow(batch));
+    return this.inWriteChain(() => this.appendNow(batch));
+  }
+
+  /** Runs fn after every write queued before it (appends, rollups, retention): one at a time. */
+  private inWriteChain<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(fn);
     this.writeChain = run.catch(() => undefined);
     return run;
   }
@@ -489,9 +505,7 @@ export class DuckDBStore implements Store {
     // In steps of at most a day of hours, each its own transaction, so appends go in between
     // (the first start on a store written before rollups sums its whole history).
     for (;;) {
-      const step = this.writeChain.then(() => this.rollUpStep(nowMs));
-      this.writeChain = step.catch(() => undefined);
-      const { until, done } = await step;
+      const { until, done } = await this.inWriteChain(() => this.rollUpStep(nowMs));
       if (done) return until;
     }
   }
@@ -541,22 +555,15 @@ export class DuckDBStore implements Store {
    * shrink. Dictionaries (series labels, stacks, functions) stay: they are small and ids are stable.
    */
   dropDaysBefore(cutoffMs: number): Promise<number[]> {
-    const run = this.writeChain.then(() => this.dropDaysNow(cutoffMs));
-    this.writeChain = run.catch(() => undefined);
-    return run;
+    return this.inWriteChain(() => this.dropDaysNow(cutoffMs));
   }
 
   private async dropDaysNow(cutoffMs: number): Promise<number[]> {
     const c = this.ready();
     const keepFrom = Math.floor(cutoffMs / DAY_MS) * DAY_MS;
-    const days: number[] = [];
-    await forEachChunk(
+    const days = await numbers(
       c,
       `SELECT DISTINCT time_ms // ${DAY_MS} AS day FROM profiles WHERE time_ms < ${int(keepFrom, 'cutoffMs')} ORDER BY day`,
-      (chunk) => {
-        const col = chunk.getColumnVector(0);
-        for (let r = 0; r < chunk.rowCount; r++) days.push(Number(col.getItem(r)));
-      },
     );
     if (days.length === 0) return days;
     await inTransaction(c, async () => {
@@ -567,26 +574,10 @@ export class DuckDBStore implements Store {
     });
     // Committed: the cached bounds of the series that had old profiles are read again.
     for (const h of this.dirtyHours) if (h < keepFrom) this.dirtyHours.delete(h);
-    const touched = this.seriesByKey.filter((s) => s !== undefined && s.minMs < keepFrom);
-    for (const s of touched) {
-      s.minMs = Infinity;
-      s.maxMs = -Infinity;
-    }
-    if (touched.length > 0) {
-      await forEachChunk(
-        c,
-        `SELECT series_key, min(time_ms), max(time_ms) FROM profiles
-         WHERE series_key IN (${touched.map((s) => s.key).join(',')}) GROUP BY series_key`,
-        (chunk) => {
-          const [keys, mins, maxs] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
-          for (let r = 0; r < chunk.rowCount; r++) {
-            const s = this.seriesByKey[Number(keys!.getItem(r))]!;
-            s.minMs = Number(mins!.getItem(r));
-            s.maxMs = Number(maxs!.getItem(r));
-          }
-        },
-      );
-    }
+    await this.readBounds(
+      c,
+      this.seriesByKey.filter((s) => s !== undefined && s.minMs < keepFrom),
+    );
     await c.run('CHECKPOINT');
     return days;
   }
@@ -805,6 +796,16 @@ async function forEachChunk(
 ): Promise<void> {
   const result = await c.run(sql);
   for (let i = 0; i < result.chunkCount; i++) visit(result.getChunk(i));
+}
+
+/** The first column of a query's rows, as numbers. */
+async function numbers(c: DuckDBConnection, sql: string): Promise<number[]> {
+  const out: number[] = [];
+  await forEachChunk(c, sql, (chunk) => {
+    const col = chunk.getColumnVector(0);
+    for (let r = 0; r < chunk.rowCount; r++) out.push(Number(col.getItem(r)));
+  });
+  return out;
 }
 
 async function scalar(c: DuckDBConnection, sql: string): Promise<unknown> {
