@@ -57,20 +57,18 @@ def thread_cpu_clockid(native_id: int) -> int:
 class ThreadCpuClocks:
     """Reads the CPU time (ns) of a thread by its threading ident; raises OSError if it is gone.
 
-    Idents are reused as soon as a thread ends (a thread-per-request server gets the same few over
-    and over), so a cached clock is only used while the ident still belongs to the same Thread.
+    Idents are reused as soon as a thread ends: the Sampler, which notices a new Thread behind an
+    ident, forgets the ident's cached clock then.
     """
 
     def __init__(self) -> None:
-        # ident -> (the Thread object it was resolved for, clockid)
-        self._clockids: Dict[int, Tuple[Any, int]] = {}
+        self._clockids: Dict[int, int] = {}
         me = threading.get_native_id()
         self._formula_ok = sys.platform.startswith("linux") and self._probe(me)
         if self._formula_ok:
             # After fork, threading keeps the parent's native_id on the surviving Thread object
             # (CPython 3.11), which would read the parent's clock: seed the calling thread.
-            ident = threading.get_ident()
-            self._clockids[ident] = (threading._active.get(ident), thread_cpu_clockid(me))  # type: ignore[attr-defined]
+            self._clockids[threading.get_ident()] = thread_cpu_clockid(me)
 
     @staticmethod
     def _probe(native_id: int) -> bool:
@@ -81,16 +79,15 @@ class ThreadCpuClocks:
             return False
 
     def _clockid(self, ident: int) -> int:
-        thread = threading._active.get(ident)  # type: ignore[attr-defined]
-        cached = self._clockids.get(ident)
-        if cached is not None and cached[0] is thread:
-            return cached[1]
-        native_id = getattr(thread, "native_id", None)
-        if self._formula_ok and native_id is not None:
-            clockid = thread_cpu_clockid(native_id)
-        else:
-            clockid = time.pthread_getcpuclockid(ident)
-        self._clockids[ident] = (thread, clockid)
+        clockid = self._clockids.get(ident)
+        if clockid is None:
+            thread = threading._active.get(ident)  # type: ignore[attr-defined]
+            native_id = getattr(thread, "native_id", None)
+            if self._formula_ok and native_id is not None:
+                clockid = thread_cpu_clockid(native_id)
+            else:
+                clockid = time.pthread_getcpuclockid(ident)
+            self._clockids[ident] = clockid
         return clockid
 
     def __call__(self, ident: int) -> int:
@@ -210,6 +207,7 @@ class Sampler:
         last_cpu = self._last_cpu
         owner = self._owner
         thread_of = self._thread_of
+        forget = cpu.forget if isinstance(cpu, ThreadCpuClocks) else None
         seen_ns = 0
         for ident, frame in frames.items():
             if ident in exclude:
@@ -234,19 +232,19 @@ class Sampler:
                 # unmoved was tried and biased tag splits: a thread can run a loop and be sampled
                 # at the same instruction of the same frame again, and the CPU read late then went
                 # to whatever stack came next.
+                # A thread seen for the first time started after the previous tick (threads alive
+                # then were baselined), so all of its CPU time is new. So did one that holds the
+                # ident of a thread that ended since: its clock is not the cached one either.
+                thread = thread_of(ident)
+                new_thread = owner.get(ident) is not thread
+                if new_thread and forget is not None:
+                    forget((ident,))
                 try:
                     used = cpu(ident)
                 except OSError:
                     continue
-                # A thread seen for the first time started after the previous tick (threads alive
-                # then were baselined), so all of its CPU time is new. So did one that holds the
-                # ident of a thread that ended since.
-                thread = thread_of(ident)
-                if owner.get(ident) is thread:
-                    value = used - last_cpu.get(ident, 0)
-                else:
-                    value = used
-                    owner[ident] = thread
+                value = used if new_thread else used - last_cpu.get(ident, 0)
+                owner[ident] = thread
                 last_cpu[ident] = used
                 seen_ns += value
             else:
@@ -270,8 +268,8 @@ class Sampler:
             for ident in gone:
                 del last_cpu[ident]
                 owner.pop(ident, None)
-            if isinstance(cpu, ThreadCpuClocks):
-                cpu.forget(gone)
+            if forget is not None:
+                forget(gone)
 
     def _walk(self, ident: int, frame: Any) -> SampleKey:
         raw: List[Any] = []

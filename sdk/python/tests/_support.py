@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +74,31 @@ class FakeClock:
         for key, used in cpu_ms.items():
             ident = int(key[1:])
             self.cpu[ident] = self.cpu.get(ident, 0) + int(used * 1e6)
+
+
+def burn(seconds: float) -> int:
+    """Uses `seconds` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < end:
+        for i in range(2000):
+            x += i
+    return x
+
+
+class RecordedProcessClock:
+    """time.process_time_ns that keeps its readings, to check a Sampler's totals against them."""
+
+    def __init__(self) -> None:
+        self.readings: List[int] = []
+
+    def __call__(self) -> int:
+        self.readings.append(time.process_time_ns())
+        return self.readings[-1]
+
+    def span(self) -> int:
+        """Process CPU ns between the first and the last reading."""
+        return self.readings[-1] - self.readings[0]
 
 
 # -- protobuf reading (tests only) ---------------------------------------------------------------

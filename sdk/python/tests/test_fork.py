@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 import unittest
 from typing import Dict, Tuple
 
-from _support import Recorder, decode_pprof, decode_push
+from _support import Recorder, burn, decode_pprof, decode_push
 
 import hotpath
-
-
-def burn(seconds: float) -> None:
-    end = time.thread_time() + seconds
-    x = 0
-    while time.thread_time() < end:
-        for i in range(2000):
-            x += i
 
 
 def tagged_burn(tag: str, seconds: float) -> None:

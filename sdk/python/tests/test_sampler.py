@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import unittest
 from typing import Any, Dict
 
-from _support import FakeClock, FakeCode, FakeFrame, stack
+from _support import FakeClock, FakeCode, FakeFrame, RecordedProcessClock, burn, stack
 
 from hotpath.config import LineNo
 from hotpath.sampler import UNSEEN_THREADS, FrameNamer, Sampler
@@ -146,22 +145,11 @@ class SamplerMath(unittest.TestCase):
         self.assertEqual(folded(s, self.namer), {"main": 1, UNSEEN_THREADS: 7})
 
     def test_with_real_clocks_short_threads_are_in_the_total(self) -> None:
-        readings: list = []
-
-        def process_cpu() -> int:
-            readings.append(time.process_time_ns())
-            return readings[-1]
-
+        process_cpu = RecordedProcessClock()
         s = Sampler(process_cpu=process_cpu)
         s.tick()
-
-        def burn() -> None:
-            end = time.thread_time_ns() + 2_000_000
-            while time.thread_time_ns() < end:
-                pass
-
         for _ in range(40):  # 40 threads of 2 ms CPU each, all started and ended between two ticks
-            t = threading.Thread(target=burn)
+            t = threading.Thread(target=burn, args=(0.002,))
             t.start()
             t.join()
         s.tick()
@@ -169,7 +157,7 @@ class SamplerMath(unittest.TestCase):
         unseen = sum(v for (raw, _), v in values.items() if FrameNamer().stack(raw)[0][0] == UNSEEN_THREADS)
         self.assertGreaterEqual(unseen, 80_000_000)
         # Every nanosecond of process CPU between the two ticks is charged or still carried.
-        self.assertEqual(sum(values.values()) + s._unseen_ns, readings[-1] - readings[0])
+        self.assertEqual(sum(values.values()) + s._unseen_ns, process_cpu.span())
 
     def test_a_thread_reusing_the_ident_of_one_that_ended_is_a_new_thread(self) -> None:
         owners = {1: object()}
@@ -188,12 +176,7 @@ class SamplerMath(unittest.TestCase):
         self.assertEqual(folded(s, self.namer), {"request": 8, "next_request": 3})
 
     def test_real_threads_reusing_idents_are_each_charged(self) -> None:
-        readings: list = []
-
-        def process_cpu() -> int:
-            readings.append(time.process_time_ns())
-            return readings[-1]
-
+        process_cpu = RecordedProcessClock()
         s = Sampler(process_cpu=process_cpu)
         s.tick()
         idents = set()
@@ -201,9 +184,7 @@ class SamplerMath(unittest.TestCase):
             burned, done = threading.Event(), threading.Event()
 
             def request() -> None:
-                end = time.thread_time_ns() + 5_000_000
-                while time.thread_time_ns() < end:
-                    pass
+                burn(0.005)
                 burned.set()
                 done.wait()
 
@@ -219,7 +200,7 @@ class SamplerMath(unittest.TestCase):
         namer = FrameNamer()
         requests = sum(v for (raw, _), v in values.items() if any(f[0].split(" (")[0].endswith("request") for f in namer.stack(raw)))
         self.assertGreaterEqual(requests, 20 * 5_000_000)
-        self.assertEqual(sum(values.values()) + s._unseen_ns, readings[-1] - readings[0])
+        self.assertEqual(sum(values.values()) + s._unseen_ns, process_cpu.span())
 
     def test_take_starts_a_new_window(self) -> None:
         s = self.sampler()
