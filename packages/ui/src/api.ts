@@ -23,14 +23,25 @@ async function failure(res: Response): Promise<ApiError> {
   }
 }
 
-async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+/** POSTs to a QuerierService method; a non-2xx answer throws the server's error. */
+async function postQuerier(
+  method: string,
+  contentType: string,
+  body: BodyInit,
+  signal?: AbortSignal,
+): Promise<Response> {
   const res = await fetch(`/querier.v1.QuerierService/${method}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: { 'Content-Type': contentType },
+    body,
     signal: signal ?? null,
   });
   if (!res.ok) throw await failure(res);
+  return res;
+}
+
+async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await postQuerier(method, 'application/json', JSON.stringify(body), signal);
   return (await res.json()) as T;
 }
 
@@ -53,13 +64,7 @@ export async function mergedPprofGzip(
   w.stringField(2, p.selector);
   w.varintField(3, Math.round(p.fromMs));
   w.varintField(4, Math.round(p.untilMs));
-  const res = await fetch('/querier.v1.QuerierService/SelectMergeProfile', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/proto' },
-    body: w.finish() as BlobPart,
-    signal: signal ?? null,
-  });
-  if (!res.ok) throw await failure(res);
+  const res = await postQuerier('SelectMergeProfile', 'application/proto', w.finish() as BlobPart, signal);
   return gzipBytes(new Uint8Array(await res.arrayBuffer()));
 }
 
