@@ -46,7 +46,9 @@ for (const backend of backends) {
       // A live store has rolled up every hour that ended (every 5 min); the fill was all at once.
       const tr = performance.now();
       await store.rollUp(END + HOUR);
-      console.log(`${backend}: hourly rollup of the fill in ${((performance.now() - tr) / 1000).toFixed(1)} s`);
+      console.log(
+        `${backend}: hourly rollup of the fill in ${((performance.now() - tr) / 1000).toFixed(1)} s`,
+      );
     }
     const app = await buildServer({ store, now: () => END, logger: false });
     for (const c of CASES) {
