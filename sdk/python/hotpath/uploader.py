@@ -2,7 +2,9 @@
 
 The sampler hands finished requests to `submit()`, which never blocks and never raises. The
 uploader thread sends them in order; on a network error, a timeout, HTTP 429 or 5xx it retries
-the same request after an exponential backoff (0.5 s doubling to 30 s, ±20 % jitter). Any other
+the same request after an exponential backoff (0.5 s doubling to 30 s, ±20 % jitter), or after the
+server's `Retry-After` when that is longer (a rate-limited tenant waits as told, capped at the
+backoff maximum). Any other
 status is a rejection: the request is dropped and counted. When the queue is full the oldest
 request is dropped (and counted) to make room, so a dead server costs bounded memory.
 """
@@ -70,6 +72,7 @@ class Uploader:
         self._stopping = False
         self._deadline: Optional[float] = None
         self._thread: Optional[threading.Thread] = None
+        self._retry_after = 0.0  # seconds the last retryable answer asked for (Retry-After), else 0
         self.stats = UploadStats()
 
     @staticmethod
@@ -133,6 +136,7 @@ class Uploader:
                 if outcome == "retry" and not self._stopping:
                     self.stats.retries += 1
                     delay = min(self.backoff_max, self.backoff_initial * (2 ** attempt)) * (0.8 + 0.4 * self._rand())
+                    delay = max(delay, min(self.backoff_max, self._retry_after))
                     attempt += 1
                     retry_at = time.monotonic() + delay
                     while not self._stopping and time.monotonic() < retry_at:
@@ -168,6 +172,7 @@ class Uploader:
             resp = conn.getresponse()
             detail = resp.read(512)
             status = resp.status
+            self._retry_after = parse_retry_after(resp.getheader("Retry-After"))
         except Exception as e:  # noqa: BLE001 - network errors of every kind are retried
             self.stats.last_error = f"{type(e).__name__}: {e}"
             log.info("hotpath: upload failed (%s), will retry", self.stats.last_error)
@@ -182,3 +187,14 @@ class Uploader:
             return "retry"
         log.warning("hotpath: upload rejected, dropped: %s", self.stats.last_error)
         return "rejected"
+
+
+def parse_retry_after(value: Optional[str]) -> float:
+    """Seconds from a Retry-After header in its delay-seconds form; 0 when absent or not a number."""
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return 0.0  # the HTTP-date form: fall back to the exponential backoff
+    return seconds if seconds > 0 and seconds == seconds else 0.0

@@ -229,7 +229,8 @@ def free_port() -> int:
 
 
 class Recorder:
-    """A stdlib HTTP server on 127.0.0.1 whose answers come from `respond(n) -> status | 'hang'`."""
+    """A stdlib HTTP server on 127.0.0.1 whose answers come from `respond(n)`: a status, a
+    (status, headers) pair, or 'hang'."""
 
     def __init__(self, respond: Callable[[int], Any] = lambda n: 200) -> None:
         self.requests: List[Dict[str, Any]] = []
@@ -242,12 +243,17 @@ class Recorder:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 n = len(recorder.requests)
-                recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                recorder.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                )
                 answer = recorder.respond(n)
                 if answer == "hang":
                     recorder.release.wait(10)
                     return
-                self.send_response(answer)
+                status, headers = answer if isinstance(answer, tuple) else (answer, {})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 from _support import Recorder, free_port
 
-from hotpath.uploader import Request, Uploader
+from hotpath.uploader import Request, Uploader, parse_retry_after
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -73,6 +73,24 @@ class UploaderBehaviour(unittest.TestCase):
         self.assertEqual(u.stats.retries, 3)
         self.assertEqual(len(s.requests), 4)
         self.assertEqual({r["body"] for r in s.requests}, {b"body-0"})
+
+    def test_a_throttled_upload_waits_as_long_as_retry_after_says(self) -> None:
+        s = self.server(lambda n: (429, {"Retry-After": "0.3"}) if n == 0 else 200)
+        u = self.uploader(s.url, backoff_max=5.0)
+        u.submit(req(0))
+        self.assertTrue(wait_for(lambda: u.stats.sent == 1))
+        # The exponential backoff alone would retry after ~0.01 s; the server asked for 0.3 s.
+        self.assertGreaterEqual(s.requests[1]["at"] - s.requests[0]["at"], 0.3)
+
+    def test_retry_after_is_capped_by_the_backoff_maximum_and_ignores_dates(self) -> None:
+        self.assertEqual(parse_retry_after("120"), 120.0)
+        self.assertEqual(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), 0.0)
+        self.assertEqual(parse_retry_after(None), 0.0)
+        self.assertEqual(parse_retry_after("-3"), 0.0)
+        s = self.server(lambda n: (429, {"Retry-After": "3600"}) if n == 0 else 200)
+        u = self.uploader(s.url, backoff_max=0.05)
+        u.submit(req(0))
+        self.assertTrue(wait_for(lambda: u.stats.sent == 1))
 
     def test_a_hanging_server_times_out_and_is_retried(self) -> None:
         s = self.server(lambda n: "hang" if n == 0 else 200)
