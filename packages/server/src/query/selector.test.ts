@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
-import { matchLabels, parseQuery, parseSelector } from './selector.ts';
+import { parseQuery, parseSelector } from './selector.ts';
+import { matchLabels } from '../store/match.ts';
 
 function errorOf(f: () => unknown): HotpathError {
   try {

@@ -1,10 +1,11 @@
 // The selector language: Prometheus label matchers `{service_name="x", region=~"eu.*", env!~"dev.*"}`
-// optionally prefixed by a profile type id used as the metric name (compat §4.5). Regexes are fully
-// anchored (as in Prometheus) and compiled once. Store backends import matchLabels from here.
+// optionally prefixed by a profile type id used as the metric name (compat §4.5). Regexes are checked
+// here with the one matcher every Store backend runs (../store/match.ts: RE2, fully anchored).
 
-import { parseProfileTypeId, type Labels } from '@hotpath/core';
+import { parseProfileTypeId } from '@hotpath/core';
 import type { Matcher } from '../store/types.ts';
 import { HotpathError } from '../errors.ts';
+import { regexSyntaxError } from '../store/match.ts';
 
 export type { Matcher };
 
@@ -166,29 +167,6 @@ class Scanner {
   }
 }
 
-const regexCache = new Map<string, RegExp>();
-const REGEX_CACHE_LIMIT = 10_000;
-
-/** The fully anchored RegExp for a matcher value (cached); throws SyntaxError when invalid. */
-export function anchoredRegex(source: string): RegExp {
-  let re = regexCache.get(source);
-  if (re === undefined) {
-    // Go RE2's (?s) and (?i) prefixes are common in Prometheus selectors; JS takes them as flags.
-    let body = source;
-    let flags = 'u';
-    const m = /^\(\?([is]+)\)/.exec(body);
-    if (m) {
-      body = body.slice(m[0].length);
-      if (m[1]!.includes('i')) flags += 'i';
-      if (m[1]!.includes('s')) flags += 's';
-    }
-    re = new RegExp(`^(?:${body})$`, flags);
-    if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.clear();
-    regexCache.set(source, re);
-  }
-  return re;
-}
-
 function parseBraces(s: Scanner): Matcher[] {
   s.expect('{');
   const out: Matcher[] = [];
@@ -204,11 +182,8 @@ function parseBraces(s: Scanner): Matcher[] {
     const valueAt = s.pos;
     const value = s.string();
     if (op === '=~' || op === '!~') {
-      try {
-        anchoredRegex(value);
-      } catch (e) {
-        s.fail(`invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`, valueAt);
-      }
+      const why = regexSyntaxError(value);
+      if (why !== null) s.fail(`invalid regular expression ${JSON.stringify(value)}: ${why}`, valueAt);
     }
     out.push({ name, op, value });
     s.skipSpace();
@@ -275,41 +250,6 @@ export function parseQuery(text: string): ParsedQuery {
     );
   }
   return { profileTypeId: type.id, matchers };
-}
-
-/** True when `labels` satisfy every matcher; a missing label matches as the empty string. */
-export function matchLabels(labels: Labels, matchers: readonly Matcher[]): boolean {
-  for (const m of matchers) {
-    let value = '';
-    for (const l of labels) {
-      if (l.name === m.name) {
-        value = l.value;
-        break;
-      }
-    }
-    switch (m.op) {
-      case '=':
-        if (value !== m.value) return false;
-        break;
-      case '!=':
-        if (value === m.value) return false;
-        break;
-      case '=~':
-        if (!anchoredRegex(m.value).test(value)) return false;
-        break;
-      case '!~':
-        if (anchoredRegex(m.value).test(value)) return false;
-        break;
-    }
-  }
-  return true;
-}
-
-/** True when `labels` satisfy any of the alternatives; [] selects everything. */
-export function matchAny(labels: Labels, selectors: readonly (readonly Matcher[])[]): boolean {
-  if (selectors.length === 0) return true;
-  for (const s of selectors) if (matchLabels(labels, s)) return true;
-  return false;
 }
 
 /** Prints matchers back as selector text (values JSON-quoted, which Prometheus escapes accept). */

@@ -15,7 +15,7 @@
 
 import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
-import { anchoredRegex, matchAny, matchLabels } from '../query/selector.ts';
+import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import {
   ClickHouseHttp,
   sqlIdentifier,
@@ -424,15 +424,15 @@ export class ClickHouseStore implements Store {
   }
 
   private async selectedSeries(q: SeriesQuery): Promise<SeriesRow[]> {
-    for (const s of q.selectors) checkMatchers(s);
+    const match = compileSelectors(q.selectors);
     const all = await this.loadSeries(q.tenant, null, q);
-    return all.filter((s) => matchAny(s.labels, q.selectors));
+    return all.filter((s) => match(lookupOf(s.labels)));
   }
 
   private async profileSeries(q: ProfileQuery): Promise<SeriesRow[]> {
-    checkMatchers(q.matchers);
+    const match = compileMatchers(q.matchers);
     const all = await this.loadSeries(q.tenant, q.profileTypeId, null);
-    return all.filter((s) => matchLabels(s.labels, q.matchers));
+    return all.filter((s) => match(lookupOf(s.labels)));
   }
 
   async profileTypes(q: SeriesQuery): Promise<string[]> {
@@ -661,23 +661,6 @@ export class ClickHouseStore implements Store {
 
 function timeFilter(r: { startMs: number; endMs: number }): string {
   return `time_ms >= ${Math.floor(r.startMs)} AND time_ms <= ${Math.floor(r.endMs)}`;
-}
-
-/** Regexes are compiled before any query so a bad one is a 400, as in every backend. */
-function checkMatchers(matchers: readonly Matcher[]): void {
-  for (const m of matchers) {
-    if (m.op !== '=~' && m.op !== '!~') continue;
-    try {
-      anchoredRegex(m.value);
-    } catch (e) {
-      throw new HotpathError(
-        'invalid_matcher',
-        400,
-        'invalid_argument',
-        `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`,
-      );
-    }
-  }
 }
 
 function tailText(bytes: Uint8Array): string {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { functionId, formatLabels, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
+import { compileSelectors, type LabelLookup } from './match.ts';
 import { MIGRATIONS } from './schema.ts';
 import type {
   FunctionRecord,
@@ -51,11 +52,6 @@ export async function openDuckDBStore(opts: DuckDBStoreOptions): Promise<DuckDBS
   return store;
 }
 
-/** Label lookups a matcher needs. */
-interface LabelLookup {
-  get(name: string): string | undefined;
-}
-
 /** A series' labels as one flat array [name0, value0, name1, value1, ...] (sorted by name): ~1 KB less heap per series than objects plus a Map (B9). */
 class FlatLabels implements LabelLookup {
   constructor(private readonly flat: readonly string[]) {}
@@ -90,34 +86,6 @@ interface SeriesEntry {
 /** Series id: a content hash of (tenant, canonical label text). */
 export function seriesIdOf(tenant: string, labels: Labels): bigint {
   return functionId(tenant, formatLabels(labels));
-}
-
-type CompiledMatcher = (labels: LabelLookup) => boolean;
-
-/** Compiles a matcher with Prometheus semantics: absent label = "", regexes fully anchored. */
-export function compileMatcher(m: Matcher): CompiledMatcher {
-  const get = (labels: LabelLookup): string => labels.get(m.name) ?? '';
-  switch (m.op) {
-    case '=':
-      return (l) => get(l) === m.value;
-    case '!=':
-      return (l) => get(l) !== m.value;
-    case '=~':
-    case '!~': {
-      let re: RegExp;
-      try {
-        re = new RegExp(`^(?:${m.value})$`, 'u');
-      } catch (e) {
-        throw new HotpathError(
-          'invalid_matcher',
-          400,
-          'invalid_argument',
-          `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`,
-        );
-      }
-      return m.op === '=~' ? (l) => re.test(get(l)) : (l) => !re.test(get(l));
-    }
-  }
 }
 
 /** A growable column of u64 values indexed by dense key. */
@@ -599,8 +567,8 @@ export class DuckDBStore implements Store {
   /** Series of the tenant matching any selector (OR of ANDs). */
   private matchSeries(tenant: string, selectors: readonly (readonly Matcher[])[]): SeriesEntry[] {
     const list = this.seriesByTenant.get(tenant) ?? [];
-    const alternatives = selectors.length === 0 ? [[]] : selectors.map((sel) => sel.map(compileMatcher));
-    return list.filter((s) => alternatives.some((and) => and.every((f) => f(s.byName))));
+    const match = compileSelectors(selectors);
+    return list.filter((s) => match(s.byName));
   }
 
   /** Of the given series, those having a profile in [startMs, endMs]; SQL only when the cached bounds cannot tell. */

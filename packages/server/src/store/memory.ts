@@ -4,7 +4,7 @@
 
 import { formatLabels, getLabel, type Labels } from '@hotpath/core';
 import { IdTable, halvesOf } from '../query/id-table.ts';
-import { matchAny, matchLabels } from '../query/selector.ts';
+import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import type {
   FunctionRecord,
   MergedStacks,
@@ -124,9 +124,10 @@ export class MemoryStore implements Store {
 
   private selected(q: SeriesQuery): StoredSeries[] {
     this.checkOpen();
+    const match = compileSelectors(q.selectors);
     const out: StoredSeries[] = [];
     for (const s of this.seriesOf(q.tenant)) {
-      if (matchAny(s.labels, q.selectors) && this.hasData(s, q.startMs, q.endMs)) out.push(s);
+      if (match(lookupOf(s.labels)) && this.hasData(s, q.startMs, q.endMs)) out.push(s);
     }
     return out;
   }
@@ -160,9 +161,10 @@ export class MemoryStore implements Store {
 
   private profileSeries(q: ProfileQuery): StoredSeries[] {
     this.checkOpen();
+    const match = compileMatchers(q.matchers);
     const out: StoredSeries[] = [];
     for (const s of this.seriesOf(q.tenant)) {
-      if (s.profileTypeId === q.profileTypeId && matchLabels(s.labels, q.matchers)) out.push(s);
+      if (s.profileTypeId === q.profileTypeId && match(lookupOf(s.labels))) out.push(s);
     }
     return out;
   }
