@@ -24,11 +24,46 @@ export interface Limits {
   readonly rejectNewerThanMs: number;
   /** Active series per tenant (ingester.max-global-series-per-tenant = 5,000); 0 = unlimited. */
   readonly maxSeriesPerTenant: number;
+
+  // Tenants and ingest rates (auth/rate-limit.ts, ingest/series-limit.ts). Without auth a caller
+  // picks any X-Scope-OrgID, so the per-tenant caps alone do not bound the server.
+  /** Tenants with active series at once (100); a write naming one more → 429 tenant_limit. 0 = unlimited. */
+  readonly maxTenants: number;
+  /** Active series over all tenants (100,000 = 20 tenants at the per-tenant default); 0 = unlimited. */
+  readonly maxSeriesTotal: number;
+  /** Sustained ingest per tenant, request bytes before decompression per second (64 MiB/s); 0 = off. */
+  readonly ingestBytesPerSecond: number;
+  /** Bytes one tenant may send at once above the rate (512 MiB: two bodies at the body limit). */
+  readonly ingestBurstBytes: number;
+  /** Sustained profiles (one per series and sample type) per tenant per second (2,000); 0 = off. */
+  readonly ingestProfilesPerSecond: number;
+  /** Profiles one tenant may send at once above the rate (20,000). */
+  readonly ingestBurstProfiles: number;
   /** Flame graph nodes: default and maximum (8,192 / 1,048,576). */
   readonly defaultMaxNodes: number;
   readonly maxMaxNodes: number;
   /** Longest query range (querier.max-query-length = 24 h; Hotpath allows 7 d to match max lookback). */
   readonly maxQueryRangeMs: number;
+
+  // Bounded work per request (DESIGN.md "Trust boundary at the edge").
+  /** Body of a read route before and after decompression (a query needs a few KiB); Hotpath: 1 MiB. */
+  readonly maxQueryBodyBytes: number;
+  /** Nesting of JSON arrays/objects in any JSON body (Connect, speedscope, sample_type_config): 64. */
+  readonly maxJsonDepth: number;
+  /** Queries running at once per tenant (4); more wait in the tenant's queue. */
+  readonly maxConcurrentQueriesPerTenant: number;
+  /** Queries running at once over all tenants (8, a few per core: queries are CPU-bound). */
+  readonly maxConcurrentQueries: number;
+  /** Queries waiting per tenant (64); past it → 429 too_many_queries. */
+  readonly maxQueuedQueriesPerTenant: number;
+  /** Time budget of one query, waiting included (30 s); past it → 504 query_timeout. */
+  readonly queryTimeoutMs: number;
+  /** Whole request, headers and body (60 s: a 4 MiB profile at ~0.5 Mbit/s); slower → 408. */
+  readonly requestTimeoutMs: number;
+  /** Request headers (10 s); slower → 408. */
+  readonly headersTimeoutMs: number;
+  /** Idle keep-alive connection (72 s, Fastify's default: longer than common load balancers' 60 s). */
+  readonly keepAliveTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -44,9 +79,24 @@ export const DEFAULT_LIMITS: Limits = {
   rejectOlderThanMs: 60 * 60 * 1000,
   rejectNewerThanMs: 10 * 60 * 1000,
   maxSeriesPerTenant: 5000,
+  maxTenants: 100,
+  maxSeriesTotal: 100_000,
+  ingestBytesPerSecond: 64 * 1024 * 1024,
+  ingestBurstBytes: 512 * 1024 * 1024,
+  ingestProfilesPerSecond: 2000,
+  ingestBurstProfiles: 20_000,
   defaultMaxNodes: 8192,
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,
+  maxQueryBodyBytes: 1024 * 1024,
+  maxJsonDepth: 64,
+  maxConcurrentQueriesPerTenant: 4,
+  maxConcurrentQueries: 8,
+  maxQueuedQueriesPerTenant: 64,
+  queryTimeoutMs: 30_000,
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000,
 };
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

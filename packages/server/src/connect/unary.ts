@@ -1,10 +1,11 @@
 // Connect protocol unary handlers (https://connectrpc.com/docs/protocol): POST only (405), content
-// types application/proto and application/json (415 otherwise), request Content-Encoding gzip,
+// types application/proto and application/json (415 otherwise), request Content-Encoding gzip within
+// the request's decompression budget, JSON nesting checked before parsing (body.ts),
 // errors as {"code","message"} JSON with the HTTP status of the Connect code. The body is decoded by
 // the caller's own decoders so malformed input is a 400 invalid_argument, never a 500.
 
-import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InflateBudget, checkJsonDepth, decodeContentEncoding } from '../body.ts';
 import { HotpathError } from '../errors.ts';
 
 export interface UnaryMethod<Req, Res> {
@@ -16,7 +17,8 @@ export interface UnaryMethod<Req, Res> {
   encodeBinary(res: Res): Uint8Array;
   /** Returns a JSON-serialisable value (int64 as strings, defaults omitted). */
   encodeJson(res: Res): unknown;
-  handle(req: Req, request: FastifyRequest): Promise<Res>;
+  /** `budget` is what is left of the request's decompression budget (e.g. for gzipped profiles inside). */
+  handle(req: Req, request: FastifyRequest, budget: InflateBudget): Promise<Res>;
 }
 
 /** Adds a raw-bytes body parser for the Connect content types to this (encapsulated) Fastify scope. */
@@ -77,43 +79,15 @@ function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Decompresses per Content-Encoding with a cap on the output size. */
-export function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number): Buffer {
-  const enc = (encoding ?? 'identity').toLowerCase();
-  if (enc === 'identity' || enc === '') return body;
-  if (enc !== 'gzip') {
-    throw new HotpathError(
-      'unsupported_encoding',
-      415,
-      'unimplemented',
-      `content encoding '${enc}' is not supported; use gzip or identity`,
-    );
-  }
-  try {
-    return gunzipSync(body, { maxOutputLength: maxBytes });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new HotpathError(
-        'decompressed_too_large',
-        413,
-        'resource_exhausted',
-        `decompressed body exceeds the limit of ${maxBytes} bytes`,
-        { limit: maxBytes },
-      );
-    }
-    throw new HotpathError(
-      'malformed_gzip',
-      400,
-      'invalid_argument',
-      `body is not valid gzip: ${(e as Error).message}`,
-    );
-  }
-}
-
 export function registerUnary<Req, Res>(
   app: FastifyInstance,
   method: UnaryMethod<Req, Res>,
-  opts: { maxDecompressedBytes: number; onDone?: (path: string, seconds: number, status: number) => void },
+  opts: {
+    /** One decompression budget for the whole request (body and anything gzipped inside it). */
+    maxDecompressedBytes: number;
+    maxJsonDepth: number;
+    onDone?: (path: string, seconds: number, status: number) => void;
+  },
 ): void {
   app.route({
     method: ['GET', 'PUT', 'DELETE', 'PATCH', 'POST'],
@@ -131,10 +105,11 @@ export function registerUnary<Req, Res>(
           );
         }
         const type = mediaType(request);
-        const body = decodeContentEncoding(
+        const budget = new InflateBudget(opts.maxDecompressedBytes);
+        const body = await decodeContentEncoding(
           (request.body as Buffer | undefined) ?? Buffer.alloc(0),
           request.headers['content-encoding'] as string | undefined,
-          opts.maxDecompressedBytes,
+          budget,
         );
         let req: Req;
         let json: boolean;
@@ -143,6 +118,7 @@ export function registerUnary<Req, Res>(
           req = method.decodeBinary(body);
         } else if (type === 'application/json') {
           json = true;
+          checkJsonDepth(body, opts.maxJsonDepth);
           let parsed: unknown;
           try {
             parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
@@ -171,7 +147,7 @@ export function registerUnary<Req, Res>(
             `content type '${type || '(none)'}' is not supported; use application/proto or application/json`,
           );
         }
-        const res = await method.handle(req, request);
+        const res = await method.handle(req, request, budget);
         if (json)
           return reply
             .code(200)

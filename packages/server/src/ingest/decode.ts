@@ -1,7 +1,6 @@
 // Request bodies → Uploads (decoded profiles + labels + time), for /ingest (compat spec §1.2-1.7)
 // and for Push (§2). No validation of limits here beyond sizes: normalize.ts does the rest.
 
-import { gunzipSync } from 'node:zlib';
 import {
   decodePprof,
   importFolded,
@@ -9,42 +8,40 @@ import {
   importSpeedscope,
   importTree,
   importTrie,
-  isGzip,
   makeProfileType,
   type ImportedProfiles,
   type LabelPair,
   type Profile,
 } from '@hotpath/core';
+import { InflateBudget, checkJsonDepth, inflateLayers } from '../body.ts';
 import type { Limits } from '../limits.ts';
 import { IngestErrors } from './errors.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
 import type { Upload } from './normalize.ts';
-import { legacyProfileType, parseName, parseSampleRate, parseTime, splitAppSuffix } from './params.ts';
+import {
+  ingestQueryOf,
+  legacyProfileType,
+  parseName,
+  parseSampleRate,
+  parseTime,
+  splitAppSuffix,
+} from './params.ts';
 import type { PushRequest } from './push.ts';
 
-/** Gunzips (when the magic says gzip) within the request cap, then checks the one-profile cap. */
-export function inflateProfile(bytes: Uint8Array, limits: Limits): Uint8Array {
-  let raw = bytes;
-  if (isGzip(bytes)) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: limits.maxDecompressedBodyBytes });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        throw IngestErrors.decompressedTooLarge(limits.maxDecompressedBodyBytes);
-      throw IngestErrors.malformedGzip((e as Error).message);
-    }
-  }
-  if (raw.length > limits.maxProfileBytes)
-    throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
+/** Removes every gzip layer (within the request's budget), then checks the one-profile cap. */
+export async function inflateProfile(bytes: Uint8Array, limits: Limits, budget: InflateBudget): Promise<Uint8Array> {
+  const raw = await inflateLayers(bytes, budget);
+  if (raw.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
   return raw;
 }
 
-export function decodePprofBytes(
+export async function decodePprofBytes(
   bytes: Uint8Array,
   limits: Limits,
+  budget: InflateBudget,
   displayNames?: Record<string, string>,
-): Profile[] {
-  const raw = inflateProfile(bytes, limits);
+): Promise<Profile[]> {
+  const raw = await inflateProfile(bytes, limits, budget);
   return decodePprof(raw, displayNames === undefined ? {} : { displayNames });
 }
 
@@ -84,14 +81,15 @@ export interface IngestQuery {
   readonly aggregationType?: string;
 }
 
-/** Decodes one /ingest request into Uploads. */
-export function decodeIngest(
+/** Decodes one /ingest request into Uploads; every gzip layer in it shares one decompression budget. */
+export async function decodeIngest(
   q: IngestQuery,
   contentType: string | undefined,
   body: Uint8Array,
   limits: Limits,
   nowMs: number,
-): Upload[] {
+): Promise<Upload[]> {
+  const budget = new InflateBudget(limits.maxDecompressedBodyBytes);
   const name = parseName(q.name);
   const fromMs = parseTime('from', q.from, nowMs);
   if (q.until !== undefined) parseTime('until', q.until, nowMs);
@@ -113,9 +111,9 @@ export function decodeIngest(
       if (profile === undefined) throw IngestErrors.missingProfilePart();
       profileBytes = profile.data;
       const config = files.find((p) => p.name === 'sample_type_config');
-      if (config !== undefined) displayNames = parseSampleTypeConfig(config.data);
+      if (config !== undefined) displayNames = parseSampleTypeConfig(config.data, limits.maxJsonDepth);
     }
-    const profiles = rewriteScriptingNames(decodePprofBytes(profileBytes, limits, displayNames), spy);
+    const profiles = rewriteScriptingNames(await decodePprofBytes(profileBytes, limits, budget, displayNames), spy);
     return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: true }];
   }
   if (format === 'jfr') throw IngestErrors.unsupportedFormat('jfr');
@@ -127,11 +125,10 @@ export function decodeIngest(
   const labels: LabelPair[] = [...name.labels, { name: 'pyroscope_spy', value: spy }];
   if (hasService) labels.push({ name: 'app_name', value: app });
   else labels.push({ name: 'service_name', value: app });
-  const bytes = isGzip(body) ? inflateProfile(body, limits) : body;
-  if (bytes.length > limits.maxProfileBytes)
-    throw IngestErrors.profileTooLarge(limits.maxProfileBytes, bytes.length);
+  const bytes = await inflateProfile(body, limits, budget);
   const importer = LEGACY_IMPORTERS[format];
   if (importer === undefined) throw IngestErrors.unsupportedFormat(format);
+  if (format === 'speedscope') checkJsonDepth(bytes, limits.maxJsonDepth, 'speedscope body');
   const imported = importer(bytes);
   if (format === 'speedscope') {
     // speedscope files carry their own unit (time already in ns, or bytes): no sample-rate scaling.
@@ -187,7 +184,8 @@ export function rewriteScriptingNames(profiles: Profile[], spy: string): Profile
   });
 }
 
-function parseSampleTypeConfig(bytes: Uint8Array): Record<string, string> {
+function parseSampleTypeConfig(bytes: Uint8Array, maxJsonDepth: number): Record<string, string> {
+  checkJsonDepth(bytes, maxJsonDepth, 'sample_type_config');
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -203,15 +201,20 @@ function parseSampleTypeConfig(bytes: Uint8Array): Record<string, string> {
   return out;
 }
 
-/** Decodes the raw profiles of a Push request into Uploads (one per raw sample). */
-export function decodePush(req: PushRequest, limits: Limits, nowMs: number): Upload[] {
+/** Decodes the raw profiles of a Push request into Uploads (one per raw sample), all within `budget`. */
+export async function decodePush(
+  req: PushRequest,
+  limits: Limits,
+  nowMs: number,
+  budget: InflateBudget,
+): Promise<Upload[]> {
   const uploads: Upload[] = [];
   for (const s of req.series) {
     if (!s.labels.some((l) => l.name === '__name__' && l.value !== ''))
       throw IngestErrors.missingMetricName();
     const labels = s.labels.filter((l) => l.name !== '__delta__');
     for (const sample of s.samples) {
-      const profiles = decodePprofBytes(sample.rawProfile, limits);
+      const profiles = await decodePprofBytes(sample.rawProfile, limits, budget);
       uploads.push({ profiles, labels, fallbackTimeMs: nowMs, preferProfileTime: true });
     }
   }

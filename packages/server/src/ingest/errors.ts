@@ -4,6 +4,7 @@
 // except a bad `name` or an unknown profile type (400). Sizes are 413, the series limit 429.
 
 import { FormatError } from '@hotpath/core';
+import { bodyErrors } from '../body.ts';
 import { HotpathError } from '../errors.ts';
 
 /** Which route family is answering: statuses differ for the same code. */
@@ -13,24 +14,9 @@ const invalid = (code: string, message: string, details: Record<string, string |
   new HotpathError(code, 400, 'invalid_argument', message, details);
 
 export const IngestErrors = {
-  bodyTooLarge: (limit: number, actual?: number) =>
-    new HotpathError(
-      'body_too_large',
-      413,
-      'resource_exhausted',
-      actual === undefined
-        ? `request body exceeds the limit of ${limit} bytes`
-        : `request body is ${actual} bytes, the limit is ${limit} bytes`,
-      actual === undefined ? { limit } : { limit, actual },
-    ),
-  decompressedTooLarge: (limit: number, actual?: number) =>
-    new HotpathError(
-      'decompressed_too_large',
-      413,
-      'resource_exhausted',
-      `decompressed body exceeds the limit of ${limit} bytes${actual === undefined ? '' : ` (at least ${actual} bytes)`}`,
-      actual === undefined ? { limit } : { limit, actual },
-    ),
+  bodyTooLarge: bodyErrors.bodyTooLarge,
+  decompressedTooLarge: bodyErrors.decompressedTooLarge,
+  jsonTooDeep: bodyErrors.jsonTooDeep,
   profileTooLarge: (limit: number, actual: number) =>
     new HotpathError(
       'profile_too_large',
@@ -42,7 +28,7 @@ export const IngestErrors = {
         actual,
       },
     ),
-  malformedGzip: (why: string) => invalid('malformed_gzip', `body is not valid gzip: ${why}`),
+  malformedGzip: bodyErrors.malformedGzip,
   malformedProfile: (why: string, details: Record<string, string | number> = {}) =>
     invalid('malformed_profile', `profile could not be decoded: ${why}`, details),
   malformedBody: (format: string, why: string, details: Record<string, string | number> = {}) =>
@@ -123,6 +109,22 @@ export const IngestErrors = {
       429,
       'resource_exhausted',
       `tenant ${tenant} would have ${actual} active series, the limit is ${limit}`,
+      { limit, actual },
+    ),
+  tenantLimit: (limit: number, actual: number, tenant: string) =>
+    new HotpathError(
+      'tenant_limit',
+      429,
+      'resource_exhausted',
+      `tenant ${JSON.stringify(tenant)} would be tenant ${actual} with active series; the limit is ${limit} tenants`,
+      { limit, actual },
+    ),
+  totalSeriesLimit: (limit: number, actual: number) =>
+    new HotpathError(
+      'total_series_limit',
+      429,
+      'resource_exhausted',
+      `the write would make ${actual} active series over all tenants; the limit is ${limit}`,
       { limit, actual },
     ),
   commitFailed: (why: string) =>

@@ -131,7 +131,7 @@ export async function registerIngestRoutes(
       const tenant = tenantFromHeader(request.headers['x-scope-orgid']);
       const body = bodyOf(request);
       const nowMs = wp.nowMs();
-      const uploads = decodeIngest(
+      const uploads = await decodeIngest(
         request.query as IngestQuery,
         request.headers['content-type'],
         body,
@@ -162,11 +162,11 @@ export async function registerIngestRoutes(
       decodeJson: decodePushJson,
       encodeBinary: () => new Uint8Array(0),
       encodeJson: () => ({}),
-      handle: async (req, request) => {
+      handle: async (req, request, budget) => {
         const tenant = tenantFromHeader(request.headers['x-scope-orgid']);
         const nowMs = wp.nowMs();
         try {
-          await wp.write(tenant, decodePush(req, limits, nowMs), nowMs);
+          await wp.write(tenant, await decodePush(req, limits, nowMs, budget), nowMs);
         } catch (err) {
           // registerUnary answers with the error's status; keep Push on Connect's (400) statuses.
           throw toIngestError(err, 'push');
@@ -177,6 +177,7 @@ export async function registerIngestRoutes(
     },
     {
       maxDecompressedBytes: limits.maxDecompressedBodyBytes,
+      maxJsonDepth: limits.maxJsonDepth,
       onDone: (path, seconds, status) => {
         wp.metrics.requestDuration.observe(seconds, { route: path, status: String(status) });
       },

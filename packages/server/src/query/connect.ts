@@ -110,7 +110,9 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
   const { store } = ctx.deps;
   const limits = ctx.limits;
   const opts = {
-    maxDecompressedBytes: limits.maxDecompressedBodyBytes,
+    // A query is a few KiB: its body is bounded by the query body limit after decompression too.
+    maxDecompressedBytes: limits.maxQueryBodyBytes,
+    maxJsonDepth: limits.maxJsonDepth,
     onDone: (path: string, seconds: number) =>
       ctx.metrics.queryDuration.observe(seconds, { method: path.slice(QUERIER.length + 1) }),
   };
