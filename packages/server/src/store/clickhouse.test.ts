@@ -152,7 +152,7 @@ if (binary === null) {
       await other.append(batchOf('t', [{ labels, timeMs: T0 + 5, folded: { 'main;work': 1 } }]));
       await sql.exec('OPTIMIZE TABLE hp_once.stacks FINAL');
       expect(await count('SELECT count() FROM hp_once.stacks')).toBe(3);
-      expect(await count('SELECT count() FROM hp_once.schema_versions')).toBe(1);
+      expect(await count('SELECT count() FROM hp_once.schema_versions')).toBe(SCHEMA_VERSION);
       const merged = await other.mergeStacks({
         tenant: 't',
         profileTypeId: CPU,

@@ -39,6 +39,8 @@ import {
   type Layout,
 } from './clickhouse/schema.ts';
 import type {
+  ApiKeyRecord,
+  ApiKeyScope,
   FunctionRecord,
   Matcher,
   MergedStacks,
@@ -632,6 +634,52 @@ export class ClickHouseStore implements Store {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // API keys: a row per key and one more per revocation (schema.ts v2), folded by id when read.
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    this.checkOpen();
+    await this.http.exec(`INSERT INTO ${this.t('api_keys')} VALUES ${apiKeyValues(key)}`);
+  }
+
+  async apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return (await this.apiKeysWhere(`WHERE hash = ${sqlString(hash)}`))[0];
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.apiKeysWhere('');
+  }
+
+  async revokeApiKey(id: string, revokedMs: number): Promise<boolean> {
+    const key = (await this.apiKeysWhere(`WHERE id = ${sqlString(id)}`))[0];
+    if (key === undefined) return false;
+    if (key.revokedMs === 0) {
+      await this.http.exec(
+        `INSERT INTO ${this.t('api_keys')} VALUES ${apiKeyValues({ ...key, revokedMs: Math.trunc(revokedMs) })}`,
+      );
+    }
+    return true;
+  }
+
+  private async apiKeysWhere(where: string): Promise<ApiKeyRecord[]> {
+    this.checkOpen();
+    // Aliases differ from the column names: ClickHouse would otherwise read `where` against the aggregates.
+    const rows = await this.http.jsonRows<Record<string, string | number>>(
+      `SELECT id AS k_id, any(hash) AS k_hash, any(tenant) AS k_tenant, any(scope) AS k_scope,
+              any(name) AS k_name, min(created_ms) AS k_created, minIf(revoked_ms, revoked_ms > 0) AS k_revoked
+       FROM ${this.t('api_keys')} ${where} GROUP BY id ORDER BY k_created, k_id`,
+    );
+    return rows.map((r) => ({
+      id: String(r.k_id),
+      hash: String(r.k_hash),
+      tenant: String(r.k_tenant),
+      scope: String(r.k_scope) as ApiKeyScope,
+      name: String(r.k_name),
+      createdMs: Number(r.k_created),
+      revokedMs: Number(r.k_revoked),
+    }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Retention
 
   /**
@@ -676,4 +724,10 @@ function cmp(a: string, b: string): number {
 
 function sortedUnique(xs: string[]): string[] {
   return [...new Set(xs)].sort(cmp);
+}
+
+/** One `(...)` row of the api_keys table. */
+function apiKeyValues(k: ApiKeyRecord): string {
+  const text = [k.id, k.hash, k.tenant, k.scope, k.name].map(sqlString).join(', ');
+  return `(${text}, ${Math.trunc(k.createdMs)}, ${Math.trunc(k.revokedMs)})`;
 }

@@ -16,7 +16,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionId, labelsFromRecord, stackId, type Labels } from '@hotpath/core';
-import type { FunctionRecord, Matcher, ProfileRecord, StackRecord, Store, WriteBatch } from './types.ts';
+import type {
+  ApiKeyRecord,
+  ApiKeyScope,
+  FunctionRecord,
+  Matcher,
+  ProfileRecord,
+  StackRecord,
+  Store,
+  WriteBatch,
+} from './types.ts';
 
 export const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 export const MEM = 'memory:inuse_space:bytes:space:bytes';
@@ -447,6 +456,31 @@ export function runStoreConformance(
       expect((await s.getFunctions([0xffffffffffffffffn])).get(0xffffffffffffffffn)!.name).toBe('f');
     });
 
+    it('API keys: created, found by hash (also when revoked), listed, revoked once', async () => {
+      const { store: s } = await fresh();
+      const key = (id: string, tenant: string, scope: ApiKeyScope, createdMs: number): ApiKeyRecord => ({
+        id,
+        hash: id.repeat(4),
+        tenant,
+        scope,
+        name: `note for ${id}`,
+        createdMs,
+        revokedMs: 0,
+      });
+      const a = key('aaaaaaaaaaaaaaaa', 'acme', 'write', T0);
+      const b = key('bbbbbbbbbbbbbbbb', 'other', 'admin', T0 + 1);
+      await s.createApiKey(a);
+      await s.createApiKey(b);
+      expect(await s.apiKeyByHash(a.hash)).toEqual(a);
+      expect(await s.apiKeyByHash('f'.repeat(64))).toBeUndefined();
+      expect(await s.listApiKeys()).toEqual([a, b]);
+      expect(await s.revokeApiKey(a.id, T0 + 100)).toBe(true);
+      expect(await s.revokeApiKey(a.id, T0 + 200)).toBe(true); // the first revocation time stays
+      expect(await s.revokeApiKey('cccccccccccccccc', T0)).toBe(false);
+      expect(await s.apiKeyByHash(a.hash)).toEqual({ ...a, revokedMs: T0 + 100 });
+      expect(await s.listApiKeys()).toEqual([{ ...a, revokedMs: T0 + 100 }, b]);
+    });
+
     it.skipIf(!durable)('close and re-open of the same directory keeps everything', async () => {
       const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-restart-`));
       dirs.push(dir);
@@ -465,6 +499,28 @@ export function runStoreConformance(
       await second.append(batchOf('r', [{ labels: apiEu, timeMs: T0, folded: { 'a;b': 1 } }]));
       expect(await foldedOf(second, await second.mergeStacks(q))).toEqual({ 'a;b': 4, 'a;c': 4 });
       expect(await second.series({ tenant: 'r', selectors: [], startMs: T0, endMs: T0 })).toHaveLength(1);
+    });
+
+    it.skipIf(!durable)('API keys survive a restart', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-keys-`));
+      dirs.push(dir);
+      const first = await open(dir);
+      await first.init();
+      const k: ApiKeyRecord = {
+        id: '0123456789abcdef',
+        hash: '0123456789abcdef'.repeat(4),
+        tenant: 'acme',
+        scope: 'read',
+        name: '',
+        createdMs: T0,
+        revokedMs: 0,
+      };
+      await first.createApiKey(k);
+      await first.close();
+      const second = await open(dir);
+      await second.init();
+      stores.push(second);
+      expect(await second.apiKeyByHash(k.hash)).toEqual(k);
     });
     if (!durable)
       it.skip(`restart: skipped because the ${name} backend keeps data in memory only (durable: false)`, () => {});

@@ -18,6 +18,8 @@ import { HotpathError } from '../errors.ts';
 import { compileSelectors, type LabelLookup } from './match.ts';
 import { MIGRATIONS } from './schema.ts';
 import type {
+  ApiKeyRecord,
+  ApiKeyScope,
   FunctionRecord,
   MergedStacks,
   Matcher,
@@ -754,6 +756,59 @@ export class DuckDBStore implements Store {
     }
     if (oldest === Infinity) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
     return { dataIngested: true, oldestProfileTimeMs: oldest, newestProfileTimeMs: newest };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // API keys (few rows, read through the server's key cache): plain parameterised SQL.
+
+  createApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.inWriteChain(async () => {
+      await this.ready().run('INSERT INTO api_keys VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        key.id,
+        key.hash,
+        key.tenant,
+        key.scope,
+        key.name,
+        key.createdMs,
+        key.revokedMs,
+      ]);
+    });
+  }
+
+  async apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return (await this.apiKeysWhere('WHERE hash = $1', [hash]))[0];
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.apiKeysWhere('', []);
+  }
+
+  revokeApiKey(id: string, revokedMs: number): Promise<boolean> {
+    return this.inWriteChain(async () => {
+      const c = this.ready();
+      const found = await c.run('SELECT count(*) AS n FROM api_keys WHERE id = $1', [id]);
+      if (Number((await found.getRowObjects())[0]?.n ?? 0) === 0) return false;
+      await c.run('UPDATE api_keys SET revoked_ms = $2 WHERE id = $1 AND revoked_ms = 0', [id, revokedMs]);
+      return true;
+    });
+  }
+
+  private apiKeysWhere(where: string, values: string[]): Promise<ApiKeyRecord[]> {
+    return this.withReader(async (c) => {
+      const result = await c.run(
+        `SELECT id, hash, tenant, scope, name, created_ms, revoked_ms FROM api_keys ${where} ORDER BY created_ms, id`,
+        values,
+      );
+      return (await result.getRowObjects()).map((r) => ({
+        id: String(r.id),
+        hash: String(r.hash),
+        tenant: String(r.tenant),
+        scope: String(r.scope) as ApiKeyScope,
+        name: String(r.name),
+        createdMs: Number(r.created_ms),
+        revokedMs: Number(r.revoked_ms),
+      }));
+    });
   }
 }
 

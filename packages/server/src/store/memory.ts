@@ -6,6 +6,7 @@ import { formatLabels, getLabel, type Labels } from '@hotpath/core';
 import { IdTable, halvesOf } from '../query/id-table.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import type {
+  ApiKeyRecord,
   FunctionRecord,
   MergedStacks,
   ProfileQuery,
@@ -41,6 +42,8 @@ export class MemoryStore implements Store {
   private readonly stacks = new Map<bigint, StackRecord>();
   /** Every stack id seen in a profile → dense index (shared by all tenants: ids are content hashes). */
   private readonly stackIndex = new IdTable(1 << 16);
+  /** API keys by hash, in creation order. */
+  private readonly apiKeys = new Map<string, ApiKeyRecord>();
   private closed = false;
 
   async init(): Promise<void> {}
@@ -288,6 +291,32 @@ export class MemoryStore implements Store {
     }
     if (oldest === Infinity) return { dataIngested: false, oldestProfileTimeMs: 0, newestProfileTimeMs: 0 };
     return { dataIngested: true, oldestProfileTimeMs: oldest, newestProfileTimeMs: newest };
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    this.checkOpen();
+    this.apiKeys.set(key.hash, { ...key });
+  }
+
+  async apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    this.checkOpen();
+    const k = this.apiKeys.get(hash);
+    return k === undefined ? undefined : { ...k };
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    this.checkOpen();
+    return [...this.apiKeys.values()].map((k) => ({ ...k }));
+  }
+
+  async revokeApiKey(id: string, revokedMs: number): Promise<boolean> {
+    this.checkOpen();
+    for (const [hash, k] of this.apiKeys) {
+      if (k.id !== id) continue;
+      if (k.revokedMs === 0) this.apiKeys.set(hash, { ...k, revokedMs });
+      return true;
+    }
+    return false;
   }
 }
 

@@ -13,6 +13,7 @@
 //   (a 10 s profile interval makes it ~360× smaller). A late sample (under the watermark) goes to
 //   `samples` only, and its hour into `rollup_dirty` in the same transaction: reads take dirty
 //   hours from `samples` until the next rollup sums them again.
+// - `api_keys` (v3) holds API keys by hash (never the key text).
 
 export interface Migration {
   readonly version: number;
@@ -57,6 +58,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE rollup_state (rolled_until_ms BIGINT NOT NULL)`,
       `INSERT INTO rollup_state VALUES (0)`,
       `CREATE TABLE rollup_dirty (hour_ms BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    // v3: API keys (auth/keys.ts), stored as SHA-256 hashes; a revoked key keeps its row.
+    version: 3,
+    sql: [
+      `CREATE TABLE api_keys (
+         id VARCHAR NOT NULL,        -- public id: 16 hex chars of the hash
+         hash VARCHAR NOT NULL,      -- SHA-256 of the key, hex
+         tenant VARCHAR NOT NULL,
+         scope VARCHAR NOT NULL,     -- write | read | admin
+         name VARCHAR NOT NULL,
+         created_ms BIGINT NOT NULL,
+         revoked_ms BIGINT NOT NULL  -- 0 while active
+       )`,
     ],
   },
 ];

@@ -93,6 +93,25 @@ export interface ProfileStats {
   readonly newestProfileTimeMs: number;
 }
 
+/** What an API key lets its holder do (auth/keys.ts): admin also reads and writes its tenant. */
+export type ApiKeyScope = 'write' | 'read' | 'admin';
+
+/** An API key as stored: its hash, never the key itself. */
+export interface ApiKeyRecord {
+  /** Public id (16 hex chars of the hash): names the key in lists, logs and revocation. */
+  readonly id: string;
+  /** SHA-256 of the key text, lowercase hex. */
+  readonly hash: string;
+  readonly tenant: string;
+  readonly scope: ApiKeyScope;
+  /** A note from whoever created it, e.g. 'ci-uploader'. */
+  readonly name: string;
+  /** ms since epoch. */
+  readonly createdMs: number;
+  /** ms since epoch; 0 while the key is active. */
+  readonly revokedMs: number;
+}
+
 export interface Store {
   /** A short name for logs and metrics, e.g. 'duckdb'. */
   readonly kind: string;
@@ -119,4 +138,13 @@ export interface Store {
   getFunctions(ids: readonly bigint[]): Promise<Map<bigint, FunctionRecord>>;
 
   stats(tenant: string): Promise<ProfileStats>;
+
+  /** Stores a new key; durable once it resolves. */
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The key with this hash, also when revoked (revokedMs > 0); undefined when unknown. */
+  apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked at `revokedMs` (a second revocation keeps the first time); false if unknown. */
+  revokeApiKey(id: string, revokedMs: number): Promise<boolean>;
 }

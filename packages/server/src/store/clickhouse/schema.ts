@@ -10,6 +10,7 @@
 // | series     | ReplacingMergeTree | one per (tenant, label set)             | tenant, series_id             |
 // | stacks     | ReplacingMergeTree | one per stack id (parent, function)     | id                            |
 // | functions  | ReplacingMergeTree | one per function id (name, file)        | id                            |
+// | api_keys   | MergeTree          | one per key, plus one per revocation    | id                            |
 //
 // Tenancy: series, profiles and every query on them carry the tenant; samples do not (a tenant column
 // there cost 3× the time of a 24 h merge here): they are reached only through series ids looked up
@@ -142,10 +143,30 @@ function createRollupView(db: string, layout: Layout): string {
     FROM ${db}.samples${local} GROUP BY series_id, hour_ms, stack_id`;
 }
 
+/**
+ * v2: API keys by SHA-256 hash (auth/keys.ts). Revoking appends a copy of the row with revoked_ms set
+ * (no mutations: 18.16 has none that are synchronous); readers group by id and take the earliest
+ * revocation, so two replicas revoking the same key agree.
+ */
+const TABLES_V2: readonly TableDef[] = [
+  {
+    name: 'api_keys',
+    columns:
+      'id String, hash String, tenant String, scope String, name String, created_ms Int64, revoked_ms Int64',
+    family: 'MergeTree',
+    clauses: 'ORDER BY id',
+    shardBy: 'sipHash64(id)',
+  },
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     statements: (db, layout) => [...createTables(db, layout, TABLES_V1), createRollupView(db, layout)],
+  },
+  {
+    version: 2,
+    statements: (db, layout) => createTables(db, layout, TABLES_V2),
   },
 ];
 
