@@ -61,6 +61,39 @@ export interface SampleTable {
   readonly labelSet: Int32Array;
 }
 
+/**
+ * The largest sample value (and sum of values in one profile) Hotpath accepts: 2^53 − 1. Values live
+ * as float64 in memory and stores and as int64 on the wire; every integer up to this is exact in both.
+ */
+export const MAX_SAMPLE_VALUE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `v` as an integer every encoder can write: NaN → 0, fractions truncated, clamped to
+ * ±MAX_SAMPLE_VALUE. Ingest rejects such values; this guards output from data that got past it
+ * (sums over many profiles, rows written by older versions), so no varint loops on Infinity and no
+ * JSON carries null for a number.
+ */
+export function clampSampleValue(v: number): number {
+  if (v >= -MAX_SAMPLE_VALUE && v <= MAX_SAMPLE_VALUE) return Math.trunc(v);
+  if (v > 0) return MAX_SAMPLE_VALUE;
+  if (v < 0) return -MAX_SAMPLE_VALUE;
+  return 0;
+}
+
+/** The largest double below 2^63: the greatest int64 a float64 can hold. */
+const INT64_MAX_DOUBLE = 2 ** 63 - 1024;
+
+/**
+ * `v` as an int64 a varint writer can encode in at most 10 bytes: NaN → 0, fractions truncated,
+ * clamped to [-2^63, 2^63 − 1024]. Unlike clampSampleValue it keeps ns timestamps (≈ 2^61) intact.
+ */
+export function clampInt64(v: number): number {
+  if (v >= -(2 ** 63) && v <= INT64_MAX_DOUBLE) return Math.trunc(v);
+  if (v > 0) return INT64_MAX_DOUBLE;
+  if (v < 0) return -(2 ** 63);
+  return 0;
+}
+
 export interface Profile {
   readonly type: ProfileType;
   /** Start of the window the profile covers, ns since epoch (0 = unknown). */

@@ -16,6 +16,14 @@ const UNIT_MS: ReadonlyMap<string, number> = new Map([
   ['y', 365 * 86_400_000],
 ]);
 
+/**
+ * Times are bounded to 1970-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z: every time inside is an
+ * exact integer of ms, a valid Date and a valid ClickHouse/DuckDB time, so no caller meets Infinity,
+ * a negative epoch or an `Invalid time value` further down.
+ */
+export const MIN_TIME_MS = 0;
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** A parsed time in ms since epoch, or why the text is not a time (a message fragment). */
 export type Attime = { readonly ms: number } | { readonly reason: string };
 
@@ -25,7 +33,13 @@ export type Attime = { readonly ms: number } | { readonly reason: string };
  * Empty text is a failure: each route decides what an absent parameter means.
  */
 export function parseAttimeMs(text: string, nowMs: number): Attime {
-  const s = text.trim();
+  const t = parseUnbounded(text.trim(), nowMs);
+  if ('ms' in t && !(t.ms >= MIN_TIME_MS && t.ms <= MAX_TIME_MS))
+    return { reason: 'not between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z' };
+  return t;
+}
+
+function parseUnbounded(s: string, nowMs: number): Attime {
   if (/^\d+$/.test(s)) {
     if (s.length === 8) {
       const ms = Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8)));

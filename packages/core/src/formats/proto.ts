@@ -4,6 +4,7 @@
 
 import { FormatError } from '../errors.ts';
 import { encodeUtf8 } from './utf8.ts';
+import { clampInt64 } from '../model.ts';
 
 /** Wire types. */
 export const VARINT = 0;
@@ -203,6 +204,8 @@ export class ByteWriter {
   /** Unsigned varint of a non-negative integer ≤ 2^53; negative integers are written as int64 (10 bytes). */
   varint(v: number): void {
     this.ensure(10);
+    // Anything else (NaN, ±Infinity, beyond int64) would loop or overrun the 10 bytes: clamp it.
+    if (!(v >= 0 && v < 2 ** 63)) v = clampInt64(v);
     if (v < 0) {
       this.int64Negative(v);
       return;

@@ -2,6 +2,7 @@
 // Messages are decoded by hand-written functions over ProtoReader; unknown fields are skipped.
 // int64 fields are read as JS numbers (exact up to 2^53: ms timestamps and sample sums fit).
 
+import { clampInt64 } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 
 export const WIRE_VARINT = 0;
@@ -146,6 +147,8 @@ export class ProtoWriter {
 
   rawVarint(v: number): this {
     this.ensure(10);
+    // Anything else (NaN, ±Infinity, beyond int64) would loop or overrun the 10 bytes: clamp it.
+    if (!(v >= 0 && v < 2 ** 63)) v = clampInt64(v);
     if (v < 0) {
       // int64 negative: ten-byte two's complement.
       let big = BigInt.asUintN(64, BigInt(Math.trunc(v)));

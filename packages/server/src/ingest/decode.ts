@@ -83,12 +83,13 @@ export interface IngestQuery {
 
 /** Decodes one /ingest request into Uploads; every gzip layer in it shares one decompression budget. */
 export async function decodeIngest(
-  q: IngestQuery,
+  query: IngestQuery | Readonly<Record<string, unknown>>,
   contentType: string | undefined,
   body: Uint8Array,
   limits: Limits,
   nowMs: number,
 ): Promise<Upload[]> {
+  const q = ingestQueryOf(query);
   const budget = new InflateBudget(limits.maxDecompressedBodyBytes);
   const name = parseName(q.name);
   const fromMs = parseTime('from', q.from, nowMs);

@@ -66,6 +66,13 @@ export const IngestErrors = {
   missingMetricName: () =>
     invalid('missing_metric_name', "series has no '__name__' label (e.g. __name__=process_cpu)"),
   noProfiles: () => invalid('no_profiles', 'no profiles received'),
+  sampleValueOutOfRange: (what: string, limit: number, actual: number) =>
+    invalid(
+      'sample_value_out_of_range',
+      `${what} is ${actual}, the limit is ±${limit} (a finite integer exact in float64 and int64)`,
+      // JSON has no Infinity or NaN: those travel as text.
+      { what, limit, actual: Number.isFinite(actual) ? actual : String(actual) },
+    ),
   tooManySamples: (limit: number, actual: number) =>
     invalid('too_many_samples', `profile has ${actual} samples, the limit is ${limit}`, { limit, actual }),
   tooManyLabels: (limit: number, actual: number, series: string) =>

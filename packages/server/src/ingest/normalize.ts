@@ -10,6 +10,7 @@ import {
   functionIdLanes,
   idFromLanes,
   makeProfileType,
+  MAX_SAMPLE_VALUE,
   normalizeLabels,
   stackIdLanes,
   type LabelPair,
@@ -220,6 +221,21 @@ export function profileTimeMs(p: Profile, upload: Upload, nowMs: number, limits:
   return t;
 }
 
+/**
+ * A sample value times the upload's scale, checked where it enters: every format (folded, lines,
+ * trie, tree, speedscope, pprof, multipart, Push) reaches the store through here. A value must be a
+ * finite number within ±MAX_SAMPLE_VALUE before and after scaling (a 400-digit count parses as
+ * Infinity; 2^60 × 1e7 is no longer exact).
+ */
+function checkedValue(raw: number, scale: number): number {
+  if (!(raw >= -MAX_SAMPLE_VALUE && raw <= MAX_SAMPLE_VALUE))
+    throw IngestErrors.sampleValueOutOfRange('a sample value', MAX_SAMPLE_VALUE, raw);
+  const v = raw * scale;
+  if (!(v >= -MAX_SAMPLE_VALUE && v <= MAX_SAMPLE_VALUE))
+    throw IngestErrors.sampleValueOutOfRange(`a sample value ${raw} scaled by ${scale}`, MAX_SAMPLE_VALUE, v);
+  return v;
+}
+
 /** Collects dictionary entries and series across uploads of one request. */
 export class BatchBuilder {
   readonly profiles: ProfileRecord[] = [];
@@ -254,16 +270,26 @@ export class BatchBuilder {
       // Sum per (label set, effective stack index); zeros dropped later.
       const perSet = new Map<number, Float64Array>();
       const { stack, value, labelSet } = p.samples;
+      // Sum of |value × scale| over the profile: bounding it bounds every per-stack sum too.
+      let magnitude = 0;
       for (let i = 0; i < p.samples.length; i++) {
-        const v = value[i]!;
-        if (v === 0) continue;
+        const raw = value[i]!;
+        if (raw === 0) continue;
+        const v = checkedValue(raw, scale);
+        magnitude += Math.abs(v);
         const s = stack[i]!;
         if (ids.truncatedStackIndexes[s] === 1) this.truncatedStacks++;
         const set = this.promotedSetOf(p, labelSet[i]!);
         let sums = perSet.get(set);
         if (sums === undefined) perSet.set(set, (sums = new Float64Array(p.stacks.length)));
-        sums[ids.effective[s]!]! += v * scale;
+        sums[ids.effective[s]!]! += v;
       }
+      if (magnitude > MAX_SAMPLE_VALUE)
+        throw IngestErrors.sampleValueOutOfRange(
+          "the sum of the profile's values",
+          MAX_SAMPLE_VALUE,
+          magnitude,
+        );
       const promotedCache = this.promotedCache(p);
       for (const [set, sums] of perSet) {
         const labels = seriesLabelsFor(upload.labels, promotedCache[set]!, p.type);

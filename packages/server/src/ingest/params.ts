@@ -3,6 +3,7 @@
 
 import { makeProfileType, type LabelPair, type ProfileType } from '@hotpath/core';
 import { parseAttimeMs } from '../attime.ts';
+import type { IngestQuery } from './decode.ts';
 import { IngestErrors } from './errors.ts';
 
 export interface ParsedName {
@@ -49,6 +50,34 @@ export function parseName(name: string | undefined): ParsedName {
   return { app, labels };
 }
 
+/** The /ingest query parameters; each may be given once (a repeated one is a 400, not a guess). */
+const INGEST_PARAMS = [
+  'name',
+  'from',
+  'until',
+  'format',
+  'sampleRate',
+  'spyName',
+  'units',
+  'aggregationType',
+] as const;
+
+/** Fastify's parsed query string as IngestQuery: a repeated parameter (`name=a&name=b`) is invalid_parameter. */
+export function ingestQueryOf(query: unknown): IngestQuery {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const param of INGEST_PARAMS) {
+    const v = q[param];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') {
+      const values = Array.isArray(v) ? v.map(String) : [String(v)];
+      throw IngestErrors.invalidParam(param, values.join(','), `given ${values.length} times; give it once`);
+    }
+    out[param] = v;
+  }
+  return out;
+}
+
 /** `from`/`until` (attime, §4.6) in ms since epoch, fractional for µs/ns input; absent or empty → now. */
 export function parseTime(param: string, value: string | undefined, nowMs: number): number {
   if (value === undefined || value === '') return nowMs;
@@ -57,10 +86,12 @@ export function parseTime(param: string, value: string | undefined, nowMs: numbe
   return t.ms;
 }
 
-/** `sampleRate`: an integer ≥ 0; invalid or negative values fall back to the default 100 (§1.2). */
+/** `sampleRate`: an integer ≥ 0; invalid, negative or above 2^53 values fall back to the default 100 (§1.2). */
 export function parseSampleRate(value: string | undefined): number {
   if (value === undefined || !/^\d+$/.test(value.trim())) return 100;
-  return Number(value.trim());
+  const n = Number(value.trim());
+  // A rate beyond 2^53 is not an integer we can hold: as invalid as text (it would scale values to 0).
+  return Number.isSafeInteger(n) ? n : 100;
 }
 
 export interface LegacyType {

@@ -2,6 +2,7 @@
 // with a stable code and the facts (limit, actual value, parameter) in its details.
 
 import { parseProfileTypeId, type ProfileType } from '@hotpath/core';
+import { MAX_TIME_MS, MIN_TIME_MS } from '../attime.ts';
 import { HotpathError } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 
@@ -53,7 +54,7 @@ export const queryErrors = {
   invalidTime: (param: string, value: string) =>
     bad(
       'invalid_time',
-      `${param}=${JSON.stringify(value)} is not a time (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`,
+      `${param}=${JSON.stringify(value)} is not a time between 1970 and 9999 (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`,
       { param, actual: value },
     ),
   spanSelectorUnsupported: (count: number) =>
@@ -67,6 +68,12 @@ export const queryErrors = {
 /** Validates a Connect time range: both ends required, start ≤ end, length within the limit. */
 export function checkRange(start: number, end: number, limits: Limits, what = 'start/end'): void {
   if (start === 0 || end === 0) throw queryErrors.missingTimeRange(what);
+  for (const [param, ms] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) throw queryErrors.invalidTime(param, String(ms));
+  }
   if (start > end) throw queryErrors.invalidTimeRange(start, end);
   if (end - start > limits.maxQueryRangeMs)
     throw queryErrors.rangeTooLong(limits.maxQueryRangeMs, end - start);

@@ -2,7 +2,7 @@
 // protojson: lowerCamelCase names (the proto names are accepted too), int64 as strings, enums as
 // names, default values omitted. Field numbers are those of api/querier/v1/querier.proto.
 
-import type { Labels } from '@hotpath/core';
+import { clampSampleValue, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN } from '../connect/wire.ts';
 import { jsonInt64, jsonString, jsonStrings } from '../connect/unary.ts';
@@ -466,7 +466,8 @@ export function encodeSelectRequest(
 // ---------------------------------------------------------------------------------------------
 // Responses: encoders (binary and protojson)
 
-const s64 = (v: number): string => String(Math.round(v));
+/** An int64 as protojson text; never 'Infinity', 'NaN' or '1e+21' (see clampSampleValue). */
+const s64 = (v: number): string => String(clampSampleValue(Math.round(v)));
 
 function writeLabels(w: ProtoWriter, field: number, labels: Labels): void {
   for (const l of labels) w.message(field, (m) => m.string(1, l.name).string(2, l.value));

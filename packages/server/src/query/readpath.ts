@@ -3,6 +3,7 @@
 // batches) → one Profile (struct-of-arrays) → core's flamebearer transforms. No per-sample objects.
 
 import {
+  clampSampleValue,
   parseProfileTypeId,
   toFlamebearer,
   toFlamebearerDiff,
@@ -12,6 +13,7 @@ import {
   type ProfileType,
 } from '@hotpath/core';
 import type { MergedStacks, ProfileQuery, SeriesPoints, Store, TimeSeriesQuery } from '../store/types.ts';
+import { NO_DEADLINE, type Deadline } from './budget.ts';
 import { IdTable, halvesOf } from './id-table.ts';
 
 /** Frame name used when the dictionary lacks a stack or function (totals stay conserved). */
@@ -25,6 +27,8 @@ const BATCH = 50_000;
 const CACHE_LIMIT = 8_000_000;
 /** Longer parent chains than this are cut (the write path truncates stacks at 1,000 frames). */
 const MAX_CHAIN = 10_000;
+/** Samples between two event-loop turns in the profile build (~10-30 ms of work). */
+const SAMPLES_PER_TURN = 1 << 16;
 
 /**
  * Stack id → (parent node, function) cache for one store. Content-hashed ids never change
@@ -106,6 +110,8 @@ export class StackResolver {
     while (pending.length > 0) {
       const next: number[] = [];
       for (let b = 0; b < pending.length; b += BATCH) {
+        // Between batches other requests get a turn (the store call alone may not yield to I/O).
+        if (b > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const chunk = pending.slice(b, b + BATCH);
         const chunkIds = chunk.map((n) => this.ids.idAt(n));
         const found = await this.store.getStacks(chunkIds);
@@ -198,9 +204,11 @@ export async function profileFromMerged(
   store: Store,
   type: ProfileType,
   merged: MergedStacks,
+  deadline: Deadline = NO_DEADLINE,
 ): Promise<Profile> {
   const resolver = resolverFor(store);
   const nodes = await resolver.resolve(merged.stackIds);
+  deadline.check();
   // Resolver node → profile stack index (-2 = not copied yet).
   const memo = new Int32Array(resolver.size).fill(-2);
   const stackParent = new Int32Array(resolver.size);
@@ -213,6 +221,7 @@ export async function profileFromMerged(
   const path: number[] = [];
   const sampleStack = new Int32Array(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
+    if (i > 0 && i % SAMPLES_PER_TURN === 0) await deadline.pause();
     let n = nodes[i]!;
     path.length = 0;
     while (n !== -1 && memo[n] === -2) {
@@ -262,7 +271,8 @@ export async function profileFromMerged(
     samples: {
       length: nodes.length,
       stack: sampleStack,
-      value: Float64Array.from(merged.values),
+      // Stored sums beyond 2^53 or non-finite (never accepted, but summed or old rows) stay encodable.
+      value: Float64Array.from(merged.values, clampSampleValue),
       labelSet: new Int32Array(nodes.length),
     },
     sampleLabelSets: [[]],
@@ -276,17 +286,25 @@ export function profileTypeOf(id: string): ProfileType {
 }
 
 /** The merged profile of a query (all selected series and the whole range). */
-export async function selectMergedProfile(store: Store, q: ProfileQuery): Promise<Profile> {
+export async function selectMergedProfile(
+  store: Store,
+  q: ProfileQuery,
+  deadline: Deadline = NO_DEADLINE,
+): Promise<Profile> {
   const merged = await store.mergeStacks(q);
-  return profileFromMerged(store, profileTypeOf(q.profileTypeId), merged);
+  await deadline.pause();
+  return profileFromMerged(store, profileTypeOf(q.profileTypeId), merged, deadline);
 }
 
 export async function selectFlamebearer(
   store: Store,
   q: ProfileQuery,
   maxNodes: number,
+  deadline: Deadline = NO_DEADLINE,
 ): Promise<Flamebearer> {
-  return toFlamebearer(await selectMergedProfile(store, q), { maxNodes });
+  const profile = await selectMergedProfile(store, q, deadline);
+  await deadline.pause();
+  return toFlamebearer(profile, { maxNodes });
 }
 
 export async function selectFlamebearerDiff(
@@ -294,8 +312,13 @@ export async function selectFlamebearerDiff(
   left: ProfileQuery,
   right: ProfileQuery,
   maxNodes: number,
+  deadline: Deadline = NO_DEADLINE,
 ): Promise<FlamebearerDiff> {
-  const [l, r] = await Promise.all([selectMergedProfile(store, left), selectMergedProfile(store, right)]);
+  const [l, r] = await Promise.all([
+    selectMergedProfile(store, left, deadline),
+    selectMergedProfile(store, right, deadline),
+  ]);
+  await deadline.pause();
   return toFlamebearerDiff(l, r, { maxNodes });
 }
 
@@ -313,5 +336,9 @@ export function topSeries(series: SeriesPoints[], limit: number): SeriesPoints[]
 }
 
 export async function selectSeries(store: Store, q: TimeSeriesQuery, limit: number): Promise<SeriesPoints[]> {
-  return topSeries(await store.timeSeries(q), limit);
+  const series = await store.timeSeries(q);
+  // Points stay finite for every encoder, as in profileFromMerged.
+  for (const s of series)
+    for (let i = 0; i < s.values.length; i++) s.values[i] = clampSampleValue(s.values[i]!);
+  return topSeries(series, limit);
 }

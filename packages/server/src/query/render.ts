@@ -2,13 +2,20 @@
 // /pyroscope/label-values, and the older OG routes /render, /render-diff, /labels, /label-values,
 // /api/apps whose queries name an app as `<service>.<sample type>` (e.g. ride-sharing-app.cpu).
 
-import { parseProfileTypeId, type Flamebearer, type FlamebearerDiff, type ProfileType } from '@hotpath/core';
+import {
+  clampSampleValue,
+  parseProfileTypeId,
+  type Flamebearer,
+  type FlamebearerDiff,
+  type ProfileType,
+} from '@hotpath/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../connect/unary.ts';
 import { HotpathError } from '../errors.ts';
 import type { Matcher, ProfileQuery } from '../store/types.ts';
 import { calcPointIntervalSec, parseAttime } from './attime.ts';
-import { tenantOf, type QueryContext } from './connect.ts';
+import type { Deadline } from './budget.ts';
+import { gated, tenantOf, type QueryContext } from './connect.ts';
 import { checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
 import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile } from './readpath.ts';
 import { parseMetricSelector, parseQuery } from './selector.ts';
@@ -100,7 +107,7 @@ async function timelines(
     }
     for (let i = 0; i < s.timestampsMs.length; i++) {
       const k = Math.floor((s.timestampsMs[i]! / 1000 - startS) / step);
-      if (k >= 0 && k < n) t.samples[k]! += Math.round(s.values[i]!);
+      if (k >= 0 && k < n) t.samples[k]! += clampSampleValue(Math.round(s.values[i]!));
     }
   }
   if (groupBy === '' && !out.has(''))
@@ -120,12 +127,12 @@ function flamebearerJson(fb: Flamebearer): Record<string, unknown> {
 function timed(
   ctx: QueryContext,
   name: string,
-  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  handler: (request: FastifyRequest, reply: FastifyReply, deadline: Deadline) => Promise<unknown>,
 ) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const started = performance.now();
     try {
-      return await handler(request, reply);
+      return await gated(ctx, request, (deadline) => handler(request, reply, deadline));
     } catch (err) {
       return sendError(reply, err);
     } finally {
@@ -210,7 +217,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
   const { store } = ctx.deps;
 
   const render = (og: boolean) =>
-    timed(ctx, og ? 'render' : 'pyroscope/render', async (request, reply) => {
+    timed(ctx, og ? 'render' : 'pyroscope/render', async (request, reply, deadline) => {
       const q = request.query as Query;
       const tenant = tenantOf(request);
       const now = ctx.now();
@@ -243,7 +250,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
         endMs: until,
       };
       if (format === 'dot') {
-        const profile = await selectMergedProfile(store, pq);
+        const profile = await selectMergedProfile(store, pq, deadline);
         const raw = param(q, 'maxNodes') ?? param(q, 'max-nodes');
         const dotNodes = raw !== undefined && Number(raw) > 0 ? maxNodes : 100;
         return reply
@@ -252,7 +259,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
           .send(profile.samples.length === 0 ? '' : exportDotText(profile, dotNodes));
       }
       const [fb, lines, groups] = await Promise.all([
-        selectFlamebearer(store, pq, maxNodes),
+        selectFlamebearer(store, pq, maxNodes, deadline),
         timelines(ctx, pq, aggregation, ''),
         groupBy === '' ? Promise.resolve(null) : timelines(ctx, pq, aggregation, groupBy),
       ]);
@@ -267,7 +274,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
     });
 
   const renderDiff = (og: boolean) =>
-    timed(ctx, og ? 'render-diff' : 'pyroscope/render-diff', async (request, reply) => {
+    timed(ctx, og ? 'render-diff' : 'pyroscope/render-diff', async (request, reply, deadline) => {
       const q = request.query as Query;
       const tenant = tenantOf(request);
       const now = ctx.now();
@@ -300,7 +307,13 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
         startMs: s.from,
         endMs: s.until,
       });
-      const fb: FlamebearerDiff = await selectFlamebearerDiff(store, queryOf(l), queryOf(r), maxNodes);
+      const fb: FlamebearerDiff = await selectFlamebearerDiff(
+        store,
+        queryOf(l),
+        queryOf(r),
+        maxNodes,
+        deadline,
+      );
       return reply.send({
         version: 1,
         flamebearer: flamebearerJson(fb),
