@@ -67,7 +67,10 @@ export function connectStatus(code: string): number {
 
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof HotpathError) {
-    if (err.httpStatus === 503) reply.header('retry-after', '5');
+    // A rejection that knows when to come back says so (e.g. too_many_queries); other 503s: 5 s.
+    const retryAfter = err.details['retry_after_s'];
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    else if (err.httpStatus === 503) reply.header('retry-after', '5');
     return reply.code(err.httpStatus).type('application/json').send(err.toJSON());
   }
   reply.log.error({ err }, 'internal error');

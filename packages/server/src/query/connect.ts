@@ -1,5 +1,5 @@
 // Connect `querier.v1.QuerierService` (compat §3.3): one registerUnary per method; decoding is ours
-// (messages.ts) so malformed bodies are 400s; every call is scoped by X-Scope-OrgID.
+// (messages.ts) so malformed bodies are 400s; every call is scoped by the request's tenant (tenantOf).
 
 import { encodePprof, parseProfileTypeId, type Labels } from '@hotpath/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,7 +8,8 @@ import { registerUnary, type UnaryMethod } from '../connect/unary.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Limits } from '../limits.ts';
 import type { Matcher, ProfileQuery, SeriesQuery } from '../store/types.ts';
-import { tenantFromHeader } from '../tenant.ts';
+import { Deadline, type QueryGate } from './budget.ts';
+import { requestTenant } from '../auth/hook.ts';
 import { checkProfileType, checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
 import {
   DiffRequestCodec,
@@ -55,11 +56,24 @@ export interface QueryContext {
   readonly deps: ServerDeps;
   readonly limits: Limits;
   readonly metrics: Metrics;
+  /** Admission of queries (concurrency per tenant and in total); one per app. */
+  readonly gate: QueryGate;
   now(): number;
 }
 
+/** Runs a query handler within the gate and its time budget (Limits.queryTimeoutMs). */
+export function gated<T>(
+  ctx: QueryContext,
+  request: FastifyRequest,
+  run: (deadline: Deadline) => Promise<T>,
+): Promise<T> {
+  const deadline = new Deadline(ctx.limits.queryTimeoutMs, ctx.now);
+  return ctx.gate.run(tenantOf(request), deadline, () => run(deadline));
+}
+
+/** The request's tenant: from its API key, or X-Scope-OrgID with auth off (auth/hook.ts). */
 export function tenantOf(request: FastifyRequest): string {
-  return tenantFromHeader(request.headers['x-scope-orgid']);
+  return requestTenant(request);
 }
 
 /** `matchers` strings (OR of selectors) → store selectors; [] selects everything. */
@@ -89,24 +103,22 @@ function profileQueryOf(req: SelectRequest, tenant: string, limits: Limits): Pro
   return { tenant, profileTypeId: type.id, matchers, startMs: req.start, endMs: req.end };
 }
 
-function method<Req, Res>(
-  name: string,
-  codec: { binary(b: Uint8Array): Req; json(j: Record<string, unknown>): Req },
-  encodeBinary: (res: Res) => Uint8Array,
-  encodeJson: (res: Res) => unknown,
-  handle: (req: Req, request: FastifyRequest) => Promise<Res>,
-): UnaryMethod<Req, Res> {
-  return {
+export function registerQuerierService(app: FastifyInstance, ctx: QueryContext): void {
+  /** One QuerierService method; every call goes through the gate with its own deadline. */
+  const method = <Req, Res>(
+    name: string,
+    codec: { binary(b: Uint8Array): Req; json(j: Record<string, unknown>): Req },
+    encodeBinary: (res: Res) => Uint8Array,
+    encodeJson: (res: Res) => unknown,
+    handle: (req: Req, request: FastifyRequest, deadline: Deadline) => Promise<Res>,
+  ): UnaryMethod<Req, Res> => ({
     path: `${QUERIER}/${name}`,
     decodeBinary: codec.binary,
     decodeJson: (j) => codec.json(j as Record<string, unknown>),
     encodeBinary,
     encodeJson,
-    handle,
-  };
-}
-
-export function registerQuerierService(app: FastifyInstance, ctx: QueryContext): void {
+    handle: (req, request) => gated(ctx, request, (deadline) => handle(req, request, deadline)),
+  });
   const { store } = ctx.deps;
   const limits = ctx.limits;
   const opts = {
@@ -174,16 +186,17 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
   const mergeStacktraces = async (
     req: SelectRequest,
     request: FastifyRequest,
+    deadline: Deadline,
   ): Promise<SelectMergeStacktracesResponse> => {
     const q = profileQueryOf(req, tenantOf(request), limits);
     const maxNodes = resolveMaxNodes(req.maxNodes, limits);
-    if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q) };
+    if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q, deadline) };
     // TREE (Pyroscope's internal tree bytes) and DOT are answered with the flame graph: documented.
-    const fb = await selectFlamebearer(store, q, maxNodes);
+    const fb = await selectFlamebearer(store, q, maxNodes, deadline);
     return { flamegraph: { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf } };
   };
-  const pprofOf = async (q: ProfileQuery): Promise<Uint8Array> => {
-    const profile = await selectMergedProfile(store, q);
+  const pprofOf = async (q: ProfileQuery, deadline: Deadline): Promise<Uint8Array> => {
+    const profile = await selectMergedProfile(store, q, deadline);
     return encodePprof([profile], { timeNs: q.startMs * 1e6 });
   };
 
@@ -206,11 +219,11 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       SelectMergeSpanProfileRequestCodec,
       encodeSelectMergeStacktraces,
       (r) => selectMergeStacktracesJson(r),
-      async (req, request) => {
+      async (req, request, deadline) => {
         // Spans are not stored, so a span selector cannot be honoured: say so rather than answer
         // with the whole service's profile.
         if (req.spanSelector.length > 0) throw queryErrors.spanSelectorUnsupported(req.spanSelector.length);
-        return mergeStacktraces({ ...req, format: ProfileFormat.Flamegraph }, request);
+        return mergeStacktraces({ ...req, format: ProfileFormat.Flamegraph }, request, deadline);
       },
     ),
     opts,
@@ -223,10 +236,10 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       SelectMergeProfileRequestCodec,
       (b: Uint8Array) => b,
       pprofToJson,
-      async (req, request) => {
+      async (req, request, deadline) => {
         const q = profileQueryOf(req, tenantOf(request), limits);
         if (req.maxNodes !== undefined) resolveMaxNodes(req.maxNodes, limits); // validated; pprof is not truncated
-        return pprofOf(q);
+        return pprofOf(q, deadline);
       },
     ),
     opts,
@@ -268,14 +281,14 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       DiffRequestCodec,
       encodeDiffResponse,
       diffResponseJson,
-      async (req, request): Promise<FlameGraphDiffMessage> => {
+      async (req, request, deadline): Promise<FlameGraphDiffMessage> => {
         if (req.left === undefined) throw queryErrors.missingDiffSide('left');
         if (req.right === undefined) throw queryErrors.missingDiffSide('right');
         const tenant = tenantOf(request);
         const left = profileQueryOf(req.left, tenant, limits);
         const right = profileQueryOf(req.right, tenant, limits);
         const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
-        const fb = await selectFlamebearerDiff(store, left, right, maxNodes);
+        const fb = await selectFlamebearerDiff(store, left, right, maxNodes, deadline);
         return {
           names: fb.names,
           levels: fb.levels,
