@@ -11,6 +11,11 @@ import type { GroupCommitOptions } from './ingest/committer.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
 import { defaultUiDir, registerStatic } from './static.ts';
+import { Auth, originCheck, type AuthMode } from './auth/hook.ts';
+import { KeyRing } from './auth/keys.ts';
+import { chargeIngestBytes } from './auth/rate-limit.ts';
+import { registerKeyRoutes } from './auth/routes.ts';
+import { registerSecurityHeaders } from './auth/headers.ts';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -26,18 +31,28 @@ export interface ServerDeps {
   readonly limits?: Limits;
   /** Group commit timing of the write path. */
   readonly groupCommit?: GroupCommitOptions;
+  /** 'keys': every API route needs an API key (auth/); 'none' (default): X-Scope-OrgID picks the tenant. */
+  readonly auth?: AuthMode;
+  /** PEM certificate and key: the app speaks HTTPS (main.ts listens). */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The write path (group committer, series limiter) of this app. */
     hotpathWritePath: WritePath;
+    /** Auth mode and API keys of this app. */
+    hotpathAuth: Auth;
   }
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? resolveLimits();
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: limits.maxBodyBytes });
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: limits.maxBodyBytes,
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+  }) as unknown as FastifyInstance;
   const full: ServerDeps & { metrics: Metrics; limits: Limits } = {
     ...deps,
     metrics: deps.metrics ?? new Metrics(),
@@ -45,6 +60,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   const writePath = new WritePath(full);
   app.decorate('hotpathWritePath', writePath);
+  const auth = new Auth(deps.auth ?? 'none', new KeyRing(deps.store));
+  app.decorate('hotpathAuth', auth);
+  app.decorateRequest('hotpathIdentity', null);
+  // Before any route: headers on every response, and no cross-origin page may write.
+  await registerSecurityHeaders(app, { https: deps.https !== undefined });
+  app.addHook('onRequest', originCheck);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -65,12 +86,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (closing) return reply.code(503).type('text/plain').send('shutting down\n');
     return reply.code(200).type('text/plain').send('ready\n');
   });
-  app.get('/metrics', async (_request, reply) => {
+  // /metrics names every tenant: admin only when auth is on.
+  app.get('/metrics', { onRequest: auth.mode === 'keys' ? [auth.guard('admin')] : [] }, async (_request, reply) => {
     return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(full.metrics.render());
   });
 
-  await app.register(async (scope) => registerIngestRoutes(scope, { ...full, writePath }));
-  await app.register(async (scope) => registerQueryRoutes(scope, full));
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', auth.guard('write'));
+    chargeIngestBytes(scope, writePath.rateLimiter);
+    await registerIngestRoutes(scope, { ...full, writePath });
+  });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', auth.guard('read'));
+    await registerQueryRoutes(scope, full);
+  });
+  await app.register(async (scope) => registerKeyRoutes(scope, auth, deps.now ?? Date.now));
   await app.register(async (scope) => registerStatic(scope, deps.uiDir ?? defaultUiDir()));
   return app;
 }

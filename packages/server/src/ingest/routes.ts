@@ -8,7 +8,8 @@ import { addConnectBodyParsers, registerUnary, sendError } from '../connect/unar
 import { HotpathError } from '../errors.ts';
 import { resolveLimits, type Limits } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
-import { tenantFromHeader } from '../tenant.ts';
+import { requestTenant } from '../auth/hook.ts';
+import { IngestRateLimiter } from '../auth/rate-limit.ts';
 import { GroupCommitter } from './committer.ts';
 import { decodeIngest, decodePush, type IngestQuery } from './decode.ts';
 import { IngestErrors, toIngestError, type IngestApi } from './errors.ts';
@@ -26,6 +27,8 @@ export class WritePath {
   readonly metrics: Metrics;
   readonly committer: GroupCommitter;
   readonly seriesLimiter: SeriesLimiter;
+  /** Per-tenant bytes/s and profiles/s buckets (bytes are charged by a hook before the body is read). */
+  readonly rateLimiter: IngestRateLimiter;
   /** Stack ids this process has seen committed; their dictionary entries are not re-sent. Bounded. */
   private readonly committedStacks = new Set<bigint>();
   private readonly now: () => number;
@@ -35,7 +38,12 @@ export class WritePath {
     this.metrics = deps.metrics ?? new Metrics();
     this.now = deps.now ?? Date.now;
     this.committer = new GroupCommitter(deps.store, this.metrics, deps.groupCommit);
-    this.seriesLimiter = new SeriesLimiter(this.limits.maxSeriesPerTenant);
+    this.seriesLimiter = new SeriesLimiter({
+      perTenant: this.limits.maxSeriesPerTenant,
+      tenants: this.limits.maxTenants,
+      total: this.limits.maxSeriesTotal,
+    });
+    this.rateLimiter = new IngestRateLimiter(this.limits);
   }
 
   /** Validates and normalises every upload, checks the series limit, then waits for the group commit. */
@@ -43,6 +51,7 @@ export class WritePath {
     const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks);
     for (const u of uploads) builder.add(u);
     const batch = builder.result();
+    this.rateLimiter.takeProfiles(tenant, batch.profiles.length);
     this.seriesLimiter.admit(
       tenant,
       batch.profiles.map((p) => p.labels),
@@ -128,7 +137,7 @@ export async function registerIngestRoutes(
   const ingest = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     try {
-      const tenant = tenantFromHeader(request.headers['x-scope-orgid']);
+      const tenant = requestTenant(request);
       const body = bodyOf(request);
       const nowMs = wp.nowMs();
       const uploads = await decodeIngest(
@@ -163,7 +172,7 @@ export async function registerIngestRoutes(
       encodeBinary: () => new Uint8Array(0),
       encodeJson: () => ({}),
       handle: async (req, request, budget) => {
-        const tenant = tenantFromHeader(request.headers['x-scope-orgid']);
+        const tenant = requestTenant(request);
         const nowMs = wp.nowMs();
         try {
           await wp.write(tenant, await decodePush(req, limits, nowMs, budget), nowMs);
