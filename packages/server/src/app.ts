@@ -5,6 +5,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from './store/types.ts';
+import { clientErrorHandler } from './client-error.ts';
 import { Metrics } from './metrics.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
@@ -51,8 +52,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: limits.maxBodyBytes,
+    // Slow clients are dropped: the whole request (headers and body) within requestTimeoutMs → 408.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Parser rejections (431 header overflow, 400 not HTTP, 408) answered with coded JSON bodies.
+    clientErrorHandler,
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Headers alone within headersTimeoutMs → 408. Node checks both timeouts every
+  // connectionsCheckingInterval (30 s by default): check often enough that the limits hold.
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  // (A public field of http.Server and https.Server read at listen(); @types/node does not declare it.)
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
+    1000,
+    limits.headersTimeoutMs,
+  );
   const full: ServerDeps & { metrics: Metrics; limits: Limits } = {
     ...deps,
     metrics: deps.metrics ?? new Metrics(),
