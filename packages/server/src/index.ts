@@ -9,3 +9,6 @@ export { parseAttimeMs, type Attime } from './attime.ts';
 export { Metrics } from './metrics.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
 export { GroupCommitter, type GroupCommitOptions } from './ingest/committer.ts';
+export { AUTH_MODES, type AuthMode } from './auth/hook.ts';
+export { KeyRing, API_KEY_SCOPES, parseScope } from './auth/keys.ts';
+export { publicKey, KEYS_PATH } from './auth/routes.ts';

@@ -2,7 +2,10 @@
 // Graceful shutdown (SIGINT/SIGTERM or close()): stop accepting, let in-flight writes finish and
 // commit, then close the store.
 
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { AUTH_MODES, type AuthMode } from './auth/hook.ts';
+import { bootstrapAdminKey, listenUrls, resolveAuthMode } from './auth/startup.ts';
 import { buildServer } from './app.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
@@ -38,14 +41,29 @@ export interface StartOptions {
   /** Install SIGINT/SIGTERM handlers that shut down and exit (default false). */
   readonly handleSignals?: boolean;
   readonly now?: () => number;
+  /**
+   * 'keys' or 'none'. Default: 'none' when `host` is loopback, else 'keys' (a server reachable from
+   * other machines never starts open unless told `auth: 'none'`, and then it warns).
+   */
+  readonly auth?: AuthMode;
+  /** PEM files: with both, the server speaks HTTPS. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
 }
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly port: number;
-  /** e.g. http://127.0.0.1:4040 */
+  /** The address listened on, e.g. http://127.0.0.1:4040 or https://0.0.0.0:4040. */
   readonly url: string;
+  /** URLs that reach it: `url`, or for 0.0.0.0 / :: one per local interface address. */
+  readonly urls: readonly string[];
+  readonly auth: AuthMode;
+  /** With auth 'keys' and no active admin key in the store: the admin key made at start (shown once). */
+  readonly bootstrapKey?: { readonly key: string; readonly id: string; readonly tenant: string };
+  /** Things the operator must read, e.g. auth off on a non-loopback address. */
+  readonly warnings: readonly string[];
   /** Graceful: in-flight writes finish and commit, then the store closes. Idempotent. */
   close(): Promise<void>;
 }
@@ -82,6 +100,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       },
     );
   }
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.auth !== undefined && !AUTH_MODES.includes(opts.auth))
+    throw new HotpathError('auth_config', 400, 'invalid_argument', `--auth must be keys or none, got '${opts.auth}'`);
+  const { auth, warnings } = resolveAuthMode(host, opts.auth);
+  if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined))
+    throw new HotpathError('tls_config', 400, 'invalid_argument', '--tls-cert and --tls-key go together');
+  const https =
+    opts.tlsCertFile !== undefined && opts.tlsKeyFile !== undefined
+      ? { cert: readFileSync(opts.tlsCertFile), key: readFileSync(opts.tlsKeyFile) }
+      : undefined;
   const store = await openStore({
     kind,
     dataDir: opts.dataDir ?? './data',
@@ -91,6 +119,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   });
   const metrics = new Metrics();
   let app: FastifyInstance;
+  let bootstrapKey: RunningServer['bootstrapKey'];
   try {
     app = await buildServer({
       store,
@@ -100,8 +129,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
       ...(opts.groupCommit ? { groupCommit: opts.groupCommit } : {}),
       ...(opts.now ? { now: opts.now } : {}),
+      auth,
+      ...(https ? { https } : {}),
     });
-    await app.listen({ port: opts.port ?? 4040, host: opts.host ?? '127.0.0.1' });
+    if (auth === 'keys') bootstrapKey = await bootstrapAdminKey(app.hotpathAuth.keys, (opts.now ?? Date.now)());
+    await app.listen({ port: opts.port ?? 4040, host });
   } catch (e) {
     await store.close();
     throw e;
@@ -114,9 +146,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (opts.port ?? 4040);
-  const host = opts.host ?? '127.0.0.1';
-  const shownHost =
-    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const { url, urls } = listenUrls(https ? 'https' : 'http', host, port);
+  for (const w of warnings) app.log.warn(w);
 
   let retentionTimer: NodeJS.Timeout | undefined;
   // A pass drops several tables' partitions in turn; close() waits for it so none is left half done.
@@ -172,5 +203,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     process.once('SIGTERM', onSignal);
   }
 
-  return { app, store, port, url: `http://${shownHost}:${port}`, close };
+  return {
+    app,
+    store,
+    port,
+    url,
+    urls,
+    auth,
+    ...(bootstrapKey ? { bootstrapKey } : {}),
+    warnings,
+    close,
+  };
 }
