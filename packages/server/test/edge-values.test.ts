@@ -185,6 +185,52 @@ describe('query parameters of /ingest and the render routes', () => {
   });
 });
 
+describe('numbers in Connect query requests', () => {
+  const base = { profileTypeID: CPU, labelSelector: '{}' };
+
+  it.each([
+    [{ start: '1e300', end: String(NOW) }, 'malformed_json'],
+    [{ start: String(2 ** 60), end: String(2 ** 60 + 1) }, 'malformed_json'],
+    [{ start: String(NOW), end: '8000000000000000' }, 'invalid_time'],
+    [{ start: '-5', end: String(NOW) }, 'invalid_time'],
+  ])('SelectMergeStacktraces %j is a 400 %s', async (range, code) => {
+    const { app } = await serverWith([]);
+    const res = await connectJson(app, 'SelectMergeStacktraces', { ...base, ...range });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_argument', error: code });
+    await app.close();
+  });
+
+  it('a binary request with an end beyond year 9999 is a 400 invalid_time', async () => {
+    const { app } = await serverWith([]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/querier.v1.QuerierService/SelectMergeStacktraces',
+      headers: { 'content-type': 'application/proto' },
+      payload: Buffer.from(
+        encodeSelectRequest({ profileTypeId: CPU, labelSelector: '{}', start: NOW, end: 2 ** 62 }),
+      ),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'invalid_time' });
+    await app.close();
+  });
+
+  it.each(['Infinity', 'NaN', 1e400])('SelectSeries with step %j is a 400, not a 500', async (step) => {
+    const { app } = await serverWith([]);
+    const body = JSON.stringify({
+      ...base,
+      start: String(NOW - HOUR),
+      end: String(NOW),
+      step: 'STEP',
+    }).replace('"STEP"', typeof step === 'string' ? JSON.stringify(step) : '1e400');
+    const res = await connectJson(app, 'SelectSeries', body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/malformed_json|missing_step/);
+    await app.close();
+  });
+});
+
 describe('stored values that are not finite or beyond 2^53 (defence in depth)', () => {
   const rows = ['main;inf Infinity', 'main;nan NaN', 'main;huge 1e300', 'main;neg -Infinity', 'main;ok 5'];
   const select = {

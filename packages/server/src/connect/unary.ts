@@ -173,12 +173,13 @@ export function registerUnary<Req, Res>(
 export function jsonInt64(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || !Number.isInteger(n)) {
+  // Beyond 2^53 a JSON number is no longer the integer the client wrote (int64 travels as text).
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
     throw new HotpathError(
       'malformed_json',
       400,
       'invalid_argument',
-      `field '${field}' must be an integer, got ${JSON.stringify(v)}`,
+      `field '${field}' must be an integer within ±${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(v)}`,
     );
   }
   return n;

@@ -258,7 +258,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
           tenantOf(request),
           limits,
         );
-        if (!(req.step > 0)) throw queryErrors.missingStep();
+        if (!(req.step > 0 && Number.isFinite(req.step))) throw queryErrors.missingStep();
         if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
         const series = await selectSeries(
           store,
