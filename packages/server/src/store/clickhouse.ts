@@ -42,7 +42,6 @@ import type {
   ApiKeyRecord,
   ApiKeyScope,
   FunctionRecord,
-  Matcher,
   MergedStacks,
   ProfileQuery,
   ProfileStats,

@@ -383,6 +383,19 @@ export function runStoreConformance(
       expect(labelsOfOne).toEqual(workerEu);
     });
 
+    it('regex matchers are RE2 (match.ts) in every backend: flags, classes, linear time, RE2-only syntax', async () => {
+      const q = (selectors: Matcher[][]) => store.series({ tenant: 't1', selectors, ...range });
+      expect((await q([[m('service_name', '=~', '(?i)WORKER')]])).length).toBe(1);
+      expect((await q([[m('pod', '=~', 'w-\\d')]])).length).toBe(1);
+      expect((await q([[m('region', '=~', '[[:lower:]]{2}')]])).length).toBe(4);
+      // Backtracking engines take exponential time on this; RE2 answers at once.
+      expect((await q([[m('service_name', '=~', '(a+)+$'), m('region', '=~', '(e|u|eu)+')]])).length).toBe(0);
+      await expect(q([[m('service_name', '=~', '(?=a)a')]])).rejects.toMatchObject({
+        code: 'invalid_matcher',
+        httpStatus: 400,
+      });
+    });
+
     it('keeps tenants apart', async () => {
       const t2 = await store.mergeStacks({ tenant: 't2', profileTypeId: CPU, matchers: [], ...range });
       expect(await foldedOf(store, t2)).toEqual({ 'main;secret': 999 });
