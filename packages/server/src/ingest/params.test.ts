@@ -1,6 +1,13 @@
 // /ingest parameters: the name grammar, attime formats and the legacy suffix table.
 import { describe, expect, it } from 'vitest';
-import { legacyProfileType, parseName, parseSampleRate, parseTime, splitAppSuffix } from './params.ts';
+import {
+  ingestQueryOf,
+  legacyProfileType,
+  parseName,
+  parseSampleRate,
+  parseTime,
+  splitAppSuffix,
+} from './params.ts';
 
 describe('parseName', () => {
   it('reads APP{k=v,...}, trims, drops __* keys except __session_id__, ignores text after }', () => {
@@ -87,5 +94,20 @@ describe('legacy profile types', () => {
     expect(parseSampleRate('-5')).toBe(100);
     expect(parseSampleRate('x')).toBe(100);
     expect(parseSampleRate(undefined)).toBe(100);
+    // 400 digits parse as Infinity, which would scale every value to 0.
+    expect(parseSampleRate('9'.repeat(400))).toBe(100);
+  });
+  it('a repeated parameter is invalid_parameter; single ones pass through, unknown ones are ignored', () => {
+    expect(ingestQueryOf({ name: 'a', from: 'now', other: ['x', 'y'] })).toEqual({ name: 'a', from: 'now' });
+    expect(() => ingestQueryOf({ name: ['a', 'b'] })).toThrow(
+      expect.objectContaining({ code: 'invalid_parameter', details: { param: 'name' } }),
+    );
+  });
+  it('times outside 1970 .. 9999 are invalid_parameter', () => {
+    for (const t of ['now-99999999999d', '9'.repeat(300), 'now+8000y', '99999999'])
+      expect(() => parseTime('from', t, Date.UTC(2026, 0, 1))).toThrow(
+        expect.objectContaining({ code: 'invalid_parameter' }),
+      );
+    expect(parseTime('from', '253402300799', 0)).toBe(253402300799000);
   });
 });
