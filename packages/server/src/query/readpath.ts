@@ -1,12 +1,11 @@
 // The read path: select series → the store sums values per stack id (engine side) → stack ids are
 // resolved to frame chains through a per-store cache (parent-pointer walk, missing parents fetched in
-// batches) → one Profile (struct-of-arrays) → core's flamebearer transforms. No per-sample objects.
+// batches) → one Profile (struct-of-arrays) → core's flamebearer transforms, on worker threads
+// (flame-pool.ts). No per-sample objects; long loops yield to the event loop and check the deadline.
 
 import {
   clampSampleValue,
   parseProfileTypeId,
-  toFlamebearer,
-  toFlamebearerDiff,
   type Flamebearer,
   type FlamebearerDiff,
   type Profile,
@@ -14,6 +13,7 @@ import {
 } from '@hotpath/core';
 import type { MergedStacks, ProfileQuery, SeriesPoints, Store, TimeSeriesQuery } from '../store/types.ts';
 import { NO_DEADLINE, type Deadline } from './budget.ts';
+import { flamePool } from './flame-pool.ts';
 import { IdTable, halvesOf } from './id-table.ts';
 
 /** Frame name used when the dictionary lacks a stack or function (totals stay conserved). */
@@ -303,8 +303,10 @@ export async function selectFlamebearer(
   deadline: Deadline = NO_DEADLINE,
 ): Promise<Flamebearer> {
   const profile = await selectMergedProfile(store, q, deadline);
-  await deadline.pause();
-  return toFlamebearer(profile, { maxNodes });
+  deadline.check();
+  const fb = await flamePool.flamebearer(profile, maxNodes);
+  deadline.check();
+  return fb;
 }
 
 export async function selectFlamebearerDiff(
@@ -318,8 +320,10 @@ export async function selectFlamebearerDiff(
     selectMergedProfile(store, left, deadline),
     selectMergedProfile(store, right, deadline),
   ]);
-  await deadline.pause();
-  return toFlamebearerDiff(l, r, { maxNodes });
+  deadline.check();
+  const fb = await flamePool.diff(l, r, maxNodes);
+  deadline.check();
+  return fb;
 }
 
 /** Keeps the `limit` series with the largest totals (0 = all), in the store's order. */
