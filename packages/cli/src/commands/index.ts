@@ -7,6 +7,7 @@ import { top } from './top.ts';
 import { ingest } from './ingest.ts';
 import { query } from './query.ts';
 import { exportCommand } from './export.ts';
+import { keys } from './keys.ts';
 
 export const commands: Record<string, Command> = {
   server: serverCommand,
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   ingest,
   query,
   export: exportCommand,
+  keys,
   convert,
   top,
 };

@@ -24,11 +24,16 @@ export function serverUrl(args: ParsedArgs): string {
   return s;
 }
 
-/** fetch with the tenant header and errors that say which server failed. */
+/**
+ * fetch with the tenant header, the API key of HOTPATH_API_KEY (for servers with --auth keys) and
+ * errors that say which server failed.
+ */
 export async function httpRequest(args: ParsedArgs, url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   const tenant = args.values.tenant;
   if (typeof tenant === 'string' && tenant !== '') headers.set('X-Scope-OrgID', tenant);
+  const key = process.env.HOTPATH_API_KEY;
+  if (key !== undefined && key !== '' && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
   try {
     return await fetch(url, { ...init, headers });
   } catch (e) {
