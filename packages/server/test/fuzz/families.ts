@@ -1,0 +1,570 @@
+// The fuzzed route families: each turns a seeded random source into one request built from a valid
+// one (real bytes from the corpus, valid Connect messages, valid query strings) and then damaged.
+
+import { gzipSync } from 'node:zlib';
+import { ProtoWriter } from '../../src/connect/wire.ts';
+import { PUSH_PATH } from '../../src/ingest/routes.ts';
+import { KEYS_PATH } from '../../src/auth/routes.ts';
+import { QUERIER } from '../../src/query/connect.ts';
+import { pushRequest } from '../support/pprof.ts';
+import {
+  chance,
+  corpus,
+  FUZZ_NOW_MS,
+  int,
+  maybeEncode,
+  mutateBytes,
+  mutateJson,
+  mutateQuery,
+  MULTIPART_BOUNDARY,
+  ODD_CONTENT_TYPES,
+  ODD_ENCODINGS,
+  pick,
+  printJson,
+  type Family,
+  type FuzzCase,
+  type Rng,
+} from './harness.ts';
+
+const HOUR_MS = 3_600_000;
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+/** Written before every run (see known.ts) so selectors have something to match. */
+export const KNOWN_SERVICE = 'fuzz-known';
+
+function allCorpus(): Buffer[] {
+  return Object.values(corpus()).flat();
+}
+
+function tenantHeader(r: Rng): Record<string, string> {
+  if (!chance(r, 0.1)) return {};
+  return { 'x-scope-orgid': pick(r, ['anonymous', 'other', '', 'a'.repeat(500), 'ten|ant', '../x']) };
+}
+
+/** 1-2 mutations, or none (about 10% of cases stay valid so the accepting paths run too). */
+function damage(r: Rng, body: Buffer, json: boolean): Buffer {
+  if (chance(r, 0.1)) return body;
+  if (chance(r, 0.04)) return Buffer.alloc(0);
+  let out = body;
+  for (let k = 1 + int(r, 2); k > 0; k--)
+    out = json && chance(r, 0.7) ? mutateJson(r, out, allCorpus()) : mutateBytes(r, out, allCorpus());
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write path
+
+const INGEST_CONTENT_TYPE: Record<string, string> = {
+  pprof: 'application/octet-stream',
+  folded: 'text/plain',
+  lines: 'binary/octet-stream+lines',
+  trie: 'binary/octet-stream+trie',
+  tree: 'binary/octet-stream+tree',
+  speedscope: 'application/json',
+  multipart: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+};
+
+const INGEST_PARAMS = [
+  'name',
+  'format',
+  'from',
+  'until',
+  'sampleRate',
+  'spyName',
+  'units',
+  'aggregationType',
+];
+
+function ingestFamily(format: string): Family {
+  return {
+    name: `ingest-${format}`,
+    generate(r) {
+      const base = pick(r, corpus()[format]!);
+      const body = maybeEncode(r, damage(r, base, format === 'speedscope'));
+      const fromS = FUZZ_NOW_MS / 1000;
+      const app = pick(r, [
+        `fuzz-${format}`,
+        `fuzz-${format}.cpu`,
+        `fuzz-${format}.alloc_space`,
+        'fuzz{env=x}',
+      ]);
+      let query = `name=${encodeURIComponent(app)}&from=${fromS}&until=${fromS + 10}&spyName=pyspy&sampleRate=100`;
+      if (format !== 'multipart' && chance(r, 0.6)) query += `&format=${format}`;
+      if (chance(r, 0.35)) query = mutateQuery(r, query, INGEST_PARAMS);
+      const contentType = chance(r, 0.1) ? pick(r, ODD_CONTENT_TYPES) : INGEST_CONTENT_TYPE[format]!;
+      const headers: Record<string, string> = { ...tenantHeader(r) };
+      if (contentType !== '') headers['content-type'] = contentType;
+      if (chance(r, 0.04)) headers['content-encoding'] = pick(r, ODD_ENCODINGS);
+      return { method: 'POST', url: `${pick(r, ['/ingest', '/pyroscope/ingest'])}?${query}`, headers, body };
+    },
+  };
+}
+
+export const INGEST_FORMATS = ['pprof', 'folded', 'lines', 'trie', 'tree', 'speedscope', 'multipart'];
+export const ingestFamilies: Family[] = INGEST_FORMATS.map(ingestFamily);
+
+const ODD_LABELS: [string, string][] = [
+  ['', 'x'],
+  ['service_name', ''],
+  ['service_name', 'a'.repeat(10_000)],
+  ['__name__', ''],
+  ['__name__', 'godeltaprof_memory'],
+  ['1bad', 'x'],
+  ['__profile_type__', 'x:y'],
+  ['span_id', 'abc'],
+  ['a'.repeat(300), 'x'],
+];
+
+/** A PushRequest with odd labels and a damaged (but otherwise real) pprof inside. */
+function structuredPush(r: Rng): Uint8Array {
+  const labels: Record<string, string> = { __name__: 'process_cpu', service_name: 'fuzz-push' };
+  for (let k = int(r, 3); k > 0; k--) {
+    const [n, v] = pick(r, ODD_LABELS);
+    labels[n] = v;
+  }
+  if (chance(r, 0.05)) for (let i = 0; i < 200; i++) labels[`l${i}`] = `v${i}`;
+  const inner = damage(r, pick(r, corpus().pprof!), false);
+  const profiles = Array.from({ length: pick(r, [0, 1, 1, 2]) }, () => maybeEncode(r, inner));
+  return pushRequest(Array.from({ length: pick(r, [1, 1, 2]) }, () => ({ labels, profiles })));
+}
+
+export const pushFamilies: Family[] = [
+  {
+    name: 'push-proto',
+    generate(r) {
+      let body = chance(r, 0.5) ? Buffer.from(structuredPush(r)) : damage(r, corpus().pushProto![0]!, false);
+      const headers: Record<string, string> = { 'content-type': 'application/proto', ...tenantHeader(r) };
+      if (chance(r, 0.5)) {
+        headers['content-encoding'] = 'gzip';
+        body = chance(r, 0.9) ? gzipSync(body) : maybeEncode(r, body);
+      } else if (chance(r, 0.05)) headers['content-encoding'] = pick(r, ODD_ENCODINGS);
+      if (chance(r, 0.05)) headers['content-type'] = pick(r, ODD_CONTENT_TYPES);
+      return { method: 'POST', url: PUSH_PATH, headers, body };
+    },
+  },
+  {
+    name: 'push-json',
+    generate(r) {
+      let body = damage(r, corpus().pushJson![0]!, true);
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...tenantHeader(r) };
+      if (chance(r, 0.2)) {
+        headers['content-encoding'] = 'gzip';
+        body = maybeEncode(r, gzipSync(body));
+      }
+      return { method: 'POST', url: PUSH_PATH, headers, body };
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Read path: querier.v1.QuerierService
+
+const SELECTORS = [
+  `{service_name="${KNOWN_SERVICE}"}`,
+  '{}',
+  '{service_name=~".+"}',
+  '{service_name=~"fuzz-.*"}',
+  '{service_name!~"x|y",env="prod"}',
+  // Catastrophic for a backtracking engine; the values written here are short (bounded work), the
+  // long-value case is B11's, where a blocked loop cannot take the test runner down with it.
+  '{service_name=~"(a+)+$"}',
+  '{service_name=~"(x+x+)+y"}',
+  '{service_name=~"["}',
+  '{service_name=~"\\\\"}',
+  '{service_name="x",}',
+  '{=}',
+  '{',
+  '{service_name="\\u0000"}',
+  `${CPU}{service_name="${KNOWN_SERVICE}"}`,
+  'a'.repeat(10_000),
+];
+const TYPES = [CPU, 'memory:inuse_space:bytes:space:bytes', '', 'x', 'a:b:c:d:e:f', ':::::'];
+const EXTREMES = [0, -1, 1, 2 ** 31, 2 ** 53, -(2 ** 53), 8.64e15, 1e19];
+
+function time(r: Rng, base: number): number {
+  return chance(r, 0.15) ? pick(r, EXTREMES) : base;
+}
+
+interface Select {
+  profileTypeID: string;
+  labelSelector: string;
+  start: number;
+  end: number;
+  maxNodes?: number;
+  format?: number;
+}
+
+function selectOf(r: Rng): Select {
+  const s: Select = {
+    profileTypeID: chance(r, 0.85) ? CPU : pick(r, TYPES),
+    labelSelector: pick(r, SELECTORS),
+    start: time(r, FUZZ_NOW_MS - HOUR_MS),
+    end: time(r, FUZZ_NOW_MS + HOUR_MS),
+  };
+  if (chance(r, 0.5)) s.maxNodes = chance(r, 0.7) ? pick(r, [1, 16, 1024]) : pick(r, EXTREMES);
+  if (chance(r, 0.3)) s.format = pick(r, [0, 1, 2, 3, 99]);
+  return s;
+}
+
+function writeSelect(
+  w: ProtoWriter,
+  s: Select,
+  layout: { start: number; end: number; maxNodes: number; format?: number },
+) {
+  w.string(1, s.profileTypeID)
+    .string(2, s.labelSelector)
+    .int64(layout.start, s.start)
+    .int64(layout.end, s.end);
+  if (s.maxNodes !== undefined) w.int64(layout.maxNodes, s.maxNodes, true);
+  if (s.format !== undefined && layout.format !== undefined) w.int64(layout.format, s.format);
+}
+
+const STACKTRACES = { start: 3, end: 4, maxNodes: 5, format: 6 };
+
+interface MethodSpec {
+  readonly name: string;
+  /** A (mostly) valid request: its protojson object and its binary encoding. */
+  request(r: Rng): { json: Record<string, unknown>; binary: Uint8Array };
+}
+
+function matchers(r: Rng): string[] {
+  return Array.from({ length: pick(r, [0, 1, 1, 2]) }, () => pick(r, SELECTORS));
+}
+
+const JSON_INT64 = (v: number) => String(v);
+
+export const QUERY_METHODS: MethodSpec[] = [
+  {
+    name: 'ProfileTypes',
+    request(r) {
+      const start = time(r, FUZZ_NOW_MS - HOUR_MS);
+      const end = time(r, FUZZ_NOW_MS);
+      return {
+        json: { start: JSON_INT64(start), end: JSON_INT64(end) },
+        binary: new ProtoWriter().int64(1, start).int64(2, end).finish(),
+      };
+    },
+  },
+  {
+    name: 'LabelNames',
+    request(r) {
+      const m = matchers(r);
+      const start = time(r, FUZZ_NOW_MS - HOUR_MS);
+      const end = time(r, FUZZ_NOW_MS + HOUR_MS);
+      const w = new ProtoWriter();
+      for (const x of m) w.string(1, x);
+      return {
+        json: { matchers: m, start: JSON_INT64(start), end: JSON_INT64(end) },
+        binary: w.int64(2, start).int64(3, end).finish(),
+      };
+    },
+  },
+  {
+    name: 'LabelValues',
+    request(r) {
+      const name = pick(r, ['service_name', 'env', '__name__', '', 'a'.repeat(1000)]);
+      const m = matchers(r);
+      const start = time(r, FUZZ_NOW_MS - HOUR_MS);
+      const end = time(r, FUZZ_NOW_MS + HOUR_MS);
+      const w = new ProtoWriter().string(1, name);
+      for (const x of m) w.string(2, x);
+      return {
+        json: { name, matchers: m, start: JSON_INT64(start), end: JSON_INT64(end) },
+        binary: w.int64(3, start).int64(4, end).finish(),
+      };
+    },
+  },
+  {
+    name: 'Series',
+    request(r) {
+      const m = matchers(r);
+      const names = chance(r, 0.5) ? ['service_name', '__profile_type__'] : [];
+      const start = time(r, FUZZ_NOW_MS - HOUR_MS);
+      const end = time(r, FUZZ_NOW_MS + HOUR_MS);
+      const w = new ProtoWriter();
+      for (const x of m) w.string(1, x);
+      for (const x of names) w.string(2, x);
+      return {
+        json: { matchers: m, labelNames: names, start: JSON_INT64(start), end: JSON_INT64(end) },
+        binary: w.int64(3, start).int64(4, end).finish(),
+      };
+    },
+  },
+  ...(
+    [
+      ['SelectMergeStacktraces', STACKTRACES],
+      ['SelectMergeProfile', { start: 3, end: 4, maxNodes: 5 }],
+    ] as const
+  ).map(([name, layout]): MethodSpec => ({
+    name,
+    request(r) {
+      const s = selectOf(r);
+      const w = new ProtoWriter();
+      writeSelect(w, s, layout);
+      return { json: { ...s, start: JSON_INT64(s.start), end: JSON_INT64(s.end) }, binary: w.finish() };
+    },
+  })),
+  {
+    name: 'SelectMergeSpanProfile',
+    request(r) {
+      const s = selectOf(r);
+      const spans = chance(r, 0.2) ? ['0123456789abcdef'] : [];
+      const w = new ProtoWriter();
+      writeSelect(w, s, { start: 4, end: 5, maxNodes: 6, format: 7 });
+      for (const x of spans) w.string(3, x);
+      return {
+        json: { ...s, spanSelector: spans, start: JSON_INT64(s.start), end: JSON_INT64(s.end) },
+        binary: w.finish(),
+      };
+    },
+  },
+  {
+    name: 'SelectSeries',
+    request(r) {
+      const s = selectOf(r);
+      const step = chance(r, 0.8) ? pick(r, [10, 60, 0.001]) : pick(r, [0, -1, NaN, Infinity, 1e300, 5e-324]);
+      const groupBy = chance(r, 0.5) ? ['service_name'] : [];
+      const aggregation = chance(r, 0.9) ? int(r, 2) : pick(r, [2, -1, 2 ** 40]);
+      const limit = chance(r, 0.8) ? 0 : pick(r, EXTREMES);
+      const w = new ProtoWriter()
+        .string(1, s.profileTypeID)
+        .string(2, s.labelSelector)
+        .int64(3, s.start)
+        .int64(4, s.end);
+      for (const g of groupBy) w.string(5, g);
+      w.double(6, step).int64(7, aggregation).int64(9, limit);
+      return {
+        json: {
+          profileTypeID: s.profileTypeID,
+          labelSelector: s.labelSelector,
+          start: JSON_INT64(s.start),
+          end: JSON_INT64(s.end),
+          groupBy,
+          // NaN/Infinity cannot be JSON numbers: protojson spells them as strings.
+          step: Number.isFinite(step) ? step : String(step),
+          aggregation,
+          limit: JSON_INT64(limit),
+        },
+        binary: w.finish(),
+      };
+    },
+  },
+  {
+    name: 'Diff',
+    request(r) {
+      const left = selectOf(r);
+      const right = chance(r, 0.8) ? { ...left } : selectOf(r);
+      const w = new ProtoWriter()
+        .message(1, (m) => writeSelect(m, left, STACKTRACES))
+        .message(2, (m) => writeSelect(m, right, STACKTRACES));
+      const j = (s: Select) => ({ ...s, start: JSON_INT64(s.start), end: JSON_INT64(s.end) });
+      const json: Record<string, unknown> = { left: j(left), right: j(right) };
+      if (chance(r, 0.1)) delete json[pick(r, ['left', 'right'])];
+      return { json, binary: w.finish() };
+    },
+  },
+  {
+    name: 'GetProfileStats',
+    request() {
+      return { json: {}, binary: new Uint8Array(0) };
+    },
+  },
+];
+
+function queryFamily(spec: MethodSpec, encoding: 'json' | 'proto'): Family {
+  return {
+    name: `query-${spec.name}-${encoding}`,
+    generate(r): FuzzCase {
+      const req = spec.request(r);
+      let body =
+        encoding === 'json'
+          ? damage(r, Buffer.from(printJson(req.json)), true)
+          : damage(r, Buffer.from(req.binary), false);
+      const headers: Record<string, string> = {
+        'content-type': encoding === 'json' ? 'application/json' : 'application/proto',
+        ...tenantHeader(r),
+      };
+      if (chance(r, 0.1)) {
+        headers['content-encoding'] = 'gzip';
+        body = maybeEncode(r, gzipSync(body));
+      } else if (chance(r, 0.03)) headers['content-encoding'] = pick(r, ODD_ENCODINGS);
+      if (chance(r, 0.05)) headers['content-type'] = pick(r, ODD_CONTENT_TYPES);
+      const method = chance(r, 0.03) ? pick(r, ['GET', 'PUT', 'DELETE', 'PATCH']) : 'POST';
+      return { method, url: `${QUERIER}/${spec.name}`, headers, body: method === 'GET' ? undefined : body };
+    },
+  };
+}
+
+export const queryFamilies: Family[] = QUERY_METHODS.flatMap((m) => [
+  queryFamily(m, 'proto'),
+  queryFamily(m, 'json'),
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Legacy HTTP read routes and every other registered route
+
+const RENDER_PARAMS = [
+  'query',
+  'from',
+  'until',
+  'maxNodes',
+  'max-nodes',
+  'format',
+  'aggregation',
+  'groupBy',
+  'name',
+  'label',
+  'leftQuery',
+  'rightQuery',
+  'leftFrom',
+  'leftUntil',
+  'rightFrom',
+  'rightUntil',
+];
+
+const RENDER_QUERIES = [
+  `${CPU}{service_name="${KNOWN_SERVICE}"}`,
+  `${KNOWN_SERVICE}.cpu{}`,
+  `${KNOWN_SERVICE}.cpu`,
+  `${KNOWN_SERVICE}.alloc_space{env="x"}`,
+  ...SELECTORS,
+];
+
+function renderQuery(r: Rng, route: string): string {
+  const from = pick(r, ['now-1h', String(FUZZ_NOW_MS / 1000 - 3600), String(FUZZ_NOW_MS - HOUR_MS)]);
+  const until = pick(r, ['now', String(FUZZ_NOW_MS / 1000 + 3600)]);
+  const q = (s: string) => encodeURIComponent(s);
+  switch (route) {
+    case '/pyroscope/render':
+    case '/render': {
+      let s = `query=${q(pick(r, RENDER_QUERIES))}&from=${from}&until=${until}`;
+      if (chance(r, 0.3)) s += `&format=${pick(r, ['json', 'dot', 'x'])}`;
+      if (chance(r, 0.3)) s += `&maxNodes=${pick(r, ['16', '1024', '-1', '0', '1e400'])}`;
+      if (chance(r, 0.2)) s += `&groupBy=service_name&aggregation=${pick(r, ['sum', 'avg'])}`;
+      return s;
+    }
+    case '/pyroscope/render-diff':
+    case '/render-diff': {
+      const lq = pick(r, RENDER_QUERIES);
+      const rq = chance(r, 0.8) ? lq : pick(r, RENDER_QUERIES);
+      return `leftQuery=${q(lq)}&rightQuery=${q(rq)}&leftFrom=${from}&leftUntil=${until}&rightFrom=${from}&rightUntil=${until}`;
+    }
+    case '/pyroscope/label-values':
+    case '/label-values':
+      return `label=${pick(r, ['service_name', '__name__', 'env', ''])}&query=${q(pick(r, SELECTORS))}&from=${from}&until=${until}`;
+    case '/labels':
+    case '/api/apps':
+      return `query=${q(pick(r, SELECTORS))}&from=${from}&until=${until}`;
+    default:
+      return '';
+  }
+}
+
+export const READ_ROUTES = [
+  '/pyroscope/render',
+  '/render',
+  '/pyroscope/render-diff',
+  '/render-diff',
+  '/pyroscope/label-values',
+  '/label-values',
+  '/labels',
+  '/api/apps',
+];
+
+/** Every route buildServer registers besides the ones above (compared with printRoutes by the suite). */
+export const OTHER_ROUTES = [
+  '/',
+  '/ready',
+  '/metrics',
+  '/ingest',
+  '/pyroscope/ingest',
+  PUSH_PATH,
+  ...QUERY_METHODS.map((m) => `${QUERIER}/${m.name}`),
+  KEYS_PATH,
+  `${KEYS_PATH}/:id`,
+];
+
+const STRANGE_PATHS = [
+  '/%',
+  '/%zz',
+  '/..%2f..%2fetc%2fpasswd',
+  '/index.html',
+  '/assets/x.js',
+  '/nope',
+  '/a'.repeat(2000),
+  '/render/',
+  '//render',
+  '/ready?x',
+];
+
+export const httpFamilies: Family[] = [
+  {
+    name: 'http-read',
+    generate(r) {
+      const route = pick(r, READ_ROUTES);
+      let query = renderQuery(r, route);
+      if (chance(r, 0.6)) query = mutateQuery(r, query, RENDER_PARAMS);
+      return {
+        method: chance(r, 0.95) ? 'GET' : pick(r, ['POST', 'PUT', 'DELETE', 'PATCH']),
+        url: `${route}?${query}`,
+        headers: tenantHeader(r),
+      };
+    },
+  },
+  {
+    name: 'http-any',
+    generate(r) {
+      const path = (
+        chance(r, 0.7) ? pick(r, [...READ_ROUTES, ...OTHER_ROUTES]) : pick(r, STRANGE_PATHS)
+      ).replace(':id', pick(r, ['1', 'abc', '-1', '%00', 'a'.repeat(500)]));
+      const method = pick(r, ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+      const query = chance(r, 0.5) ? `?${mutateQuery(r, '', [...RENDER_PARAMS, ...INGEST_PARAMS])}` : '';
+      const headers: Record<string, string> = tenantHeader(r);
+      let body: Buffer | undefined;
+      if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && chance(r, 0.7)) {
+        body = maybeEncode(r, damage(r, pick(r, allCorpus()), false));
+        headers['content-type'] = pick(
+          r,
+          ODD_CONTENT_TYPES.filter((t) => t !== ''),
+        );
+      }
+      return { method, url: `${path}${query}`, headers, body };
+    },
+  },
+];
+
+/** The key management API: create (JSON body), list, revoke. */
+const KEY_REQUEST = Buffer.from(JSON.stringify({ tenant: 'fuzz-tenant', scope: 'read', name: 'fuzz key' }));
+
+export const keysFamily: Family = {
+  name: 'http-keys',
+  generate(r) {
+    const op = int(r, 3);
+    if (op === 0)
+      return {
+        method: 'POST',
+        url: KEYS_PATH,
+        headers: { 'content-type': 'application/json', ...tenantHeader(r) },
+        body: maybeEncode(r, damage(r, KEY_REQUEST, true)),
+      };
+    if (op === 1)
+      return {
+        method: 'GET',
+        url: `${KEYS_PATH}?${mutateQuery(r, '', ['tenant', 'scope', 'limit'])}`,
+        headers: tenantHeader(r),
+      };
+    return {
+      method: 'DELETE',
+      url: `${KEYS_PATH}/${encodeURIComponent(pick(r, ['1', 'abc', '', '-1', '\u0000', 'a'.repeat(300)]))}`,
+      headers: tenantHeader(r),
+    };
+  },
+};
+httpFamilies.push(keysFamily);
+
+export const allFamilies: Family[] = [...ingestFamilies, ...pushFamilies, ...queryFamilies, ...httpFamilies];
+
+export function familyNamed(name: string): Family {
+  const f = allFamilies.find((x) => x.name === name);
+  if (!f) throw new Error(`no fuzz family '${name}'; known: ${allFamilies.map((x) => x.name).join(', ')}`);
+  return f;
+}
