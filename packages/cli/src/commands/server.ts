@@ -211,8 +211,15 @@ export const serverCommand: Command = {
         logger: level === 'silent' ? false : { level },
         handleSignals: true,
       });
-      const reach = running.urls.length > 1 || running.urls[0] !== running.url ? ` (${running.urls.join(', ')})` : '';
-      process.stdout.write(`Hotpath listening on ${running.url}${reach}, auth ${running.auth}\n`);
+      // The first line ends with the URL alone: scripts and tests read it from there.
+      process.stdout.write(`Hotpath listening on ${running.url}\n`);
+      if (running.urls.length > 1 || running.urls[0] !== running.url)
+        process.stdout.write(`Reachable at ${running.urls.join(', ')}\n`);
+      process.stdout.write(
+        running.auth === 'keys'
+          ? 'Authentication: API keys (hotpath keys)\n'
+          : 'Authentication: none (X-Scope-OrgID picks the tenant)\n',
+      );
       for (const w of running.warnings) process.stderr.write(`\nWARNING: ${w}\n\n`);
       if (running.bootstrapKey !== undefined)
         process.stdout.write(
