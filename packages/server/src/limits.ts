@@ -31,13 +31,13 @@ export interface Limits {
   readonly maxTenants: number;
   /** Active series over all tenants (100,000 = 20 tenants at the per-tenant default); 0 = unlimited. */
   readonly maxSeriesTotal: number;
-  /** Sustained ingest per tenant, request bytes before decompression per second (64 MiB/s); 0 = off. */
+  /** Sustained ingest per tenant, request bytes before decompression per second (128 MiB/s: B1's wide shape at target is ~55 MB/s); 0 = off. */
   readonly ingestBytesPerSecond: number;
   /** Bytes one tenant may send at once above the rate (512 MiB: two bodies at the body limit). */
   readonly ingestBurstBytes: number;
-  /** Sustained profiles (one per series and sample type) per tenant per second (2,000); 0 = off. */
+  /** Sustained profiles (one per series and sample type) per tenant per second (10,000: B1's python shape at target is 500 pushes/s × 5 series); 0 = off. */
   readonly ingestProfilesPerSecond: number;
-  /** Profiles one tenant may send at once above the rate (20,000). */
+  /** Profiles one tenant may send at once above the rate (100,000). */
   readonly ingestBurstProfiles: number;
   /** Flame graph nodes: default and maximum (8,192 / 1,048,576). */
   readonly defaultMaxNodes: number;
@@ -81,10 +81,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxSeriesPerTenant: 5000,
   maxTenants: 100,
   maxSeriesTotal: 100_000,
-  ingestBytesPerSecond: 64 * 1024 * 1024,
+  ingestBytesPerSecond: 128 * 1024 * 1024,
   ingestBurstBytes: 512 * 1024 * 1024,
-  ingestProfilesPerSecond: 2000,
-  ingestBurstProfiles: 20_000,
+  ingestProfilesPerSecond: 10_000,
+  ingestBurstProfiles: 100_000,
   defaultMaxNodes: 8192,
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,

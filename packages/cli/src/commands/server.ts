@@ -30,13 +30,13 @@ Options (environment variable in brackets):
                              [HOTPATH_MAX_TENANTS]
   --max-series-total <n>     active series over all tenants, 0 = unlimited (default 100000)
                              [HOTPATH_MAX_SERIES_TOTAL]
-  --ingest-rate-bytes <n>    request bytes per second per tenant, 0 = off (default 67108864)
+  --ingest-rate-bytes <n>    request bytes per second per tenant, 0 = off (default 134217728)
                              [HOTPATH_INGEST_RATE_BYTES]
   --ingest-burst-bytes <n>   bytes a tenant may send at once (default 536870912)
                              [HOTPATH_INGEST_BURST_BYTES]
-  --ingest-rate-profiles <n> profiles per second per tenant, 0 = off (default 2000)
+  --ingest-rate-profiles <n> profiles per second per tenant, 0 = off (default 10000)
                              [HOTPATH_INGEST_RATE_PROFILES]
-  --ingest-burst-profiles <n> profiles a tenant may send at once (default 20000)
+  --ingest-burst-profiles <n> profiles a tenant may send at once (default 100000)
                              [HOTPATH_INGEST_BURST_PROFILES]
   --auth <mode>              keys: every API request needs an API key (hotpath keys); none:
                              X-Scope-OrgID picks the tenant. Default: none on a loopback
