@@ -2,6 +2,7 @@
 // the service list and the empty state. Views get the state and an `update` to change it.
 import { useCallback, useEffect, useState } from 'react';
 import { listServices } from './api.ts';
+import { clearApiKey, getApiKey, onUnauthenticated, setApiKey } from './auth.ts';
 import { AdhocView } from './components/Adhoc.tsx';
 import { ErrorBox, Loading, NoData, useAsync } from './components/common.tsx';
 import { ComparisonView, DiffView, ExploreView, SingleView } from './components/views.tsx';
@@ -22,6 +23,16 @@ const TABS: readonly [ViewName, string][] = [
 export function App() {
   const [state, setState] = useState<UiState>(readUrl);
   const [nowMs, setNowMs] = useState(() => Date.now());
+  // Which key the data on screen was loaded with: a new key remounts the views so they load again.
+  const [keyGeneration, setKeyGeneration] = useState(0);
+  const [auth, setAuth] = useState<AuthPrompt>('none');
+  useEffect(() => onUnauthenticated(() => setAuth(getApiKey() === '' ? 'needed' : 'rejected')), []);
+  const applyKey = useCallback((key: string) => {
+    if (key === '') clearApiKey();
+    else setApiKey(key);
+    setAuth('none');
+    setKeyGeneration((g) => g + 1);
+  }, []);
   useEffect(() => {
     const onPop = () => setState(readUrl());
     window.addEventListener('popstate', onPop);
@@ -43,7 +54,7 @@ export function App() {
   }, [state.theme]);
 
   // Services seen over the last 7 days (the longest range the server accepts), refreshed with "now".
-  const services = useAsync(`services-${nowMs}`, (signal) =>
+  const services = useAsync(`services-${nowMs}-${keyGeneration}`, (signal) =>
     listServices(nowMs - 7 * 86_400_000 + 60_000, nowMs + 60_000, signal),
   );
   const map = services.data;
@@ -102,6 +113,11 @@ export function App() {
         <button onClick={() => setNowMs(Date.now())} title="Reload data (relative times move to now)">
           Refresh
         </button>
+        {getApiKey() !== '' && (
+          <button onClick={() => applyKey('')} title="Forget the API key of this browser session">
+            Sign out
+          </button>
+        )}
         <button
           onClick={() => update({ theme: state.theme === 'dark' ? 'light' : 'dark' })}
           aria-label="Toggle theme"
@@ -109,7 +125,55 @@ export function App() {
           {state.theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
       </header>
-      <main>{body}</main>
+      <main key={keyGeneration}>{body}</main>
+      {auth !== 'none' && <KeyPrompt rejected={auth === 'rejected'} onKey={applyKey} />}
+    </div>
+  );
+}
+
+/** 'needed': the server answered 401 and no key is set; 'rejected': the key set was refused. */
+type AuthPrompt = 'none' | 'needed' | 'rejected';
+
+/** Asks for an API key once; the server answered 401 (authentication is on). */
+function KeyPrompt(props: { rejected: boolean; onKey: (key: string) => void }) {
+  const [key, setKey] = useState('');
+  return (
+    <div className="overlay">
+      <form
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="key-prompt-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (key.trim() !== '') props.onKey(key.trim());
+        }}
+      >
+        <h2 id="key-prompt-title">Sign in to Hotpath</h2>
+        <p>
+          This Hotpath server requires an API key with the <code>read</code> scope. It is kept for this
+          browser session only.
+        </p>
+        {props.rejected && (
+          <p className="error" role="alert">
+            The server did not accept this key (missing, revoked or for another scope). Try another one.
+          </p>
+        )}
+        <input
+          type="password"
+          aria-label="API key"
+          autoComplete="current-password"
+          autoFocus
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+        />
+        <p className="hint">
+          An administrator creates one with <code>hotpath keys create --tenant NAME --scope read</code>.
+        </p>
+        <button type="submit" disabled={key.trim() === ''}>
+          Sign in
+        </button>
+      </form>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // Client of the Hotpath query APIs: Connect querier JSON (protojson: int64 as strings, ms times) and
 // the legacy /pyroscope/render(-diff) endpoints. Server errors surface as ApiError with the server's text.
 import { ByteWriter, gzipBytes } from '@hotpath/core';
+import { authHeaders, reportUnauthenticated } from './auth.ts';
 import { decodeFlamebearer, decodeFlamebearerDiff, type FlameTree, type Flamebearer } from './flame/tree.ts';
 
 export class ApiError extends Error {
@@ -14,6 +15,7 @@ export class ApiError extends Error {
 }
 
 async function failure(res: Response): Promise<ApiError> {
+  if (res.status === 401) reportUnauthenticated();
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { code?: string; message?: string; error?: string };
@@ -32,7 +34,7 @@ async function postQuerier(
 ): Promise<Response> {
   const res = await fetch(`/querier.v1.QuerierService/${method}`, {
     method: 'POST',
-    headers: { 'Content-Type': contentType },
+    headers: { 'Content-Type': contentType, ...authHeaders() },
     body,
     signal: signal ?? null,
   });
@@ -69,7 +71,7 @@ export async function mergedPprofGzip(
 }
 
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { signal: signal ?? null });
+  const res = await fetch(path, { headers: authHeaders(), signal: signal ?? null });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }

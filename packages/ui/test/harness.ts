@@ -12,11 +12,17 @@ export const screenshotDir = join(repoRoot, 'test-output', 'screenshots');
 
 export interface RunningServer {
   readonly url: string;
+  /** With `--auth keys`: the admin key the server made at start (it prints it once). */
+  readonly adminKey?: string;
   readonly stop: () => Promise<void>;
 }
 
-/** Starts `hotpath server --port 0 --store memory` and waits for its "listening" line. */
-export async function startServer(): Promise<RunningServer> {
+/**
+ * Starts `hotpath server --port 0 --store memory [...extraArgs]` and waits for its "listening" line
+ * (and, with `--auth keys`, for the bootstrap admin key it prints next).
+ */
+export async function startServer(extraArgs: readonly string[] = []): Promise<RunningServer> {
+  const wantsKey = extraArgs.includes('keys');
   const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-ui-test-'));
   const child: ChildProcess = spawn(
     process.execPath,
@@ -29,18 +35,20 @@ export async function startServer(): Promise<RunningServer> {
       dataDir,
       '--store',
       'memory',
+      ...extraArgs,
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, adminKey] = await new Promise<[string, string | undefined]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${log}`)), 60_000);
     const onData = (b: Buffer) => {
       log += b.toString();
       const m = /Hotpath listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
+      const key = /^(hp_\S+)$/m.exec(log)?.[1];
+      if (m && (!wantsKey || key !== undefined)) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve([m[1]!, key]);
       }
     };
     child.stdout!.on('data', onData);
@@ -52,6 +60,7 @@ export async function startServer(): Promise<RunningServer> {
   });
   return {
     url,
+    ...(adminKey !== undefined ? { adminKey } : {}),
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -73,6 +82,7 @@ export async function ingestFolded(
   name: string,
   folded: string,
   fromSec: number,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const type = makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds');
   const b = new ProfileBuilder([type], { timeNs: fromSec * 1e9, durationNs: 10e9, period: 10_000_000 });
@@ -95,7 +105,7 @@ export async function ingestFolded(
   const res = await fetch(`${baseUrl}/ingest?${q}`, {
     method: 'POST',
     body: body as RequestInit['body'],
-    headers: { 'Content-Type': 'application/octet-stream' },
+    headers: { 'Content-Type': 'application/octet-stream', ...headers },
   });
   if (res.status !== 200) throw new Error(`ingest ${name} failed: ${res.status} ${await res.text()}`);
 }
