@@ -183,6 +183,15 @@ describe('speedscope', () => {
     });
   });
 
+  it('names a deeply nested or huge wrong value without printing it (a coded error, not a RangeError)', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const doc = `{"shared":{"frames":[{"name":"a"}]},"profiles":[{"type":"sampled","unit":"none","samples":[[${deep}]],"weights":[1]}]}`;
+    const err = codeOf(() => importSpeedscope(text(doc)));
+    expect(err).toEqual({ code: 'speedscope_invalid', details: { path: '$.profiles[0].samples[0][0]' } });
+    const long = JSON.stringify({ shared: { frames: [] }, profiles: [{ type: 'x'.repeat(100_000) }] });
+    expect(() => importSpeedscope(text(long))).toThrow(/must be "sampled" or "evented", got "x{64}…"$/);
+  });
+
   it('exports a sampled profile speedscope can read back, with the unit of the type', () => {
     const p = profileFromFolded('main;work 3\nmain 1', makeProfileType('memory', 'alloc_space', 'bytes'));
     const doc = JSON.parse(exportSpeedscope(p));

@@ -48,13 +48,23 @@ function invalid(path: string, what: string): FormatError {
   return new FormatError('speedscope_invalid', `speedscope: ${path} ${what}`, { path });
 }
 
+/**
+ * A bounded preview of a value for an error message. JSON.stringify of what a client sent could be
+ * megabytes long or nested deeper than the stack (a RangeError instead of a coded error).
+ */
+function shown(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return typeof v === 'string' ? JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v) : String(v);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function finiteNumber(v: unknown, path: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw invalid(path, `must be a finite number, got ${JSON.stringify(v)}`);
+    throw invalid(path, `must be a finite number, got ${shown(v)}`);
   return v;
 }
 
@@ -92,7 +102,7 @@ export function importSpeedscope(bytes: Uint8Array): ImportedProfiles {
     const unit = typeof p.unit === 'string' ? p.unit : 'none';
     const name = typeof p.name === 'string' ? p.name : '';
     if (type !== 'sampled' && type !== 'evented')
-      throw invalid(`${at}.type`, `must be "sampled" or "evented", got ${JSON.stringify(type)}`);
+      throw invalid(`${at}.type`, `must be "sampled" or "evented", got ${shown(type)}`);
     const key = `${name}\u0000${type}\u0000${unit}`;
     let g = groups.get(key);
     if (g === undefined) {
@@ -106,7 +116,7 @@ export function importSpeedscope(bytes: Uint8Array): ImportedProfiles {
     const group = g;
     const frame = (index: unknown, path: string): number => {
       if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= frames.length) {
-        throw invalid(path, `must be a frame index below ${frames.length}, got ${JSON.stringify(index)}`);
+        throw invalid(path, `must be a frame index below ${frames.length}, got ${shown(index)}`);
       }
       let f = group.frameMap.get(index);
       if (f === undefined) {
@@ -156,12 +166,12 @@ export function importSpeedscope(bytes: Uint8Array): ImportedProfiles {
           if (top === undefined || top.frame !== e.frame) {
             throw invalid(
               path,
-              `closes frame ${JSON.stringify(e.frame)} but the open frame is ${JSON.stringify(top?.frame ?? null)}`,
+              `closes frame ${shown(e.frame)} but the open frame is ${shown(top?.frame ?? null)}`,
             );
           }
           open.pop();
         } else {
-          throw invalid(`${path}.type`, `must be "O" or "C", got ${JSON.stringify(e.type)}`);
+          throw invalid(`${path}.type`, `must be "O" or "C", got ${shown(e.type)}`);
         }
       });
       if (open.length > 0) throw invalid(`${at}.events`, `leave ${open.length} frame(s) open`);
