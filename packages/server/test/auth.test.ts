@@ -81,7 +81,14 @@ const proto = (method: string, bytes: Uint8Array) => ({
   headers: { 'content-type': 'application/proto' },
   payload: Buffer.from(bytes),
 });
-const get = (url: string) => ({ method: 'GET' as const, url, headers: {} as Record<string, string> });
+/** One request as fastify.inject takes it. */
+interface Req {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly payload?: string | Buffer;
+}
+const get = (url: string): Req => ({ method: 'GET', url, headers: {} });
 const q = `from=${NOW - HOUR}&until=${NOW}`;
 const cpuQuery = encodeURIComponent(`${CPU}{service_name="shop"}`);
 
@@ -89,7 +96,7 @@ const cpuQuery = encodeURIComponent(`${CPU}{service_name="shop"}`);
  * Every read API, with the text that only that tenant's answer may contain (default: the tenant's
  * name, which is in its labels, label names and frames).
  */
-const READS: { name: string; req: ReturnType<typeof get>; marks?: { acme?: string; beta?: string } }[] = [
+const READS: { name: string; req: Req; marks?: { acme?: string; beta?: string } }[] = [
   { name: 'ProfileTypes', req: json('ProfileTypes', range), marks: { beta: 'alloc_objects' } },
   { name: 'LabelNames', req: json('LabelNames', { matchers: [], ...range }) },
   { name: 'LabelValues', req: json('LabelValues', { name: 'region', matchers: [], ...range }) },

@@ -17,6 +17,8 @@ import {
   type ZooKeeperServer,
 } from './support/clickhouse.ts';
 import { PY_CPU, pprofOf } from './support/pprof.ts';
+import { KeyRing } from '../src/auth/keys.ts';
+import { ClickHouseStore } from '../src/store/clickhouse.ts';
 
 const CLUSTER = 'hotpath_replicated';
 
@@ -133,6 +135,27 @@ describe.skipIf(!available)(
       expect(await counts()).toEqual([30, 30]);
       for (const c of ch) expect(Number(await sql(c, 'SELECT count() FROM hotpath.profiles_local'))).toBe(30);
     }, 120_000);
+
+    it('an API key made and revoked through one node is seen, then refused, through the other', async () => {
+      const [a, b] = ch.map((c) => new ClickHouseStore({ url: c.url, cluster: CLUSTER }));
+      await a!.init();
+      await b!.init();
+      try {
+        const made = await new KeyRing(a!).create('acme', 'write', 'replicated', Date.now());
+        // Replication is asynchronous: wait for the other replica (bounded by the test timeout).
+        const onB = () => b!.apiKeyByHash(made.record.hash);
+        while ((await onB()) === undefined) await new Promise((r) => setTimeout(r, 200));
+        let tick = 0;
+        const ringB = new KeyRing(b!, () => ++tick, 0); // no caching: each lookup reads the store
+        expect((await ringB.lookup(made.key))?.tenant).toBe('acme');
+        expect(await a!.revokeApiKey(made.record.id, Date.now())).toBe(true);
+        while ((await onB())!.revokedMs === 0) await new Promise((r) => setTimeout(r, 200));
+        expect(await ringB.lookup(made.key)).toBeUndefined();
+      } finally {
+        await a!.close();
+        await b!.close();
+      }
+    }, 60_000);
 
     it('with the first node dead, a Hotpath replica on the second answers everything and accepts writes', async () => {
       await ch[0]!.kill(true);
