@@ -12,7 +12,7 @@ import type { GroupCommitOptions } from './ingest/committer.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
 import { defaultUiDir, registerStatic } from './static.ts';
-import { Auth, originCheck, type AuthMode } from './auth/hook.ts';
+import { Auth, loopbackHostCheck, originCheck, type AuthMode } from './auth/hook.ts';
 import { KeyRing } from './auth/keys.ts';
 import { chargeIngestBytes } from './auth/rate-limit.ts';
 import { registerKeyRoutes } from './auth/routes.ts';
@@ -34,6 +34,11 @@ export interface ServerDeps {
   readonly groupCommit?: GroupCommitOptions;
   /** 'keys': every API route needs an API key (auth/); 'none' (default): X-Scope-OrgID picks the tenant. */
   readonly auth?: AuthMode;
+  /**
+   * Answer only requests whose Host is a loopback name (403 host_forbidden otherwise); main.ts sets it
+   * for a server without auth listening on loopback, against DNS rebinding.
+   */
+  readonly loopbackHostsOnly?: boolean;
   /** PEM certificate and key: the app speaks HTTPS (main.ts listens). */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -79,6 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.decorateRequest('hotpathIdentity', null);
   // Before any route: headers on every response, and no cross-origin page may write.
   await registerSecurityHeaders(app, { https: deps.https !== undefined });
+  if (deps.loopbackHostsOnly) app.addHook('onRequest', loopbackHostCheck);
   app.addHook('onRequest', originCheck);
 
   let closing = false;

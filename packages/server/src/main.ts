@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AUTH_MODES, type AuthMode } from './auth/hook.ts';
-import { bootstrapAdminKey, listenUrls, resolveAuthMode } from './auth/startup.ts';
+import { bootstrapAdminKey, isLoopbackHost, listenUrls, resolveAuthMode } from './auth/startup.ts';
 import { buildServer } from './app.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
@@ -130,6 +130,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ...(opts.groupCommit ? { groupCommit: opts.groupCommit } : {}),
       ...(opts.now ? { now: opts.now } : {}),
       auth,
+      loopbackHostsOnly: auth === 'none' && isLoopbackHost(host),
       ...(https ? { https } : {}),
     });
     if (auth === 'keys') bootstrapKey = await bootstrapAdminKey(app.hotpathAuth.keys, (opts.now ?? Date.now)());

@@ -4,6 +4,7 @@
 // a server on 0.0.0.0 does without --auth.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +222,35 @@ describe('HTTPS with --tls-cert/--tls-key', () => {
     expect((await get('/api/apps')).status).toBe(401);
     const apps = await get('/api/apps', { authorization: `Bearer ${server.bootstrapKey!.key}` });
     expect(apps.status).toBe(200);
+  });
+});
+
+describe('loopback without auth', () => {
+  it('answers only requests addressed to a loopback name (DNS rebinding)', async () => {
+    const server = await startServer({ port: 0, store: 'memory', logger: false });
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: server.port, path: '/api/apps', headers: { host } },
+          (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(server.auth).toBe('none');
+      const rebound = await withHost(`rebind.example:${server.port}`);
+      expect(rebound.status).toBe(403);
+      expect(JSON.parse(rebound.body)).toMatchObject({ code: 'permission_denied', error: 'host_forbidden' });
+      for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `[::1]:${server.port}`])
+        expect((await withHost(host)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -38,6 +38,14 @@ export const AuthErrors = {
       `requests from ${origin} are not accepted: only pages served by this server (${host}) may send them`,
       { origin },
     ),
+  hostForbidden: (host: string) =>
+    new HotpathError(
+      'host_forbidden',
+      403,
+      'permission_denied',
+      `Host ${JSON.stringify(host)} is not a loopback name: this server runs without auth on loopback and answers only requests addressed to localhost, 127.0.0.1 or [::1]`,
+      { host },
+    ),
   authDisabled: () =>
     new HotpathError(
       'auth_disabled',

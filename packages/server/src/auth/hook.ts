@@ -112,3 +112,17 @@ export const originCheck: onRequestAsyncHookHandler = async (request, reply) => 
   if (originHost !== null && (originHost === host || (forwarded !== '' && originHost === forwarded))) return;
   return reject(reply, AuthErrors.originForbidden(origin, host));
 };
+
+/** localhost, *.localhost, 127.0.0.0/8 and [::1], with or without a port. */
+const LOOPBACK_HOST = /^(?:localhost|[a-z0-9.-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * An onRequest hook for a server without auth listening on loopback: the Host header must name a
+ * loopback address. A web page that rebinds its own DNS name to 127.0.0.1 (DNS rebinding) sends its
+ * own name as Host, is same-origin in the browser's eyes and would pass the Origin check.
+ */
+export const loopbackHostCheck: onRequestAsyncHookHandler = async (request, reply) => {
+  const host = request.headers.host ?? '';
+  if (LOOPBACK_HOST.test(host)) return;
+  return reject(reply, AuthErrors.hostForbidden(host));
+};
