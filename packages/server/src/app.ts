@@ -5,7 +5,9 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from './store/types.ts';
-import { clientErrorHandler } from './client-error.ts';
+import { clientErrorHandler, malformedPath, routeNotFound } from './client-error.ts';
+import { sendError } from './connect/unary.ts';
+import { HotpathError } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
@@ -62,6 +64,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Parser rejections (431 header overflow, 400 not HTTP, 408) answered with coded JSON bodies.
     clientErrorHandler,
+    // A path that is not valid percent-encoding never reaches a route: coded like the rest.
+    frameworkErrors: (err, _request, reply) =>
+      sendError(
+        reply,
+        err.code === 'FST_ERR_BAD_URL'
+          ? malformedPath()
+          : new HotpathError('malformed_request', 400, 'invalid_argument', err.message),
+      ),
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
   }) as unknown as FastifyInstance;
   // Headers alone within headersTimeoutMs → 408. Node checks both timeouts every
@@ -107,9 +117,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.code(200).type('text/plain').send('ready\n');
   });
   // /metrics names every tenant: admin only when auth is on.
-  app.get('/metrics', { onRequest: auth.mode === 'keys' ? [auth.guard('admin')] : [] }, async (_request, reply) => {
-    return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(full.metrics.render());
-  });
+  app.get(
+    '/metrics',
+    { onRequest: auth.mode === 'keys' ? [auth.guard('admin')] : [] },
+    async (_request, reply) => {
+      return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(full.metrics.render());
+    },
+  );
 
   await app.register(async (scope) => {
     scope.addHook('onRequest', auth.guard('write'));
@@ -122,5 +136,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => registerKeyRoutes(scope, auth, deps.now ?? Date.now));
   await app.register(async (scope) => registerStatic(scope, deps.uiDir ?? defaultUiDir()));
+  // Any other method or path: the same coded JSON body as every other rejection.
+  app.setNotFoundHandler((request, reply) => sendError(reply, routeNotFound(request.method, request.url)));
   return app;
 }

@@ -54,3 +54,31 @@ describe('requests rejected by the HTTP parser get coded JSON bodies (real socke
     expect(res).toMatch(/^HTTP\/1.1 200/);
   });
 });
+
+describe('a method and path no route answers get a coded 404', () => {
+  it('OPTIONS on a write route, POST /ready, a stray path, a malformed UI path', async () => {
+    const app = await buildServer({ store: await openMemoryStore(), logger: false });
+    try {
+      for (const [method, url] of [
+        ['OPTIONS', '/ingest'],
+        ['POST', '/ready'],
+        ['POST', '//render'],
+        ['DELETE', `/a${'/a'.repeat(500)}`],
+      ] as const) {
+        const res = await app.inject({ method, url });
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        expect(res.json(), `${method} ${url}`).toMatchObject({
+          code: 'not_found',
+          error: 'not_found',
+          method,
+        });
+        expect(res.json().message.length).toBeLessThan(300);
+      }
+      const bad = await app.inject({ method: 'GET', url: '/%E0%A4%A' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: 'malformed_path' });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -35,6 +35,25 @@ export function clientErrorOf(code: string | undefined, headerLimitBytes = maxHe
   }
 }
 
+/** A path that is not valid percent-encoding (Fastify's router and the UI's file server meet it). */
+export function malformedPath(): HotpathError {
+  return new HotpathError(
+    'malformed_path',
+    400,
+    'invalid_argument',
+    'the path is not valid percent-encoding',
+  );
+}
+
+/** The coded 404 for a method and path no route answers (Fastify's own 404 body has no code). */
+export function routeNotFound(method: string, url: string): HotpathError {
+  const path = url.split('?')[0] ?? url;
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return new HotpathError('not_found', 404, 'not_found', `no route ${method} ${shown}`, {
+    method: method.length > 16 ? method.slice(0, 16) : method,
+  });
+}
+
 /** Fastify's `clientErrorHandler`: answers with the coded JSON body and closes the connection. */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   // A reset or already-closed socket has nobody to answer.

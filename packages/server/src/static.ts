@@ -6,6 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { malformedPath, routeNotFound } from './client-error.ts';
+import { sendError } from './connect/unary.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -77,24 +79,18 @@ export async function registerStatic(app: FastifyInstance, uiDir: string): Promi
   const handler = async (request: { url: string }, reply: FastifyReply) => {
     const index = join(root, 'index.html');
     let path = decodeURIComponentSafe(request.url.split('?')[0] ?? '/');
-    if (path === undefined) return reply.code(400).type('text/plain').send('bad path');
+    if (path === undefined) return sendError(reply, malformedPath());
     if (!existsSync(index)) {
       if (path === '/' || path === '/index.html')
         return reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
-      return reply
-        .code(404)
-        .type('application/json')
-        .send({ code: 'not_found', message: `no route ${path}`, error: 'not_found' });
+      return sendError(reply, routeNotFound('GET', path));
     }
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) return reply.code(404).send();
+    if (file !== root && !file.startsWith(root + sep)) return sendError(reply, routeNotFound('GET', path));
     if (existsSync(file) && statSync(file).isFile()) return sendFile(reply, file);
     if (extname(path) === '' && !API_PREFIXES.some((p) => path!.startsWith(p))) return sendFile(reply, index);
-    return reply
-      .code(404)
-      .type('application/json')
-      .send({ code: 'not_found', message: `no route or file ${path}`, error: 'not_found' });
+    return sendError(reply, routeNotFound('GET', path));
   };
   app.get('/', handler);
   app.get('/*', handler);

@@ -477,8 +477,10 @@ export interface Failure {
   readonly c: FuzzCase;
 }
 
+/** The path of a case's URL, cut to 120 characters so a report of generated paths stays readable. */
 export function routeOf(url: string): string {
-  return url.split('?')[0]!;
+  const path = url.split('?')[0]!;
+  return path.length > 120 ? `${path.slice(0, 120)}…(${path.length} chars)` : path;
 }
 
 function excerpt(c: FuzzCase): string {
