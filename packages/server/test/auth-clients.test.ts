@@ -2,7 +2,7 @@
 // auth, a pyroscope-io-style Connect Push with basic auth, Grafana's binary-proto queries with basic
 // auth, the Hotpath Python SDK; a key revoked mid-run; HTTPS with a self-signed certificate; and what
 // a server on 0.0.0.0 does without --auth.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/main.ts';
 import { resolveAuthMode } from '../src/auth/startup.ts';
 import { encodeSelectRequest } from '../src/query/messages.ts';
+import { runProcess } from './support/process.ts';
 
 const NODE_SCRIPT = new URL('./fixtures/nodejs-client.mjs', import.meta.url).pathname;
 const PUSH_SCRIPT = new URL('./fixtures/push_like_pyroscope_io.py', import.meta.url).pathname;
@@ -23,24 +24,12 @@ const run = promisify(execFile);
 
 const basic = (user: string, key: string) => `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}`;
 
-function runNode(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
 /** Runs the pyroscope-io-style push; returns its HTTP status. */
 async function pyroscopePush(url: string, app: string, tenant: string, user: string, key: string) {
-  const r = await run(PYTHON, [PUSH_SCRIPT, url, app, tenant, user, key], { encoding: 'utf8', timeout: 20_000 });
+  const r = await run(PYTHON, [PUSH_SCRIPT, url, app, tenant, user, key], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   const m = /status (\d+) total (\d+) start (\d+)/.exec(r.stdout);
   if (m === null) throw new Error(r.stdout + r.stderr);
   return { status: Number(m[1]), startMs: Number(m[3]) * 1000, out: r.stdout };
@@ -79,9 +68,9 @@ describe('auth on, real clients over 127.0.0.1', () => {
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
   });
 
-  it('@pyroscope/nodejs with basicAuthUser/basicAuthPassword writes into the key\'s tenant', async () => {
+  it("@pyroscope/nodejs with basicAuthUser/basicAuthPassword writes into the key's tenant", async () => {
     const { key } = await keyFor('node-tenant', 'write');
-    const r = await runNode([NODE_SCRIPT, server.url, 'node-tenant', key]);
+    const r = await runProcess(process.execPath, [NODE_SCRIPT, server.url, 'node-tenant', key]);
     expect(r.out).toContain('done true');
     const series = await server.store.series({
       tenant: 'node-tenant',
@@ -90,10 +79,8 @@ describe('auth on, real clients over 127.0.0.1', () => {
     });
     expect(series.length).toBeGreaterThan(0);
     // Without credentials the same client gets nothing in.
-    await runNode([NODE_SCRIPT, server.url]);
-    expect(
-      await server.store.series({ tenant: 'anonymous', selectors: [], ...range() }),
-    ).toEqual([]);
+    await runProcess(process.execPath, [NODE_SCRIPT, server.url]);
+    expect(await server.store.series({ tenant: 'anonymous', selectors: [], ...range() })).toEqual([]);
   });
 
   it('pyroscope-io Connect Push with basic auth; Grafana reads it back with binary proto and basic auth; revocation is immediate', async () => {

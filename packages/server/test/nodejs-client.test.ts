@@ -1,6 +1,5 @@
 // The real @pyroscope/nodejs client (0.6.x: /ingest, format=pprof, gzip body without
 // Content-Encoding) pushes to a real listening Hotpath server; the data is read back via the Store.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,23 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLabel } from '@hotpath/core';
 import { startServer, type RunningServer } from '../src/main.ts';
 import { foldedOf } from '../src/store/conformance.ts';
+import { runProcess } from './support/process.ts';
 
 const SCRIPT = new URL('./fixtures/nodejs-client.mjs', import.meta.url).pathname;
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 describe('@pyroscope/nodejs → Hotpath', () => {
   let server: RunningServer;
@@ -39,7 +24,7 @@ describe('@pyroscope/nodejs → Hotpath', () => {
   });
 
   it('stores the wall profiles it pushes, with its labels and our burning function', async () => {
-    const r = await run(process.execPath, [SCRIPT, `http://127.0.0.1:${server.port}`]);
+    const r = await runProcess(process.execPath, [SCRIPT, `http://127.0.0.1:${server.port}`]);
     expect(r.out).toContain('done true');
     expect(r.code).toBe(0);
     const range = { startMs: Date.now() - 3_600_000, endMs: Date.now() + 60_000 };

@@ -41,3 +41,19 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
   });
   return { child, port, url: `http://127.0.0.1:${port}`, exited, output: () => out };
 }
+
+/** Runs a command to its end (killed after 30 s), with stdout and stderr together. */
+export function runProcess(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
