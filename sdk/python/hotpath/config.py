@@ -47,6 +47,7 @@ class Config:
     upload_timeout: float = 10.0  # seconds per HTTP request
     upload_buffer: int = 32  # pending uploads kept while the server is unreachable; oldest dropped first
     max_overhead: float = 0.01  # sampler CPU / wall cap (1 %); lowers the tick rate if needed; 0 = off
+    auto_tags: bool = True  # automatic tags (deployment metadata, web frameworks, task queues); False = none
 
 
 # Accepted for pyroscope-io compatibility; they have no effect here (see docs/python-sdk.md).
@@ -74,6 +75,7 @@ ENV = {
     "upload_protocol": "HOTPATH_UPLOAD_PROTOCOL",
     "upload_timeout": "HOTPATH_UPLOAD_TIMEOUT",
     "max_overhead": "HOTPATH_MAX_OVERHEAD",
+    "auto_tags": "HOTPATH_AUTO_TAGS",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -175,7 +177,7 @@ def build_config(args: Mapping[str, Any], environ: Optional[Mapping[str, str]] =
         if f.name in ("application_name", "basic_auth_username", "basic_auth_password", "tenant_id", "server_address"):
             out[f.name] = _str(n, v)
         elif f.name in ("oncpu", "gil_only", "cpu_enabled", "report_pid", "report_thread_id", "report_thread_name",
-                        "enable_logging", "mem_enabled"):
+                        "enable_logging", "mem_enabled", "auto_tags"):
             out[f.name] = _bool(n, v)
         elif f.name == "sample_rate":
             out[f.name] = _number(n, v, int, 1, 1000)
