@@ -14,7 +14,9 @@ from typing import Any, Dict, Optional
 
 from . import agent as _agent
 from .config import ENV, Config, LineNo, build_config
+from .deployment import deployment_tags, with_deployment_tags
 from .tags import add_thread_tag, remove_thread_tag, tag_wrapper
+from .web import ASGIMiddleware, WSGIMiddleware, instrument
 
 __all__ = [
     "configure",
@@ -26,6 +28,10 @@ __all__ = [
     "LineNo",
     "Config",
     "ENV",
+    "instrument",
+    "WSGIMiddleware",
+    "ASGIMiddleware",
+    "deployment_tags",
 ]
 __version__ = _agent.VERSION
 
@@ -79,7 +85,7 @@ def configure(
         mem_enabled=mem_enabled,
         upload_interval=upload_interval,
     )
-    config = build_config(args)
+    config = with_deployment_tags(build_config(args))
     if config.enable_logging and not any(not isinstance(h, logging.NullHandler) for h in _log.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -87,6 +93,10 @@ def configure(
         if _log.level == logging.NOTSET:
             _log.setLevel(logging.INFO)
     _agent.install(_agent.Agent(config))
+    if config.auto_tags:
+        from . import integrations
+
+        integrations.install()  # endpoint/method on web requests, task/queue on task-queue jobs
     _log.info("hotpath: profiling %s -> %s", config.application_name, config.server_address)
     return config
 

@@ -53,6 +53,7 @@ class AgentUploads(unittest.TestCase):
             tags={"region": "us-east"},
             upload_interval=0.5,
             report_pid=True,
+            auto_tags=False,  # exactly the user's labels, not the checkout's service_git_ref
         )
         with hotpath.tag_wrapper({"vehicle": "car"}):
             burn(0.3)
@@ -89,6 +90,7 @@ class AgentUploads(unittest.TestCase):
             tags={"region": "eu"},
             upload_interval=3600,
             upload_protocol="ingest",
+            auto_tags=False,  # exactly the user's labels, not the checkout's service_git_ref
         )
         burn(0.1)
         hotpath.shutdown(timeout=2.0)
