@@ -6,3 +6,4 @@ export * from './merge.ts';
 export * from './top.ts';
 export * from './views.ts';
 export { compareNames, buildNameTree, type NameTree } from './name-tree.ts';
+export * from './regression.ts';
