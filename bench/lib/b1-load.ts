@@ -155,13 +155,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts this module in --serve mode (a real startServer process), pinned to CPU 0 when taskset exists. */
-export async function startBenchServer(options: ServeOptions): Promise<BenchServer> {
-  const self = new URL(import.meta.url).pathname;
-  // B1_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there (open it in Chrome DevTools).
-  const profileDir = process.env.B1_CPU_PROFILE_DIR;
-  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [...profiling, '--import', 'tsx', self, '--serve', JSON.stringify(options)];
+/**
+ * `node ...args` pinned to CPU 0 when taskset exists and there is a second core for the load
+ * generator (taskset execs node in place, so the child's pid is the server's). stdout is piped.
+ */
+export function spawnPinned(args: readonly string[]): ChildProcess {
   let hasTaskset = false;
   try {
     execSync('command -v taskset', { stdio: 'ignore' });
@@ -169,9 +167,18 @@ export async function startBenchServer(options: ServeOptions): Promise<BenchServ
   } catch {
     hasTaskset = false;
   }
-  const child: ChildProcess = hasTaskset
+  return hasTaskset
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    : spawn(process.execPath, [...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Starts this module in --serve mode (a real startServer process), pinned to CPU 0 when taskset exists. */
+export async function startBenchServer(options: ServeOptions): Promise<BenchServer> {
+  const self = new URL(import.meta.url).pathname;
+  // B1_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there (open it in Chrome DevTools).
+  const profileDir = process.env.B1_CPU_PROFILE_DIR;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawnPinned([...profiling, '--import', 'tsx', self, '--serve', JSON.stringify(options)]);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
