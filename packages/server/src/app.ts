@@ -5,6 +5,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from './store/types.ts';
+import { inflatePool } from './body.ts';
 import { clientErrorHandler, malformedPath, routeNotFound } from './client-error.ts';
 import { sendError } from './connect/unary.ts';
 import { HotpathError } from './errors.ts';
@@ -19,6 +20,7 @@ import { KeyRing } from './auth/keys.ts';
 import { chargeIngestBytes } from './auth/rate-limit.ts';
 import { registerKeyRoutes } from './auth/routes.ts';
 import { registerSecurityHeaders } from './auth/headers.ts';
+import { serveH2c } from './h2c.ts';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -56,6 +58,8 @@ declare module 'fastify' {
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? resolveLimits();
+  // Process-wide, like the memory it bounds: the last app built sets it (one per process in practice).
+  inflatePool.limitBytes = limits.maxInflatingBytes;
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: limits.maxBodyBytes,
@@ -82,6 +86,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     1000,
     limits.headersTimeoutMs,
   );
+  // gRPC clients speak HTTP/2 without TLS (h2c) on this same port: h2c.ts routes those connections.
+  if (!deps.https) serveH2c(app, limits);
   const full: ServerDeps & { metrics: Metrics; limits: Limits } = {
     ...deps,
     metrics: deps.metrics ?? new Metrics(),

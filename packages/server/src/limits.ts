@@ -48,6 +48,12 @@ export interface Limits {
   // Bounded work per request (DESIGN.md "Trust boundary at the edge").
   /** Body of a read route before and after decompression (a query needs a few KiB); Hotpath: 1 MiB. */
   readonly maxQueryBodyBytes: number;
+  /**
+   * Bytes being decompressed at once by all requests of the process (256 MiB: four requests at the
+   * decompressed limit); past it → 503 server_busy with Retry-After. Bounds the memory of many
+   * concurrent gzip bombs.
+   */
+  readonly maxInflatingBytes: number;
   /** Nesting of JSON arrays/objects in any JSON body (Connect, speedscope, sample_type_config): 64. */
   readonly maxJsonDepth: number;
   /** Queries running at once per tenant (4); more wait in the tenant's queue. */
@@ -89,6 +95,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,
   maxQueryBodyBytes: 1024 * 1024,
+  maxInflatingBytes: 256 * 1024 * 1024,
   maxJsonDepth: 64,
   maxConcurrentQueriesPerTenant: 4,
   maxConcurrentQueries: 8,

@@ -54,6 +54,8 @@ Options (environment variable in brackets):
   --max-query-body <bytes>   read route bodies, before and after gzip (default 1048576)
                              [HOTPATH_MAX_QUERY_BODY]
   --max-json-depth <n>       nesting of JSON bodies (default 64) [HOTPATH_MAX_JSON_DEPTH]
+  --max-inflating <bytes>    bytes decompressed at once by all requests, else 503 (default 268435456)
+                             [HOTPATH_MAX_INFLATING]
   --request-timeout <dur>    whole request incl. body, else 408 (default 60s) [HOTPATH_REQUEST_TIMEOUT]
   --headers-timeout <dur>    request headers, else 408 (default 10s) [HOTPATH_HEADERS_TIMEOUT]
   --log-level <level>        fatal, error, warn, info (default), debug or silent [HOTPATH_LOG_LEVEL]
@@ -96,6 +98,7 @@ function boundedWorkLimits(opt: (name: string, envName: string) => string | unde
   int('max-queued-queries', 'HOTPATH_MAX_QUEUED_QUERIES', 'maxQueuedQueriesPerTenant');
   int('max-query-body', 'HOTPATH_MAX_QUERY_BODY', 'maxQueryBodyBytes');
   int('max-json-depth', 'HOTPATH_MAX_JSON_DEPTH', 'maxJsonDepth');
+  int('max-inflating', 'HOTPATH_MAX_INFLATING', 'maxInflatingBytes');
   dur('request-timeout', 'HOTPATH_REQUEST_TIMEOUT', 'requestTimeoutMs');
   dur('headers-timeout', 'HOTPATH_HEADERS_TIMEOUT', 'headersTimeoutMs');
   return out as Partial<Limits>;
@@ -154,6 +157,7 @@ export const serverCommand: Command = {
           'max-queued-queries': { type: 'string' },
           'max-query-body': { type: 'string' },
           'max-json-depth': { type: 'string' },
+          'max-inflating': { type: 'string' },
           'request-timeout': { type: 'string' },
           'headers-timeout': { type: 'string' },
           'log-level': { type: 'string' },
