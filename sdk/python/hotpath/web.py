@@ -1,5 +1,7 @@
 """Automatic `endpoint` and `method` tags on every web request: Flask, Django, Starlette / FastAPI,
-and any WSGI or ASGI app through `WSGIMiddleware` / `ASGIMiddleware` (or `hotpath.instrument(app)`).
+the standard library's http.server (no routes there: the endpoint is the handler method,
+`Handler.do_GET`), and any WSGI or ASGI app through `WSGIMiddleware` / `ASGIMiddleware` (or
+`hotpath.instrument(app)`).
 
 Each integration wraps the framework method that serves one request after its route is known and
 opens a `tag_wrapper` in the wrapper's frame, so the sampler finds the tags on the request's stack
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from contextvars import ContextVar
 from types import ModuleType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -93,6 +96,44 @@ def _patch_flask(module: ModuleType) -> None:
         return full_dispatch_request
 
     wrap(module.Flask, "full_dispatch_request", make)
+
+
+# -- http.server ---------------------------------------------------------------------------------
+
+
+# http.server handlers that serve a WSGI app: the app's framework tags its own routes.
+_WSGI_GATEWAYS = ("werkzeug.", "wsgiref.")
+
+
+def _patch_http_server(module: ModuleType) -> None:
+    # BaseHTTPRequestHandler has no routes: the endpoint is the view, `Handler.do_GET`. The method
+    # is known only once handle_one_request has parsed the request line, so the block opens then,
+    # on handle_one_request's frame (which calls do_GET), and closes when that frame returns.
+    def make_parse(original: Callable[..., Any]) -> Callable[..., Any]:
+        def parse_request(self: Any) -> bool:
+            ok = original(self)
+            if ok and not type(self).__module__.startswith(_WSGI_GATEWAYS):
+                tags = request_tags(UNMATCHED, self.command)
+                if tags["method"] != OTHER_METHOD and hasattr(self, "do_" + self.command):
+                    tags["endpoint"] = f"{type(self).__name__}.do_{self.command}"
+                self._hotpath_block = tag_wrapper(tags).enter_at(sys._getframe(1))
+            return ok
+
+        return parse_request
+
+    def make_handle(original: Callable[..., Any]) -> Callable[..., Any]:
+        def handle_one_request(self: Any) -> None:
+            try:
+                original(self)
+            finally:
+                block = self.__dict__.pop("_hotpath_block", None)
+                if block is not None:
+                    block.__exit__()
+
+        return handle_one_request
+
+    wrap(module.BaseHTTPRequestHandler, "parse_request", make_parse)
+    wrap(module.BaseHTTPRequestHandler, "handle_one_request", make_handle)
 
 
 # -- Django --------------------------------------------------------------------------------------
@@ -205,6 +246,7 @@ def _patch_anyio(module: ModuleType) -> None:
 
 # module -> patch; integrations.install() applies each when its module is (or gets) imported.
 PATCHES: List[Tuple[str, Callable[[ModuleType], None]]] = [
+    ("http.server", _patch_http_server),
     ("flask.app", _patch_flask),
     ("django.core.handlers.base", _patch_django),
     ("starlette.applications", _patch_starlette_app),

@@ -146,6 +146,35 @@ class Frameworks(unittest.TestCase):
         self.assertEqual(json.loads(b"".join(call_asgi(app, "/nope"))), {"endpoint": "<unmatched>", "method": "GET"})
 
 
+class StandardLibrary(unittest.TestCase):
+    def test_http_server_endpoint_is_the_handler_method(self) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        integrations.when_imported("http.server", web._patch_http_server)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(labels_here()).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/car/17", timeout=10) as r:
+                self.assertEqual(json.load(r), {"endpoint": "Handler.do_GET", "method": "GET"})
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
 class Switch(unittest.TestCase):
     def patched_after_configure(self, auto_tags: str) -> bool:
         code = textwrap.dedent(
