@@ -110,6 +110,13 @@ class RideshareEndToEnd(unittest.TestCase):
             orders = {f for f in ticks if f.startswith("order_")}
             self.assertEqual(orders, {f"order_{vehicle}"}, f"order functions in samples tagged vehicle={vehicle}")
 
+    def test_endpoint_and_method_tags_come_from_the_profiler(self) -> None:
+        # http.server has no routes: the endpoint is the handler method. The app tags only `vehicle`.
+        self.assertEqual(label_values(self.server, "endpoint", *self.range_ms), ["Handler.do_GET"])
+        self.assertEqual(label_values(self.server, "method", *self.range_ms), ["GET"])
+        ticks = function_ticks(render(self.server, *self.range_ms, endpoint="Handler.do_GET", vehicle="car")["flamebearer"])
+        self.assertIn("order_car", ticks)
+
     def test_order_car_is_the_largest_order_function(self) -> None:
         ticks = function_ticks(render(self.server, *self.range_ms)["flamebearer"])
         totals = {f: ticks.get(f, {"total": 0})["total"] for f in ("order_bike", "order_scooter", "order_car")}

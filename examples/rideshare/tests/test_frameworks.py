@@ -1,6 +1,7 @@
 """Each server variant (Flask, FastAPI on uvicorn, Django on gunicorn with two pre-forked workers)
 starts under the interpreter running the tests, serves /car and gets profiled into a real hotpath
-server. A variant is skipped only when that interpreter cannot import its framework."""
+server, its samples tagged with the route (`endpoint`) by the profiler, not the app. A variant is
+skipped only when that interpreter cannot import its framework."""
 from __future__ import annotations
 
 import sys
@@ -59,7 +60,8 @@ class FrameworkVariants(unittest.TestCase):
 
             def profiled() -> set[str] | None:
                 until_ms = int(time.time() * 1000) + 1000
-                ticks = function_ticks(render(self.server, started_ms, until_ms, region=region)["flamebearer"])
+                # The apps never tag endpoint themselves: configure() does, from each framework's routes.
+                ticks = function_ticks(render(self.server, started_ms, until_ms, region=region, endpoint="/car")["flamebearer"])
                 pids = set(label_values(self.server, "pid", started_ms, until_ms, region=region))
                 if "order_car" in ticks and len(pids) >= processes:
                     return pids
@@ -70,9 +72,13 @@ class FrameworkVariants(unittest.TestCase):
 
             ride_round()
             try:
-                return wait_for(f"order_car samples from {processes} {framework} process(es)", profiled, timeout_s=45, every_s=0.5)
+                pids = wait_for(f"order_car samples under endpoint=/car from {processes} {framework} process(es)", profiled, timeout_s=45, every_s=0.5)
             except AssertionError as e:
                 self.fail(f"{e}\n{self.procs.logs()}")
+            until_ms = int(time.time() * 1000) + 1000
+            self.assertLessEqual(set(label_values(self.server, "endpoint", started_ms, until_ms, region=region)), {"/", "/car"})
+            self.assertEqual(label_values(self.server, "method", started_ms, until_ms, region=region), ["GET"])
+            return pids
         finally:
             self.procs.stop(f"{framework}-{region}")
 
