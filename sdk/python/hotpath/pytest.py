@@ -55,6 +55,11 @@ def pytest_addoption(parser: Any) -> None:
         help="service_name (default HOTPATH_APPLICATION_NAME, else <rootdir name>-tests)",
     )
     group.addoption("--hotpath-sample-rate", metavar="HZ", type=int, help="samples per second (default 100)")
+    group.addoption(
+        "--hotpath-wall",
+        action="store_true",
+        help="charge wall time (waiting and sleeping too) rather than CPU time; steadier on a busy CI machine",
+    )
 
 
 def pytest_configure(config: Any) -> None:
@@ -126,11 +131,12 @@ def default_application_name(rootdir: str) -> str:
     return f"{base}-tests"
 
 
-def encode_profile(samples: Samples, sample_rate: int) -> bytes:
-    """One gzipped pprof (cpu nanoseconds, like the agent's) holding every sample of the run."""
+def encode_profile(samples: Samples, sample_rate: int, oncpu: bool = True) -> bytes:
+    """One gzipped pprof (cpu or wall nanoseconds, like the agent's) holding every sample of the run."""
+    sample_type = ("cpu" if oncpu else "wall", "nanoseconds")
     builder = ProfileBuilder(
-        sample_types=[("cpu", "nanoseconds")],
-        period_type=("cpu", "nanoseconds"),
+        sample_types=[sample_type],
+        period_type=sample_type,
         period=1_000_000_000 // sample_rate,
     )
     for (stack, labels), value in samples.items():
@@ -174,6 +180,8 @@ class HotpathPlugin:
         }
         if server:
             args["server_address"] = server
+        if opt("hotpath_wall"):
+            args["oncpu"] = False
         if opt("hotpath_sample_rate"):
             args["sample_rate"] = opt("hotpath_sample_rate")
         self.settings: Config = build_config(args)
@@ -221,7 +229,7 @@ class HotpathPlugin:
 
     def _write(self) -> None:
         try:
-            data = encode_profile(self.collected, self.settings.sample_rate)
+            data = encode_profile(self.collected, self.settings.sample_rate, self.settings.oncpu)
             with open(self.output, "wb") as f:
                 f.write(data)
         except OSError as e:

@@ -3,8 +3,16 @@
 // the response is a google.v1.Profile, i.e. pprof) and writes it as pprof, folded or speedscope.
 // pprof from SelectMergeProfile keeps files, lines and full stacks, which /render's truncated
 // flame graph would lose, so it is the faithful source for every output format.
-import { decodePprof } from '@hotpath/core';
-import { choice, CliError, requireString, runCommand, writeOutput, type CommandSpec } from '../args.ts';
+import { decodePprof, type Profile } from '@hotpath/core';
+import {
+  choice,
+  CliError,
+  requireString,
+  runCommand,
+  writeOutput,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../args.ts';
 import type { Command } from '../command.ts';
 import { encodeAs } from './convert.ts';
 import { httpRequest, parseTime, SERVER_OPTIONS, serverUrl, splitQuery } from './query.ts';
@@ -44,6 +52,35 @@ export function encodeSelectMergeProfileRequest(
   return Uint8Array.from(out);
 }
 
+/**
+ * The merged, untruncated profile of a selector and time range (ms) from a server's
+ * SelectMergeProfile: the pprof bytes as answered and their decoded profiles.
+ */
+export async function fetchMergedProfile(
+  args: ParsedArgs,
+  server: string,
+  typeId: string,
+  selector: string,
+  startMs: number,
+  endMs: number,
+): Promise<{ bytes: Uint8Array; profiles: Profile[] }> {
+  const res = await httpRequest(args, `${server}/querier.v1.QuerierService/SelectMergeProfile`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/proto' },
+    body: encodeSelectMergeProfileRequest(typeId, selector, startMs, endMs),
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (!res.ok)
+    throw new CliError(`server answered ${res.status}: ${new TextDecoder().decode(bytes.subarray(0, 500))}`);
+  try {
+    return { bytes, profiles: decodePprof(bytes) };
+  } catch (e) {
+    throw new CliError(
+      `the server's SelectMergeProfile answer is not a valid pprof: ${(e as Error).message}`,
+    );
+  }
+}
+
 const FORMATS = ['pprof', 'folded', 'speedscope'] as const;
 
 const spec: CommandSpec = {
@@ -70,24 +107,7 @@ export const exportCommand: Command = {
       const format = choice(args, 'to', FORMATS);
       const start = parseTime(requireString(args, 'from'));
       const end = parseTime(requireString(args, 'until'));
-      const res = await httpRequest(args, `${server}/querier.v1.QuerierService/SelectMergeProfile`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/proto' },
-        body: encodeSelectMergeProfileRequest(type.id, selector, start, end),
-      });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (!res.ok)
-        throw new CliError(
-          `server answered ${res.status}: ${new TextDecoder().decode(bytes.subarray(0, 500))}`,
-        );
-      let profiles;
-      try {
-        profiles = decodePprof(bytes);
-      } catch (e) {
-        throw new CliError(
-          `the server's SelectMergeProfile answer is not a valid pprof: ${(e as Error).message}`,
-        );
-      }
+      const { bytes, profiles } = await fetchMergedProfile(args, server, type.id, selector, start, end);
       // An empty merge may decode to a profile with no samples; pprof keeps the server's bytes as they are.
       const out = format === 'pprof' ? bytes : encodeAs(format, profiles, { type: type.sampleType });
       await writeOutput(out, args.values.output as string | undefined);

@@ -4,6 +4,7 @@ import { serverCommand } from './server.ts';
 import { demo } from './demo.ts';
 import { convert } from './convert.ts';
 import { top } from './top.ts';
+import { diff } from './diff.ts';
 import { ingest } from './ingest.ts';
 import { query } from './query.ts';
 import { exportCommand } from './export.ts';
@@ -18,4 +19,5 @@ export const commands: Record<string, Command> = {
   keys,
   convert,
   top,
+  diff,
 };
