@@ -181,47 +181,42 @@ def _patch_django(module: ModuleType) -> None:
 # -- Starlette / FastAPI -------------------------------------------------------------------------
 
 
-def _starlette_endpoint(router: Any, scope: Dict[str, Any]) -> str:
+def _starlette_endpoint(routes: Any, scope: Dict[str, Any], prefix: str = "") -> str:
     from starlette.routing import Match
 
     partial = UNMATCHED
-    for route in router.routes:
-        match, _ = route.matches(scope)
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match == Match.NONE:
+            continue
+        path = prefix + getattr(route, "path", "")
+        inner = getattr(route, "routes", None)  # a Mount (or Host): the route inside, under its template
+        if inner:
+            path = _starlette_endpoint(inner, {**scope, **child_scope}, path) if match == Match.FULL else UNMATCHED
         if match == Match.FULL:
-            return getattr(route, "path", UNMATCHED)
-        if match == Match.PARTIAL and partial == UNMATCHED:  # right path, other method: a 405
-            partial = getattr(route, "path", UNMATCHED)
+            return path or UNMATCHED
+        if partial == UNMATCHED:  # the right path for another method: answered 405
+            partial = path or UNMATCHED
     return partial
 
 
 def _patch_starlette_app(module: ModuleType) -> None:
     # The app's own entry: the route is matched once more here (the router matches it again
-    # inside), so middleware and exception handlers (a 404's included) run under the endpoint.
+    # inside), so middleware and exception handlers (a 404's included) run under the endpoint,
+    # and a route inside a Mount gets its whole template, `/v1/car/{id}`.
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         async def __call__(self: Any, scope: Dict[str, Any], receive: Any, send: Any) -> None:
-            if scope.get("type") not in ("http", "websocket"):
+            outer = _request_tags.get()
+            if scope.get("type") not in ("http", "websocket") or (outer is not None and outer["endpoint"] != UNMATCHED):
+                # Not a request, or an app mounted in one whose match already named the whole route.
                 await original(self, scope, receive, send)
                 return
-            tags = request_tags(_starlette_endpoint(self.router, scope), scope.get("method", "GET"))
+            tags = request_tags(_starlette_endpoint(self.router.routes, scope), scope.get("method", "GET"))
             await _serve_asgi(tags, functools.partial(original, self), scope, receive, send)
 
         return __call__
 
     wrap(module.Starlette, "__call__", make)
-
-
-def _patch_starlette_routing(module: ModuleType) -> None:
-    # A route inside a Mount (or a Router served without the Starlette app) names its own template.
-    def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        async def handle(self: Any, scope: Dict[str, Any], receive: Any, send: Any) -> None:
-            tags = request_tags(self.path, scope.get("method", "GET"))
-            await _serve_asgi(tags, functools.partial(original, self), scope, receive, send)
-
-        return handle
-
-    # Route serves HTTP endpoints (FastAPI's APIRoute inherits its handle); WebSocketRoute sockets.
-    wrap(module.Route, "handle", make)
-    wrap(module.WebSocketRoute, "handle", make)
 
 
 def _run_tagged(tags: Dict[str, str], func: Callable[..., Any], *args: Any) -> Any:
@@ -250,7 +245,6 @@ PATCHES: List[Tuple[str, Callable[[ModuleType], None]]] = [
     ("flask.app", _patch_flask),
     ("django.core.handlers.base", _patch_django),
     ("starlette.applications", _patch_starlette_app),
-    ("starlette.routing", _patch_starlette_routing),
     ("anyio.to_thread", _patch_anyio),
 ]
 

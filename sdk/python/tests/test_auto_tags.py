@@ -132,7 +132,7 @@ class Frameworks(unittest.TestCase):
         self.assertEqual(json.loads(client.delete("/no/such/route").data), {"endpoint": "<unmatched>", "method": "DELETE"})
 
     @unittest.skipUnless(has("fastapi"), "fastapi is not importable here (Debian: python3-fastapi)")
-    def test_fastapi_route_path_in_the_thread_pool_and_unmatched(self) -> None:
+    def test_fastapi_route_path_in_the_thread_pool_mounted_and_unmatched(self) -> None:
         import fastapi
 
         app = web.instrument(fastapi.FastAPI())
@@ -142,7 +142,11 @@ class Frameworks(unittest.TestCase):
             return fastapi.responses.JSONResponse(labels_here(), status_code=404)
 
         app.add_exception_handler(404, not_found)
+        v1 = fastapi.FastAPI()
+        v1.get("/bike/{id}")(lambda id: labels_here())
+        app.mount("/v1", v1)
         self.assertEqual(json.loads(b"".join(call_asgi(app, "/car/17"))), {"endpoint": "/car/{id}", "method": "GET"})
+        self.assertEqual(json.loads(b"".join(call_asgi(app, "/v1/bike/3"))), {"endpoint": "/v1/bike/{id}", "method": "GET"})
         self.assertEqual(json.loads(b"".join(call_asgi(app, "/nope"))), {"endpoint": "<unmatched>", "method": "GET"})
 
 
