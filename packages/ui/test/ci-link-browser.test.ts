@@ -2,11 +2,10 @@
 // service_git_ref selections: two CI runs of a test suite stored by a real server, the CLI run against
 // it, and the printed link followed in Debian Chromium.
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { runCli } from '../../cli/test/run-cli.ts';
 import { ingestFolded, launchBrowser, screenshot, startServer, type RunningServer } from './harness.ts';
 
 const uiDir = new URL('../', import.meta.url).pathname;
@@ -21,6 +20,20 @@ function run(driverMs: number): string {
     `pytest;test_order[car];order_car;find_nearest_vehicle;check_driver_availability ${driverMs * MS}`,
     `pytest;test_order[bike];order_bike;find_nearest_vehicle ${200 * MS}`,
   ].join('\n');
+}
+
+/** The real CLI as a subprocess (async: the server keeps answering meanwhile). */
+function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = join(uiDir, '../cli/bin/hotpath.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 let server: RunningServer;
