@@ -117,9 +117,12 @@ class Agent:
             if stopped():
                 break
             if cpu_enabled:
-                before = thread_cpu()
-                tick()
-                tick_cpu += thread_cpu() - before
+                if budget > 0:  # two clock reads a tick, only for the cap
+                    before = thread_cpu()
+                    tick()
+                    tick_cpu += thread_cpu() - before
+                else:
+                    tick()
             now = self._wall()
             if self.memory is not None and self.memory.tracing and now >= self._slice_end:
                 self._end_memory_slice()

@@ -14,12 +14,24 @@ one frame, UNSEEN_THREADS. The difference is carried from tick to tick rather th
 reading the clocks one after the other skews single ticks both ways and only the sum is exact;
 it is charged once it passes UNSEEN_MIN_NS.
 
+The process clock also says when reading the threads can wait. While the CPU no clock has read
+yet (threads not shown, threads skipped, read skew) stays below SKIP_UNREAD_MAX_NS, a tick reads
+nothing more: an idle process costs one clock read a tick. Past it, threads whose leaf frame,
+instruction and caller are unchanged since their clock was last read are still skipped, and read
+too (in the same tick) if what the others used does not bring the unread CPU back below the bound.
+So a thread is never left unread while it uses more than the bound (a loop sampled at the same
+instruction again is read and charged where it is); what a late reading can carry into a thread's
+next stack is at most the bound, 1 ms, against 10 ms a tick at 100 Hz. (Skipping idle-looking
+threads without this check biased tag splits: their CPU read late went to whatever stack came next.)
+
 Everything the sampler needs from the outside (monotonic clock, frame source, per-thread CPU
 clock) is injectable, so tests drive `tick()` with a fake clock and fake frames.
 """
 
 from __future__ import annotations
 
+import bisect
+import dis
 import os
 import sys
 import threading
@@ -31,7 +43,9 @@ from . import tags as _tags
 from .config import LineNo
 from .pprof import FrameKey, LabelsKey, StackKey
 
-# Raw stack: leaf-first code objects interleaved with line numbers (code0, line0, code1, line1...).
+# Raw stack: leaf-first code objects, each followed by its frame's f_lasti in LastInstruction mode
+# (code0, lasti0, code1, lasti1...): an attribute read, where f_lineno searches the line table on
+# every walk. FrameNamer turns (code, lasti) into the line once per window.
 RawStack = Tuple[Any, ...]
 SampleKey = Tuple[RawStack, LabelsKey]
 
@@ -43,6 +57,9 @@ _UNSEEN_CODE = compile("pass", "<hotpath>", "exec").replace(co_name=UNSEEN_THREA
 _UNSEEN_FRAME: FrameKey = (UNSEEN_THREADS, "<hotpath>", 0, 0)
 # Skew between the clock reads of one tick stays far below this, so no false charge appears.
 UNSEEN_MIN_NS = 5_000_000
+# A thread still in the frame its clock was last read in is skipped while the process clock shows
+# less than this much CPU unread (threads skipped, threads not shown, and clock-read skew together).
+SKIP_UNREAD_MAX_NS = 1_000_000
 
 
 def thread_cpu_clockid(native_id: int) -> int:
@@ -175,13 +192,27 @@ class Sampler:
 
     def _tick_locked(self) -> None:
         now = self._clock()
-        frames = self._frames()
         last_tick = self._last_tick
         self._last_tick = now
         self.ticks += 1
         exclude = self.exclude
         process_cpu = self._process_cpu if self.oncpu else None
         process_used = process_cpu() if process_cpu is not None else 0
+        # With the process clock, only CPU that no clock has read yet needs the threads' clocks.
+        # While it stays below the bound the tick reads nothing else (an idle process costs one
+        # clock read a tick); above it, the profiler's own threads are read first.
+        may_skip = process_cpu is not None and last_tick is not None
+        seen_ns = 0
+        if may_skip:
+            pending = self._unseen_ns + process_used - self._last_process_cpu
+            if pending >= SKIP_UNREAD_MAX_NS:
+                seen_ns = self._read_excluded()
+                pending -= seen_ns
+            if pending < SKIP_UNREAD_MAX_NS:
+                self._unseen_ns = pending
+                self._last_process_cpu = process_used
+                return
+        frames = self._frames()
         if last_tick is None:
             # First tick: baseline every thread's CPU clock; nothing to charge yet.
             if self.oncpu:
@@ -198,7 +229,6 @@ class Sampler:
             self._names = self._thread_names()
         values = self._values
         state = self._state
-        new_state: Dict[int, List[Any]] = {}
         version = _tags.version[0]
         thread_tags = self._thread_tags
         oncpu = self.oncpu
@@ -208,30 +238,29 @@ class Sampler:
         owner = self._owner
         thread_of = self._thread_of
         forget = cpu.forget if isinstance(cpu, ThreadCpuClocks) else None
-        seen_ns = 0
+        # The real clocks are read inline (clockid cache, then clock_gettime_ns): two calls fewer a thread.
+        clockids = cpu._clockids if isinstance(cpu, ThreadCpuClocks) else None
+        gettime = time.clock_gettime_ns
+        # Threads still in the frame they were in when their clock was last read (same leaf frame
+        # object, instruction and caller) are read only if the process clock says CPU went unread.
+        skipped: List[int] = []
         for ident, frame in frames.items():
             if ident in exclude:
-                if process_cpu is not None:
-                    # The profiler's own threads are not charged, but their CPU is not unseen.
-                    try:
-                        used = cpu(ident)
-                    except OSError:
-                        continue
-                    seen_ns += used - last_cpu.get(ident, 0)
-                    last_cpu[ident] = used
-                continue
+                continue  # the profiler's own threads: read above (with the process clock) or not at all
             lasti = frame.f_lasti
             back = frame.f_back
-            ttags = thread_tags.get(ident)
             st = state.get(ident)
-            # Same leaf frame object at the same instruction with the same caller: the same stack
-            # (parents and lines), and with the same tags version, the same sample key.
-            same = st is not None and st[0] is frame and st[1] == lasti and st[2] is back and st[3] == version and st[4] is ttags
+            if st is not None and st[0] is frame and st[1] == lasti and st[2] is back:
+                # st holds the frame, so `is` cannot match a new thread's frame reusing the ident.
+                if may_skip:
+                    skipped.append(ident)
+                    continue
+            elif st is None or st[0] is not frame or st[2] is not back:
+                st = state[ident] = [frame, lasti, back, -1, None, None]
+            else:
+                st[1] = lasti
+                st[5] = None
             if oncpu:
-                # Every thread's clock is read on every tick. Skipping threads that looked idle and
-                # unmoved was tried and biased tag splits: a thread can run a loop and be sampled
-                # at the same instruction of the same frame again, and the CPU read late then went
-                # to whatever stack came next.
                 # A thread seen for the first time started after the previous tick (threads alive
                 # then were baselined), so all of its CPU time is new. So did one that holds the
                 # ident of a thread that ended since: its clock is not the cached one either.
@@ -239,9 +268,12 @@ class Sampler:
                 new_thread = owner.get(ident) is not thread
                 if new_thread and forget is not None:
                     forget((ident,))
+                clockid = clockids.get(ident) if clockids is not None else None
                 try:
-                    used = cpu(ident)
+                    used = gettime(clockid) if clockid is not None else cpu(ident)
                 except OSError:
+                    if clockid is not None:
+                        clockids.pop(ident, None)
                     continue
                 value = used if new_thread else used - last_cpu.get(ident, 0)
                 owner[ident] = thread
@@ -249,20 +281,33 @@ class Sampler:
                 seen_ns += value
             else:
                 value = wall
-            key = st[5] if same else None
             if value > 0:
-                if key is None:
-                    key = self._walk(ident, frame)
-                values[key] = values.get(key, 0) + value
-            new_state[ident] = [frame, lasti, back, version, ttags, key]
-        self._state = new_state
+                self._charge(ident, frame, st, value, version, thread_tags.get(ident))
         if process_cpu is not None:
+            if skipped and self._unseen_ns + process_used - self._last_process_cpu - seen_ns >= SKIP_UNREAD_MAX_NS:
+                # Some CPU went unread: read the skipped threads too, so that only the threads the
+                # frame source never shows are left in it. Unread CPU stays below the bound, so a
+                # skipped thread's late reading can carry at most that much into its next stack.
+                for ident in skipped:
+                    st = state[ident]
+                    try:
+                        used = cpu(ident)
+                    except OSError:
+                        continue
+                    value = used - last_cpu.get(ident, 0)
+                    last_cpu[ident] = used
+                    seen_ns += value
+                    if value > 0:
+                        self._charge(ident, st[0], st, value, version, thread_tags.get(ident))
             self._unseen_ns += process_used - self._last_process_cpu - seen_ns
             self._last_process_cpu = process_used
             if self._unseen_ns >= UNSEEN_MIN_NS:
                 key = (self._unseen_raw, (('pid', str(self.pid)),) if self.report_pid else ())
                 values[key] = values.get(key, 0) + self._unseen_ns
                 self._unseen_ns = 0
+        if len(state) > len(frames) - len(exclude):
+            for ident in [ident for ident in state if ident not in frames]:
+                del state[ident]
         if oncpu and len(last_cpu) > len(frames):
             gone = [ident for ident in last_cpu if ident not in frames]
             for ident in gone:
@@ -270,6 +315,31 @@ class Sampler:
                 owner.pop(ident, None)
             if forget is not None:
                 forget(gone)
+
+    def _read_excluded(self) -> int:
+        """Reads the profiler's own threads' clocks: not charged, but their CPU is not unseen."""
+        cpu, last_cpu = self._cpu, self._last_cpu
+        used_ns = 0
+        for ident in list(self.exclude):
+            try:
+                used = cpu(ident)
+            except OSError:
+                continue
+            last = last_cpu.get(ident)
+            if last is not None:  # a thread excluded since the last tick is only baselined
+                used_ns += used - last
+            last_cpu[ident] = used
+        return used_ns
+
+    def _charge(self, ident: int, frame: Any, st: List[Any], value: int, version: int, ttags: Any) -> None:
+        """Adds value to the thread's current stack; st caches its sample key while the stack and
+        the tags (version, thread tags) stay the same."""
+        key = st[5]
+        if key is None or st[3] != version or st[4] is not ttags:
+            key = self._walk(ident, frame)
+            st[3], st[4], st[5] = version, ttags, key
+        values = self._values
+        values[key] = values.get(key, 0) + value
 
     def _walk(self, ident: int, frame: Any) -> SampleKey:
         raw: List[Any] = []
@@ -282,7 +352,7 @@ class Sampler:
             if ftags:
                 while f is not None:
                     append(f.f_code)
-                    append(f.f_lineno)
+                    append(f.f_lasti)
                     t = ftags.get(f)
                     if t:
                         found.append(t)
@@ -290,7 +360,7 @@ class Sampler:
             else:
                 while f is not None:
                     append(f.f_code)
-                    append(f.f_lineno)
+                    append(f.f_lasti)
                     f = f.f_back
         else:
             while f is not None:
@@ -348,6 +418,22 @@ class Sampler:
             self._cpu = ThreadCpuClocks()
 
 
+def _line_table(code: Any) -> Tuple[List[int], List[Optional[int]]]:
+    """(instruction offsets where a line starts, their lines), from co_lines() (3.10+) or the line
+    starts (3.9)."""
+    starts: List[int] = []
+    lines: List[Optional[int]] = []
+    if hasattr(code, "co_lines"):
+        for start, _end, line in code.co_lines():
+            starts.append(start)
+            lines.append(line)
+    else:
+        for start, line in dis.findlinestarts(code):
+            starts.append(start)
+            lines.append(line)
+    return starts, lines
+
+
 class FrameNamer:
     """Turns raw stacks into pprof frames `function (path:line)`, paths relative to sys.path."""
 
@@ -358,6 +444,8 @@ class FrameNamer:
         self._roots = sorted({r.rstrip(os.sep) + os.sep for r in roots}, key=len, reverse=True)
         self._files: Dict[str, str] = {}
         self._codes: Dict[Any, Tuple[str, str, int]] = {}
+        self._line_tables: Dict[Any, Tuple[List[int], List[Optional[int]]]] = {}
+        self._lines: Dict[Tuple[Any, int], int] = {}
 
     def relative(self, filename: str) -> str:
         rel = self._files.get(filename)
@@ -379,6 +467,21 @@ class FrameNamer:
             self._codes[code] = info
         return info
 
+    def line(self, code: Any, lasti: int) -> int:
+        """The line of instruction offset `lasti` in `code` (what frame.f_lineno reads)."""
+        line = self._lines.get((code, lasti))
+        if line is None:
+            table = self._line_tables.get(code)
+            if table is None:
+                table = self._line_tables[code] = _line_table(code)
+            starts, lines = table
+            i = bisect.bisect_right(starts, lasti) - 1
+            line = (lines[i] if i >= 0 else None) or code.co_firstlineno
+            if len(self._lines) > 100_000:
+                self._lines.clear()
+            self._lines[(code, lasti)] = line
+        return line
+
     def frame(self, name: str, filename: str, start_line: int, line: int) -> FrameKey:
         rel = self.relative(filename)
         if self.line_no == LineNo.NoLine:
@@ -391,9 +494,10 @@ class FrameNamer:
         out: List[FrameKey] = []
         if self.line_no == LineNo.LastInstruction:
             for i in range(0, len(raw), 2):
-                name, rel, first = self._code(raw[i])
-                line = raw[i + 1] or first
-                out.append((f"{name} ({rel}:{line})", raw[i].co_filename, first, line))
+                code = raw[i]
+                name, rel, first = self._code(code)
+                line = self.line(code, raw[i + 1]) if raw[i + 1] >= 0 else first
+                out.append((f"{name} ({rel}:{line})", code.co_filename, first, line))
         elif self.line_no == LineNo.First:
             for code in raw:
                 name, rel, first = self._code(code)

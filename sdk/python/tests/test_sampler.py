@@ -144,6 +144,48 @@ class SamplerMath(unittest.TestCase):
         s.tick()
         self.assertEqual(folded(s, self.namer), {"main": 1, UNSEEN_THREADS: 7})
 
+    def test_an_idle_process_costs_one_clock_read_a_tick(self) -> None:
+        reads = []
+        frame_reads = []
+
+        def cpu_of(ident: int) -> int:
+            reads.append(ident)
+            return self.clock.cpu_of(ident)
+
+        def frames() -> Dict[int, Any]:
+            frame_reads.append(1)
+            return dict(self.frames)
+
+        s = Sampler(clock=self.clock, frames=frames, cpu_clock=cpu_of, process_cpu=self.clock.process_cpu)
+        self.frames = {1: stack("main", "wait"), 2: stack("worker", "wait")}
+        self.clock.cpu = {1: 0, 2: 0}
+        s.tick()  # baseline
+        reads.clear(), frame_reads.clear()
+        for _ in range(20):
+            self.clock.advance(10, t1=0.01)  # 10 µs a tick: below the bound for 20 ticks
+            s.tick()
+        self.assertEqual((reads, frame_reads), ([], []))
+        self.clock.advance(10, t1=1)  # past the bound: the threads are read and charged
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"main;wait": 1})
+        self.assertEqual(sorted(reads), [1, 2])
+
+    def test_a_thread_busy_at_the_same_instruction_is_still_read(self) -> None:
+        # A loop sampled at the same instruction of the same frame looks idle; the process clock
+        # shows the CPU it used, so it is read and charged where it is, not left to UNSEEN.
+        s = self.sampler(process_cpu=self.clock.process_cpu)
+        loop = stack("main", "order_car", "loop")
+        self.frames = {1: loop, 2: stack("main", "idle")}
+        self.clock.cpu = {1: 0, 2: 0}
+        s.tick()
+        for _ in range(5):
+            self.clock.advance(10, t1=10)
+            s.tick()
+        self.frames = {1: stack("main", "order_bike"), 2: self.frames[2]}
+        self.clock.advance(10, t1=3)
+        s.tick()
+        self.assertEqual(folded(s, self.namer), {"main;order_car;loop": 50, "main;order_bike": 3})
+
     def test_with_real_clocks_short_threads_are_in_the_total(self) -> None:
         process_cpu = RecordedProcessClock()
         s = Sampler(process_cpu=process_cpu)
@@ -307,7 +349,8 @@ class FrameNames(unittest.TestCase):
         code_a = FakeCode("handle", "/srv/app/shop/views.py", 10)
         code_b = FakeCode("loads", "/usr/lib/python3.11/site-packages/simplejson/decoder.py", 3)
         code_c = FakeCode("f", "relative.py", 1)
-        frames = namer.stack((code_b, 7, code_a, 12, code_c, 0))
+        # Raw stacks hold each frame's instruction offset; the fake line table puts line n at 2n.
+        frames = namer.stack((code_b, 14, code_a, 24, code_c, 0))
         self.assertEqual([f[0] for f in frames], ["loads (simplejson/decoder.py:7)", "handle (shop/views.py:12)", "f (relative.py:1)"])
         self.assertEqual(frames[0][1], "/usr/lib/python3.11/site-packages/simplejson/decoder.py")
 
@@ -332,6 +375,37 @@ class FrameNames(unittest.TestCase):
         self.assertRegex(names[0], r"<lambda> \(test_sampler\.py:\d+\)$")
         self.assertIn("test_real_frames_with_first_line_mode (test_sampler.py:", " ".join(names))
 
+    def test_real_frames_are_named_with_the_line_they_are_at(self) -> None:
+        import sys
+        import threading
+
+        clock = FakeClock()
+        me = threading.get_ident()
+        clock.cpu[me] = 0
+        expected = []
+
+        def source() -> Dict[int, Any]:
+            f = sys._getframe(1)
+            while f.f_code.co_name != "inner":
+                f = f.f_back
+            expected[:] = []
+            g = f
+            while g is not None:
+                expected.append(g.f_lineno)
+                g = g.f_back
+            return {me: f}
+
+        def inner() -> None:
+            s.tick()
+
+        s = Sampler(clock=clock, cpu_clock=clock.cpu_of, frames=source)
+        inner()
+        clock.advance(10, **{f"t{me}": 2})
+        inner()
+        (raw, _), = s.take().keys()
+        lines = [int(f[0].rsplit(":", 1)[1].rstrip(")")) for f in FrameNamer().stack(raw)]
+        self.assertEqual(lines, expected)
+        self.assertEqual(lines[0], inner.__code__.co_firstlineno + 1)
 
 if __name__ == "__main__":
     unittest.main()
