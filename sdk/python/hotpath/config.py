@@ -41,7 +41,7 @@ class Config:
     line_no: LineNo = LineNo.LastInstruction
     mem_enabled: bool = False
     mem_max_nframe: int = 128
-    mem_duty_cycle: float = 0.05  # fraction of each upload interval during which tracemalloc traces
+    mem_duty_cycle: float = 0.02  # fraction of each upload interval during which tracemalloc traces
     upload_interval: float = 10.0  # seconds between uploads; windows are aligned to multiples of it
     upload_protocol: str = "push"  # "push" (Connect push.v1.PusherService/Push) or "ingest" (/ingest)
     upload_timeout: float = 10.0  # seconds per HTTP request

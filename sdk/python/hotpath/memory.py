@@ -1,10 +1,12 @@
 """Memory profiles from tracemalloc, duty-cycled so the cost is bounded.
 
 Sampling rule: in every upload window of T seconds, tracemalloc traces allocations during the
-first `duty_cycle × T` seconds only (default 5 %: 0.5 s of every 10 s), then a snapshot is taken
+first `duty_cycle × T` seconds only (default 2 %: 0.2 s of every 10 s), then a snapshot is taken
 and tracing stops (which frees tracemalloc's tables). The application pays tracemalloc's
-per-allocation cost during the traced slice and nothing outside it, so the average cost is
-`duty_cycle × tracemalloc overhead` (measured in bench/B5 notes).
+per-allocation cost during the traced slice and nothing outside it. The slice is a share of wall
+time, so however slow tracemalloc makes the code inside it, the application loses at most
+`duty_cycle / (1 - duty_cycle)` of its progress (2.04 % by default) plus the snapshot's cost; in
+exchange a slice traces only `duty_cycle / tracemalloc's slowdown` of the window's work.
 
 From each snapshot (the allocations made during the slice that are still alive at its end,
 grouped by allocating stack):
@@ -14,6 +16,18 @@ grouped by allocating stack):
   inside the slice are not seen (tracemalloc does not count freed blocks).
 If the application already runs tracemalloc itself, hotpath never starts or stops it and reads
 a snapshot at the end of each slice.
+
+Dynamic tags (`tag_wrapper`, `add_thread_tag`): tracemalloc records only file and line per frame,
+not the thread or the frame object, so it cannot tell two requests apart. During a slice, every
+garbage collection the interpreter starts (it starts one after ~700 net container allocations,
+in the thread that made them) records that thread's stack, one node per function from the root,
+with the tags in force at each node (`AllocationTags`). Each allocating stack of the snapshot then
+takes the tags seen at the deepest node its own stack reaches, split in proportion to how often
+each tag set was seen there. What this misses: a stack whose functions no collection passed
+through shares the tags of the collections that passed through its callers (so a thread that
+allocates only strings or bytes, never containers, takes the tags of its siblings on the shared
+part of their stacks); with `gc.disable()`, or an allocating stack deeper than `max_nframe`
+(tracemalloc cuts it at the root end), memory samples carry no dynamic tags.
 
 Interpreters that cannot stop tracemalloc safely: before CPython 3.12.9 and 3.13.2 (so every 3.9,
 3.10 and 3.11), `tracemalloc.stop()` crashes the process (SIGSEGV) when another thread is inside a
@@ -33,13 +47,15 @@ from __future__ import annotations
 import atexit
 import ctypes
 import dis
+import gc
 import os
 import sys
 import threading
 import tracemalloc
 from typing import Any, Dict, List, Optional, Tuple
 
-from .pprof import FrameKey, ProfileBuilder
+from . import tags as _tags
+from .pprof import FrameKey, LabelsKey, ProfileBuilder
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -92,6 +108,119 @@ class FunctionIndex:
             hit = (best[2], best[3]) if best else ("<module>", 1)
             self._cache[key] = hit
         return hit
+
+
+# A trie node: children (a file's node: by the line a caller called from; a line's node, and the
+# root: by file name), and how often each tag set was seen through it.
+_Node = Tuple[Dict[Any, Any], Dict[LabelsKey, int]]
+
+
+class AllocationTags:
+    """The tags of the code that allocated during a slice, sampled at its garbage collections.
+
+    Each collection's "start" callback runs in the thread whose allocations triggered it and walks
+    that thread's stack from the root: per frame one trie node for its file and, below it, one
+    for the line a caller called from (the leaf has none: the collection fires at some
+    allocation of the leaf, not necessarily at the one traced), counting at each node the tags
+    in force there (the thread's tags, then every tag_wrapper block of the frames from the root
+    down to it). File and line are all a tracemalloc frame has; they match whether or not the
+    source can be read (frozen modules, `-c`).
+    """
+
+    MAX_SAMPLES = 20_000  # per slice: bounds the trie on collection-heavy code
+
+    def __init__(
+        self,
+        frame_tags: Optional[Dict[Any, _tags.TagItems]] = None,
+        thread_tags: Optional[Dict[int, _tags.TagItems]] = None,
+    ) -> None:
+        self._frame_tags = _tags.frame_tags if frame_tags is None else frame_tags
+        self._thread_tags = _tags.thread_tags if thread_tags is None else thread_tags
+        self.root: _Node = ({}, {})
+        self.samples = 0
+        self._installed = False
+
+    def install(self) -> None:
+        """Starts sampling with an empty trie."""
+        self.root, self.samples = ({}, {}), 0
+        if not self._installed:
+            gc.callbacks.append(self._on_gc)
+            self._installed = True
+
+    def remove(self) -> _Node:
+        """Stops sampling; returns the slice's trie."""
+        if self._installed:
+            try:
+                gc.callbacks.remove(self._on_gc)
+            except ValueError:
+                pass
+            self._installed = False
+        root, self.root = self.root, ({}, {})
+        return root
+
+    def _on_gc(self, phase: str, info: Any) -> None:
+        if phase != "start" or self.samples >= self.MAX_SAMPLES:
+            return
+        try:
+            self.record(sys._getframe(1), threading.get_ident())
+        except Exception:  # noqa: BLE001 - never raise into the collector
+            pass
+
+    def record(self, frame: Any, ident: int) -> None:
+        root = self.root  # remove() may swap it while this runs
+        chain = []
+        f = frame
+        while f is not None:
+            chain.append(f)
+            f = f.f_back
+        chain.reverse()
+        for f in chain:
+            filename = f.f_code.co_filename
+            if filename != threading.__file__:
+                if filename.startswith(_OWN_DIR):
+                    return  # a thread of hotpath's own (sampler, uploader): not the application's
+                break
+        frame_tags = self._frame_tags
+        tags = self._thread_tags.get(ident, ())
+        merged: Dict[str, str] = dict(tags)
+        labels: LabelsKey = tuple(sorted(merged.items()))
+        node = root
+        last = len(chain) - 1
+        for i, f in enumerate(chain):
+            filename = f.f_code.co_filename
+            if filename.startswith(_OWN_DIR) or filename == tracemalloc.__file__:
+                continue
+            found = frame_tags.get(f) if frame_tags else None
+            if found:
+                merged.update(found)
+                labels = tuple(sorted(merged.items()))
+            # The file, then (for a caller) the line it called from: a stack that shares a caller's
+            # file but not its line still finds the tags of the caller's blocks.
+            keys: Tuple[Any, ...] = (filename,) if i == last else (filename, f.f_lineno)
+            for key in keys:
+                child = node[0].get(key)
+                if child is None:
+                    child = node[0][key] = ({}, {})
+                counts = child[1]
+                counts[labels] = counts.get(labels, 0) + 1
+                node = child
+        self.samples += 1
+
+    @staticmethod
+    def split(root: _Node, path: List[Any]) -> List[Tuple[LabelsKey, float]]:
+        """Tag sets and their shares for an allocating stack (keys as record() makes them, root
+        first), from the deepest node of the trie it reaches; [((), 1.0)] when it reaches none."""
+        node, best = root, None
+        for key in path:
+            node = node[0].get(key)
+            if node is None:
+                break
+            best = node
+        if best is None:
+            return [((), 1.0)]
+        counts = list(best[1].items())
+        total = sum(c for _, c in counts)
+        return [(labels, c / total) for labels, c in counts]
 
 
 class _Allocator(ctypes.Structure):
@@ -238,7 +367,7 @@ class MemoryProfiler:
 
     SAMPLE_TYPES = (("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes"))
 
-    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.05, *, stop_safe: Optional[bool] = None) -> None:
+    def __init__(self, max_nframe: int = 128, duty_cycle: float = 0.02, *, stop_safe: Optional[bool] = None) -> None:
         self.max_nframe = max_nframe
         self.duty_cycle = duty_cycle
         self.stop_safe = stop_is_safe() if stop_safe is None else stop_safe
@@ -246,6 +375,8 @@ class MemoryProfiler:
         self._pause = None if self.stop_safe else TracemallocPause.load()
         self.available = self.stop_safe or self._pause is not None
         self.functions = FunctionIndex()
+        self.tags = AllocationTags()
+        self._slice_tags: _Node = ({}, {})  # the trie of the last ended slice, for build()
         self._owned = False
         self.tracing = False
 
@@ -261,6 +392,8 @@ class MemoryProfiler:
             # Ours (this profiler's, or left paused by an earlier agent whose threads were running).
             self._owned = True
             self.tracing = self._pause.resume()
+            if self.tracing:
+                self.tags.install()
             return
         self._forget_if_taken_over()  # then read the application's session, leave it running
         if not tracemalloc.is_tracing():
@@ -270,6 +403,7 @@ class MemoryProfiler:
                 tracemalloc.start(self.max_nframe)
             self._owned = True
         self.tracing = True
+        self.tags.install()
 
     def end_slice(self) -> Optional[Any]:
         """Takes the slice's snapshot (None if not tracing) and ends tracing if hotpath started it:
@@ -278,6 +412,7 @@ class MemoryProfiler:
             return None
         self.tracing = False
         snapshot = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+        self._slice_tags = self.tags.remove()
         self._forget_if_taken_over()
         if self._owned:
             if self._pause is None:
@@ -292,6 +427,7 @@ class MemoryProfiler:
     def stop(self) -> None:
         """Ends memory profiling. Where stop() is unsafe, tracemalloc is stopped only when no other
         thread is left that could be allocating; otherwise it stays paused until the process exits."""
+        self.tags.remove()
         self._forget_if_taken_over()
         if self._owned:
             if self._pause is None:
@@ -310,6 +446,8 @@ class MemoryProfiler:
 
     def reset_after_fork(self) -> None:
         """In a forked child (one thread, so stop() is safe on any version): end what was inherited."""
+        self.tags.remove()
+        self._slice_tags = ({}, {})
         if self._owned:
             if self._pause is not None:
                 self._pause.stop_now()
@@ -327,15 +465,30 @@ class MemoryProfiler:
             duration_nanos=duration_nanos,
         )
         scale = 1.0 / self.duty_cycle
+        tags, self._slice_tags = self._slice_tags, ({}, {})
+        split = AllocationTags.split
+        # What hotpath allocated itself (AllocationTags' trie, tag_wrapper's tuples) is not the
+        # application's, though it happens below application frames.
+        snapshot = snapshot.filter_traces([tracemalloc.Filter(False, _OWN_DIR + "*")])
         for stat in snapshot.statistics("traceback"):
             frames: List[FrameKey] = []
+            path: List[Any] = []
             # tracemalloc orders frames oldest first; pprof wants the leaf first.
-            for fr in reversed(list(stat.traceback)):
+            for fr in stat.traceback:
                 if fr.filename.startswith(_OWN_DIR) or fr.filename == tracemalloc.__file__:
                     continue
                 name, start = self.functions.function(fr.filename, fr.lineno)
                 frames.append(namer.frame(name, fr.filename, start, fr.lineno))
+                path.append(fr.filename)
+                path.append(fr.lineno)
             if not frames:
                 continue
-            builder.add(tuple(frames), (round(stat.count * scale), round(stat.size * scale), stat.count, stat.size))
+            path.pop()  # the allocating line: AllocationTags keys the leaf by its function only
+            frames.reverse()
+            stack = tuple(frames)
+            count, size = stat.count, stat.size
+            for labels, share in split(tags, path):
+                values = (round(count * scale * share), round(size * scale * share), round(count * share), round(size * share))
+                if any(values):
+                    builder.add(stack, values, labels)
         return builder

@@ -7,17 +7,21 @@ such a thread; these tests run it in a child process against the profiler's slic
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 import unittest
-from typing import List
+from typing import Any, Dict, List
 
-from _support import SDK_DIR
+from _support import SDK_DIR, decode_pprof
 
+from hotpath import tags
 from hotpath.memory import MemoryProfiler, TracemallocPause, stop_is_safe
+from hotpath.sampler import FrameNamer
 
 # Threads calling os.getcwd() (a raw allocation without the GIL) while the main thread runs a
 # memory slice every millisecond. Prints the number of slices; exits with -11 if the stop crashed.
@@ -185,6 +189,86 @@ class PausedSlices(unittest.TestCase):
         m.start_slice()
         self.assertIsNotNone(m.end_slice())
         self.assertFalse(tracemalloc.is_tracing())
+
+
+# Allocators for the tag tests: each keeps what it allocates (containers, so collections run).
+kept: List[Any] = []
+
+
+def order_car(n: int) -> None:
+    for i in range(n):
+        kept.append({"car": i})
+
+
+def order(n: int) -> None:
+    for i in range(n):
+        kept.append([i])
+
+
+def inuse_by_leaf_and_tags(profiler: MemoryProfiler, snapshot: Any) -> Dict[str, Dict[str, int]]:
+    """{"leaf function @ caller line": {"vehicle=car": inuse bytes}} of a slice's memory profile."""
+    p = decode_pprof(profiler.build(snapshot, FrameNamer(), 0, 0).encode())
+    out: Dict[str, Dict[str, int]] = {}
+    for sample in p["samples"]:
+        frames = sample["stack"].split(";")
+        leaf = frames[-1].split(" (")[0]
+        if leaf not in ("order_car", "order"):
+            continue
+        where = f"{leaf} @ {frames[-2].rsplit(':', 1)[1].rstrip(')')}"
+        labels = ",".join(f"{k}={v}" for k, v in sorted(sample["labels"].items()))
+        out.setdefault(where, {})
+        out[where][labels] = out[where].get(labels, 0) + sample["values"][3]
+    return out
+
+
+class DynamicTags(unittest.TestCase):
+    def setUp(self) -> None:
+        kept.clear()
+        self.profiler = MemoryProfiler(max_nframe=64, duty_cycle=1.0)
+        self.addCleanup(self.profiler.stop)
+        self.addCleanup(kept.clear)
+
+    def test_memory_samples_carry_the_tags_of_the_code_that_allocated(self) -> None:
+        def car_thread() -> None:
+            tags.add_thread_tag("vehicle", "car")
+            try:
+                order_car(20000)
+            finally:
+                tags.remove_thread_tag("vehicle", "car")
+
+        self.profiler.start_slice()
+        t = threading.Thread(target=car_thread)
+        t.start()
+        t.join()
+        with tags.tag_wrapper({"vehicle": "bike"}):
+            bike_line = sys._getframe().f_lineno + 1
+            order(20000)
+        untagged_line = sys._getframe().f_lineno + 1
+        order(20000)
+        got = inuse_by_leaf_and_tags(self.profiler, self.profiler.end_slice())
+        (car,) = [v for k, v in got.items() if k.startswith("order_car")]
+        self.assertEqual(list(car), ["vehicle=car"])
+        self.assertEqual(list(got[f"order @ {bike_line}"]), ["vehicle=bike"])
+        self.assertEqual(list(got[f"order @ {untagged_line}"]), [""])
+        self.assertGreater(got[f"order @ {bike_line}"]["vehicle=bike"], 20000 * 56)
+
+    def test_one_stack_under_several_tags_is_split_in_proportion(self) -> None:
+        self.profiler.start_slice()
+        for vehicle, n in (("car", 60000), ("bike", 20000)):
+            with tags.tag_wrapper({"vehicle": vehicle}):
+                line = sys._getframe().f_lineno + 1
+                order(n)
+        got = inuse_by_leaf_and_tags(self.profiler, self.profiler.end_slice())[f"order @ {line}"]
+        self.assertEqual(sorted(got), ["vehicle=bike", "vehicle=car"])
+        share = got["vehicle=car"] / (got["vehicle=car"] + got["vehicle=bike"])
+        self.assertGreater(share, 0.6)  # 0.75 allocated under car; sampled at collections
+        self.assertLess(share, 0.9)
+
+    def test_collections_are_sampled_only_during_a_slice(self) -> None:
+        self.profiler.start_slice()
+        self.assertIn(self.profiler.tags._on_gc, gc.callbacks)
+        self.profiler.end_slice()
+        self.assertNotIn(self.profiler.tags._on_gc, gc.callbacks)
 
 
 if __name__ == "__main__":
