@@ -2,6 +2,7 @@
 export * from './model.ts';
 export * from './ids.ts';
 export * from './builder.ts';
+export * from './frame-kind.ts';
 export * from './errors.ts';
 export * from './formats/index.ts';
 export * from './transforms/index.ts';
