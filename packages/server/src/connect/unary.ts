@@ -78,7 +78,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(500).type('application/json').send({ code: 'internal', message, error: 'internal' });
 }
 
-function mediaType(request: FastifyRequest): string {
+export function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
@@ -121,27 +121,7 @@ export function registerUnary<Req, Res>(
           req = method.decodeBinary(body);
         } else if (type === 'application/json') {
           json = true;
-          checkJsonDepth(body, opts.maxJsonDepth);
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
-          } catch (e) {
-            throw new HotpathError(
-              'malformed_json',
-              400,
-              'invalid_argument',
-              `request body is not valid JSON: ${(e as Error).message}`,
-            );
-          }
-          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new HotpathError(
-              'malformed_json',
-              400,
-              'invalid_argument',
-              'request body must be a JSON object',
-            );
-          }
-          req = method.decodeJson(parsed);
+          req = method.decodeJson(parseJsonObject(body, opts.maxJsonDepth));
         } else {
           throw new HotpathError(
             'unsupported_media_type',
@@ -167,6 +147,26 @@ export function registerUnary<Req, Res>(
       }
     },
   });
+}
+
+/** A JSON request body that must be an object: nesting checked first, then parsed (coded errors). */
+export function parseJsonObject(body: Buffer, maxJsonDepth: number): object {
+  checkJsonDepth(body, maxJsonDepth);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
+  } catch (e) {
+    throw new HotpathError(
+      'malformed_json',
+      400,
+      'invalid_argument',
+      `request body is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', 'request body must be a JSON object');
+  }
+  return parsed;
 }
 
 /** protojson helpers: int64 arrives as a string or a number. */

@@ -8,7 +8,7 @@ import { bodyErrors } from '../body.ts';
 import { HotpathError } from '../errors.ts';
 
 /** Which route family is answering: statuses differ for the same code. */
-export type IngestApi = 'ingest' | 'push';
+export type IngestApi = 'ingest' | 'push' | 'otlp';
 
 const invalid = (code: string, message: string, details: Record<string, string | number> = {}) =>
   new HotpathError(code, 400, 'invalid_argument', message, details);
@@ -66,6 +66,11 @@ export const IngestErrors = {
   missingMetricName: () =>
     invalid('missing_metric_name', "series has no '__name__' label (e.g. __name__=process_cpu)"),
   noProfiles: () => invalid('no_profiles', 'no profiles received'),
+  unsupportedOtlpVersion: (why: string) =>
+    invalid(
+      'unsupported_otlp_version',
+      `OTLP profiles message is in a layout this server does not read: ${why}; Hotpath reads opentelemetry-proto 1.10 and newer (v1development)`,
+    ),
   sampleValueOutOfRange: (what: string, limit: number, actual: number) =>
     invalid(
       'sample_value_out_of_range',

@@ -299,6 +299,30 @@ export class BatchBuilder {
     }
   }
 
+  /**
+   * Like add, but a rejected upload leaves the batch as it was and its error is returned (OTLP's
+   * partial success: one bad profile does not cost the others). Dictionary entries it added stay:
+   * content-addressed and unreferenced, they change no query.
+   */
+  tryAdd(upload: Upload): unknown {
+    const before = {
+      profiles: this.profiles.length,
+      rows: this.rows,
+      truncatedStacks: this.truncatedStacks,
+      truncatedSymbols: this.truncatedSymbols,
+    };
+    try {
+      this.add(upload);
+      return undefined;
+    } catch (err) {
+      this.profiles.length = before.profiles;
+      this.rows = before.rows;
+      this.truncatedStacks = before.truncatedStacks;
+      this.truncatedSymbols = before.truncatedSymbols;
+      return err;
+    }
+  }
+
   private promotedBySet = new WeakMap<Profile['sampleLabelSets'], { map: Int32Array; sets: Labels[] }>();
 
   /** Maps a sample label set to the index of its promoted (series) part. */

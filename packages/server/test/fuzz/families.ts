@@ -7,6 +7,8 @@ import { PUSH_PATH } from '../../src/ingest/routes.ts';
 import { KEYS_PATH } from '../../src/auth/routes.ts';
 import { QUERIER } from '../../src/query/connect.ts';
 import { pushRequest } from '../support/pprof.ts';
+import { OTLP_GRPC_PATH, OTLP_HTTP_PATH } from '../../src/ingest/otlp.ts';
+import { eBpfPythonRequest, otlpBinary, otlpJson } from '../support/otlp.ts';
 import {
   chance,
   corpus,
@@ -151,6 +153,110 @@ export const pushFamilies: Family[] = [
         body = maybeEncode(r, gzipSync(body));
       }
       return { method: 'POST', url: PUSH_PATH, headers, body };
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Write path: OpenTelemetry profiles (OTLP/HTTP protobuf and JSON, gRPC framing)
+
+const ODD_INDEXES = [-1, 0, 1, 99, 2 ** 31 - 1, -(2 ** 31)];
+
+/** The eBPF picture with a few indexes, values or types made wrong before encoding. */
+function structuredOtlp(r: Rng) {
+  const req = eBpfPythonRequest(BigInt(FUZZ_NOW_MS) * 1_000_000n);
+  const d = req.dictionary!;
+  const profiles = req.resourceProfiles[0]!.scopeProfiles[0]!.profiles;
+  for (let k = int(r, 4); k > 0; k--) {
+    const p = pick(r, profiles);
+    const sample = pick(r, p.samples);
+    switch (int(r, 10)) {
+      case 0:
+        sample.stackIndex = pick(r, ODD_INDEXES);
+        break;
+      case 1:
+        sample.attributeIndices.push(pick(r, ODD_INDEXES));
+        break;
+      case 2:
+        sample.linkIndex = pick(r, ODD_INDEXES);
+        break;
+      case 3:
+        sample.values = pick(r, [[], [2n ** 62n], [-5n], [1n, 2n, 3n]]);
+        break;
+      case 4:
+        p.sampleType = chance(r, 0.5) ? undefined : { ...p.sampleType!, typeStrindex: pick(r, ODD_INDEXES) };
+        break;
+      case 5:
+        p.period = pick(r, [0n, -1n, 2n ** 62n]);
+        break;
+      case 6:
+        p.timeUnixNano = pick(r, [0n, 1n, 2n ** 64n - 1n]);
+        break;
+      case 7:
+        pick(r, d.locationTable).mappingIndex = pick(r, ODD_INDEXES);
+        break;
+      case 8:
+        d.stringTable.push('x'.repeat(pick(r, [1, 70_000])));
+        pick(r, d.functionTable).nameStrindex = d.stringTable.length - pick(r, [1, 0]);
+        break;
+      default:
+        pick(r, [d.stackTable, d.locationTable, d.functionTable, d.stringTable, d.attributeTable]).length = 1;
+    }
+  }
+  return req;
+}
+
+export const otlpFamilies: Family[] = [
+  {
+    name: 'otlp-proto',
+    generate(r) {
+      const valid = otlpBinary(eBpfPythonRequest(BigInt(FUZZ_NOW_MS) * 1_000_000n));
+      let body = chance(r, 0.5) ? otlpBinary(structuredOtlp(r)) : damage(r, valid, false);
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-protobuf',
+        ...tenantHeader(r),
+      };
+      if (chance(r, 0.3)) {
+        headers['content-encoding'] = 'gzip';
+        body = chance(r, 0.9) ? gzipSync(body) : maybeEncode(r, body);
+      } else if (chance(r, 0.05)) headers['content-encoding'] = pick(r, ODD_ENCODINGS);
+      if (chance(r, 0.05)) headers['content-type'] = pick(r, ODD_CONTENT_TYPES);
+      return { method: 'POST', url: OTLP_HTTP_PATH, headers, body };
+    },
+  },
+  {
+    name: 'otlp-json',
+    generate(r) {
+      // Structured damage, or text damage to the valid picture (mutateJson is the costly part).
+      let body = chance(r, 0.5)
+        ? Buffer.from(otlpJson(structuredOtlp(r)))
+        : damage(r, Buffer.from(otlpJson(eBpfPythonRequest(BigInt(FUZZ_NOW_MS) * 1_000_000n))), true);
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...tenantHeader(r) };
+      if (chance(r, 0.2)) {
+        headers['content-encoding'] = 'gzip';
+        body = maybeEncode(r, gzipSync(body));
+      }
+      return { method: 'POST', url: OTLP_HTTP_PATH, headers, body };
+    },
+  },
+  {
+    name: 'otlp-grpc',
+    generate(r) {
+      const valid = otlpBinary(eBpfPythonRequest(BigInt(FUZZ_NOW_MS) * 1_000_000n));
+      let message: Buffer = chance(r, 0.5) ? otlpBinary(structuredOtlp(r)) : damage(r, valid, false);
+      const headers: Record<string, string> = { 'content-type': 'application/grpc', ...tenantHeader(r) };
+      let flag = 0;
+      if (chance(r, 0.3)) {
+        flag = 1;
+        headers['grpc-encoding'] = pick(r, ['gzip', 'gzip', 'gzip', 'identity', 'snappy']);
+        message = gzipSync(message);
+      }
+      let frame: Buffer = Buffer.alloc(5 + message.length);
+      frame[0] = flag;
+      frame.writeUInt32BE(message.length, 1);
+      frame.set(message, 5);
+      if (chance(r, 0.2)) frame = damage(r, frame, false);
+      return { method: 'POST', url: OTLP_GRPC_PATH, headers, body: frame };
     },
   },
 ];
@@ -478,6 +584,8 @@ export const OTHER_ROUTES = [
   '/ingest',
   '/pyroscope/ingest',
   PUSH_PATH,
+  OTLP_HTTP_PATH,
+  OTLP_GRPC_PATH,
   ...QUERY_METHODS.map((m) => `${QUERIER}/${m.name}`),
   KEYS_PATH,
   `${KEYS_PATH}/:id`,
@@ -561,7 +669,13 @@ export const keysFamily: Family = {
 };
 httpFamilies.push(keysFamily);
 
-export const allFamilies: Family[] = [...ingestFamilies, ...pushFamilies, ...queryFamilies, ...httpFamilies];
+export const allFamilies: Family[] = [
+  ...ingestFamilies,
+  ...pushFamilies,
+  ...otlpFamilies,
+  ...queryFamilies,
+  ...httpFamilies,
+];
 
 export function familyNamed(name: string): Family {
   const f = allFamilies.find((x) => x.name === name);

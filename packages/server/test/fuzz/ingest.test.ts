@@ -1,7 +1,7 @@
-// Fuzzes the write path (compat §1, §2): every ingest format and Connect Push, binary and JSON, on the
+// Fuzzes the write path (compat §1, §2, OTLP): every ingest format, Connect Push and OTLP, binary and JSON, on the
 // memory store, then a smaller pass on DuckDB; the data written before the run must survive it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestFamilies, pushFamilies } from './families.ts';
+import { ingestFamilies, otlpFamilies, pushFamilies } from './families.ts';
 import { injectSender, report, runFamily, scaled } from './harness.ts';
 import { checkKnown, openFuzzServer, writeKnown, type FuzzServer } from './known.ts';
 
@@ -16,7 +16,7 @@ describe.each([
   });
   afterAll(() => s.close());
 
-  it.each([...ingestFamilies, ...pushFamilies].map((f) => [f.name, f] as const))(
+  it.each([...ingestFamilies, ...pushFamilies, ...otlpFamilies].map((f) => [f.name, f] as const))(
     '%s',
     async (_name, family) => {
       const failures = await runFamily(injectSender(s.app), family, scaled(count));

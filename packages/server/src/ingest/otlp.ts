@@ -1,0 +1,413 @@
+// OpenTelemetry profiles (OTLP, opentelemetry-proto 1.10 and newer, package
+// opentelemetry.proto.profiles.v1development; schemas in proto/, code in src/gen/) → Uploads.
+//
+// One Upload per OTLP Profile (each has one sample type), so the write path accepts or rejects each
+// profile on its own (OTLP partial success). Mapping, following Grafana Pyroscope's OTLP ingest:
+// - series labels: string-valued resource attributes, then scope attributes (first wins), names kept
+//   as sent (dots included, as Pyroscope does with label sanitization off); `service.name` becomes
+//   `service_name` (fallback `unknown_service[:<process.executable.name>]`), and a sample's own
+//   `service.name` attribute wins over its resource's;
+// - sample attributes (string values) become sample labels (promoted to series labels by the write
+//   path); a sample's link becomes the per-sample `span_id`/`trace_id` labels (hex);
+// - sample type and period: samples/count sampled on cpu/nanoseconds is process_cpu in nanoseconds
+//   (value × period); off_cpu keeps its name; other types are named as a pprof sample type would be;
+// - frames: stacks are leaf-first location lists, a location's lines are innermost-first (inlined
+//   functions); a location without lines is an unsymbolised native address, named after its mapping's
+//   file. The location's (or its mapping's) `profile.frame.type` is kept as a name suffix (core
+//   frame-kind.ts): Python frames bare, `_PyEval_EvalFrameDefault [native]`, `do_syscall_64 [kernel]`.
+//
+// Versions: 1.10 moved Sample's fields (values 2 → 4, attribute_indices 3 → 2, link_index 4 → 3);
+// 1.10, 1.11 and today's main are identical on the wire. A binary message laid out as 1.9 or older
+// would decode as samples without values; sniffLegacyLayout finds it first and the request gets a
+// 400 unsupported_otlp_version. OTLP/JSON names did not change between 1.9 and 1.10, so JSON of 1.9
+// senders reads correctly; 1.8 JSON (`sample`, `commentStrindices`) is refused by the strict decoder.
+
+import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import {
+  makeProfileType,
+  pprofMetricName,
+  ProfileBuilder,
+  withFrameKind,
+  type LabelPair,
+  type Profile,
+  type ProfileType,
+} from '@hotpath/core';
+import {
+  ExportProfilesPartialSuccessSchema,
+  ExportProfilesServiceRequestSchema,
+  ExportProfilesServiceResponseSchema,
+  type ExportProfilesServiceRequest,
+} from '../gen/opentelemetry/proto/collector/profiles/v1development/profiles_service_pb.ts';
+import type { AnyValue, KeyValue } from '../gen/opentelemetry/proto/common/v1/common_pb.ts';
+import {
+  ProfilesDictionarySchema,
+  type Profile as OtlpProfile,
+  type ProfilesDictionary,
+} from '../gen/opentelemetry/proto/profiles/v1development/profiles_pb.ts';
+import { HotpathError } from '../errors.ts';
+import { IngestErrors } from './errors.ts';
+import type { Upload } from './normalize.ts';
+
+export type { ExportProfilesServiceRequest };
+
+/** OTLP/HTTP path and the gRPC method path of ProfilesService/Export. */
+export const OTLP_HTTP_PATH = '/v1development/profiles';
+export const OTLP_GRPC_PATH = '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export';
+
+const FRAME_TYPE = 'profile.frame.type';
+const SERVICE_NAME = 'service.name';
+const UNKNOWN_SERVICE = 'unknown_service';
+const INT32_MAX = 2 ** 31 - 1;
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/**
+ * Looks at the first sample of the request's binary encoding: null when it is laid out as 1.10+
+ * (or there is none, or the bytes are too damaged to tell: the decoder will say so), else why it is
+ * the 1.9 layout. Only the path resource_profiles → scope_profiles → profiles → samples is walked.
+ */
+export function sniffLegacyLayout(bytes: Uint8Array): string | null {
+  const children = (b: Uint8Array, field: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    const r = new BinaryReader(b);
+    while (r.pos < r.len) {
+      const [no, wt] = r.tag();
+      if (no === field && wt === WireType.LengthDelimited) out.push(r.bytes());
+      else r.skip(wt, no);
+    }
+    return out;
+  };
+  try {
+    for (const rp of children(bytes, 1))
+      for (const sp of children(rp, 2))
+        for (const p of children(sp, 2))
+          for (const s of children(p, 2)) {
+            const r = new BinaryReader(s);
+            let has2 = false;
+            let has4or5 = false;
+            while (r.pos < r.len) {
+              const [no, wt] = r.tag();
+              // 1.9: attribute_indices (packed) at 3 and link_index (varint) at 4; 1.10+ the reverse.
+              if (no === 3 && wt === WireType.LengthDelimited)
+                return 'Sample field 3 holds a list (attribute_indices before 1.10; link_index since)';
+              if (no === 4 && wt === WireType.Varint)
+                return 'Sample field 4 holds a single varint (link_index before 1.10; packed values since)';
+              if (no === 2) has2 = true;
+              if (no === 4 || no === 5) has4or5 = true;
+              r.skip(wt, no);
+            }
+            if (has2 && !has4or5)
+              return 'a Sample has field 2 but no values (field 4) and no timestamps: values moved from field 2 to 4 in 1.10';
+            if (has4or5) return null;
+          }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+export function decodeOtlpBinary(bytes: Uint8Array): ExportProfilesServiceRequest {
+  const legacy = sniffLegacyLayout(bytes);
+  if (legacy !== null) throw IngestErrors.unsupportedOtlpVersion(legacy);
+  try {
+    return fromBinary(ExportProfilesServiceRequestSchema, bytes);
+  } catch (e) {
+    throw IngestErrors.malformedBody('otlp', (e as Error).message);
+  }
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** OTLP/JSON writes trace and span ids (and profile ids) as hex, not protojson's base64. */
+function hexIdsToBase64(json: Record<string, unknown>): void {
+  const fix = (o: unknown, key: string) => {
+    if (o === null || typeof o !== 'object') return;
+    const rec = o as Record<string, unknown>;
+    const v = rec[key];
+    if (typeof v === 'string' && HEX.test(v)) rec[key] = Buffer.from(v, 'hex').toString('base64');
+  };
+  const dict = json.dictionary as Record<string, unknown> | undefined;
+  const links = dict?.linkTable ?? dict?.link_table;
+  if (Array.isArray(links))
+    for (const l of links) for (const k of ['traceId', 'trace_id', 'spanId', 'span_id']) fix(l, k);
+  const rps = json.resourceProfiles ?? json.resource_profiles;
+  if (!Array.isArray(rps)) return;
+  for (const rp of rps) {
+    const sps =
+      (rp as Record<string, unknown> | null)?.scopeProfiles ??
+      (rp as Record<string, unknown> | null)?.scope_profiles;
+    if (!Array.isArray(sps)) continue;
+    for (const sp of sps) {
+      const ps = (sp as Record<string, unknown> | null)?.profiles;
+      if (Array.isArray(ps)) for (const p of ps) for (const k of ['profileId', 'profile_id']) fix(p, k);
+    }
+  }
+}
+
+/** `json` is the parsed body (depth already checked). */
+export function decodeOtlpJson(json: unknown): ExportProfilesServiceRequest {
+  try {
+    hexIdsToBase64(json as Record<string, unknown>);
+    return fromJson(ExportProfilesServiceRequestSchema, json as JsonValue);
+  } catch (e) {
+    throw IngestErrors.malformedBody('otlp', (e as Error).message);
+  }
+}
+
+/** The ExportProfilesServiceResponse: partial_success only when something was rejected or is said. */
+export function otlpResponse(rejected: number, message: string, json: boolean): Uint8Array | string {
+  const res = create(ExportProfilesServiceResponseSchema, {});
+  if (rejected > 0 || message !== '')
+    res.partialSuccess = create(ExportProfilesPartialSuccessSchema, {
+      rejectedProfiles: BigInt(rejected),
+      errorMessage: message,
+    });
+  return json
+    ? JSON.stringify(toJson(ExportProfilesServiceResponseSchema, res))
+    : toBinary(ExportProfilesServiceResponseSchema, res);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping
+
+/** One OTLP profile: its Upload, or why it cannot be read; `where` names it in messages. */
+export interface OtlpEntry {
+  readonly where: string;
+  readonly upload?: Upload;
+  readonly error?: unknown;
+}
+
+/** Index-checked access to the request's dictionary tables. */
+class Dictionary {
+  constructor(readonly d: ProfilesDictionary) {}
+
+  at<T>(table: readonly T[], name: string, index: number): T {
+    const v = table[index];
+    if (v === undefined)
+      throw IngestErrors.malformedProfile(
+        `${name} index ${index} is outside the table (${table.length} entries)`,
+        {
+          table: name,
+          index,
+          length: table.length,
+        },
+      );
+    return v;
+  }
+
+  str(index: number): string {
+    return this.at(this.d.stringTable, 'string_table', index);
+  }
+
+  /** A string-valued AnyValue (inline or by string_table index); undefined for other kinds. */
+  stringOf(v: AnyValue | undefined): string | undefined {
+    if (v?.value.case === 'stringValue') return v.value.value;
+    if (v?.value.case === 'stringValueStrindex') return this.str(v.value.value);
+    return undefined;
+  }
+
+  keyOf(kv: KeyValue): string {
+    return kv.key !== '' ? kv.key : this.str(kv.keyStrindex);
+  }
+
+  /** The string attributes at `indices` of attribute_table, as [key, value]. */
+  attributes(indices: readonly number[]): [string, string][] {
+    const out: [string, string][] = [];
+    for (const i of indices) {
+      const a = this.at(this.d.attributeTable, 'attribute_table', i);
+      const v = this.stringOf(a.value);
+      if (v !== undefined) out.push([this.str(a.keyStrindex), v]);
+    }
+    return out;
+  }
+}
+
+/** Series labels of a resource and scope, and the service name they give. */
+function resourceLabels(dict: Dictionary, resource: readonly KeyValue[], scope: readonly KeyValue[]) {
+  const labels: LabelPair[] = [];
+  const seen = new Set<string>();
+  let service: string | undefined;
+  let executable: string | undefined;
+  for (const kv of [...resource, ...scope]) {
+    const key = dict.keyOf(kv);
+    const value = dict.stringOf(kv.value);
+    if (value === undefined || value === '' || seen.has(key)) continue;
+    seen.add(key);
+    if (key === SERVICE_NAME) service ??= value;
+    else {
+      if (key === 'process.executable.name') executable = value;
+      labels.push({ name: key, value });
+    }
+  }
+  const fallback = executable === undefined ? UNKNOWN_SERVICE : `${UNKNOWN_SERVICE}:${executable}`;
+  return { labels, service: service ?? fallback };
+}
+
+/** The Hotpath profile type of an OTLP profile and the factor its values are multiplied by. */
+function profileTypeOf(dict: Dictionary, p: OtlpProfile): { type: ProfileType; scale: number } {
+  if (p.sampleType === undefined) throw IngestErrors.malformedProfile('profile has no sample_type');
+  const sampleType = dict.str(p.sampleType.typeStrindex);
+  const sampleUnit = dict.str(p.sampleType.unitStrindex);
+  if (sampleType === '') throw IngestErrors.malformedProfile('sample_type has an empty type');
+  const period = Number(p.period);
+  const [periodType, periodUnit] =
+    p.periodType !== undefined && period !== 0
+      ? [dict.str(p.periodType.typeStrindex), dict.str(p.periodType.unitStrindex)]
+      : ['', ''];
+  if (
+    sampleType === 'samples' &&
+    sampleUnit === 'count' &&
+    periodType === 'cpu' &&
+    periodUnit === 'nanoseconds'
+  ) {
+    if (!(period > 0 && Number.isSafeInteger(period)))
+      throw IngestErrors.malformedProfile(`period ${p.period} must be a positive number of nanoseconds`);
+    return {
+      type: makeProfileType('process_cpu', 'cpu', 'nanoseconds', 'cpu', 'nanoseconds'),
+      scale: period,
+    };
+  }
+  const name = sampleType === 'off_cpu' || sampleType === 'wall' ? sampleType : pprofMetricName([sampleType]);
+  return { type: makeProfileType(name, sampleType, sampleUnit, periodType, periodUnit), scale: 1 };
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** One OTLP profile → a Hotpath Profile (one sample type) with its scale. */
+function mapProfile(dict: Dictionary, p: OtlpProfile, service: string): { profile: Profile; scale: number } {
+  const { type, scale } = profileTypeOf(dict, p);
+  const b = new ProfileBuilder([type], {
+    timeNs: Number(p.timeUnixNano),
+    durationNs: Number(p.durationNano),
+    period: Number(p.period),
+  });
+  const d = dict.d;
+  // Root-first frames of each location, and the builder's stack of each OTLP stack, made once.
+  const locationFrames = new Map<number, number[]>();
+  const stackOf = new Map<number, number>();
+  const labelSetOf = new Map<string, number>();
+
+  const framesOf = (li: number): number[] => {
+    let frames = locationFrames.get(li);
+    if (frames !== undefined) return frames;
+    const loc = dict.at(d.locationTable, 'location_table', li);
+    const mapping = dict.at(d.mappingTable, 'mapping_table', loc.mappingIndex);
+    const mappingFile = dict.str(mapping.filenameStrindex);
+    const kindAttr =
+      dict.attributes(loc.attributeIndices).find(([k]) => k === FRAME_TYPE) ??
+      dict.attributes(mapping.attributeIndices).find(([k]) => k === FRAME_TYPE);
+    const kind = kindAttr?.[1] ?? '';
+    frames = [];
+    if (loc.lines.length === 0) {
+      const name = `${basename(mappingFile) || '[unknown]'}+0x${loc.address.toString(16)}`;
+      frames.push(b.frame(withFrameKind(name, kind), mappingFile));
+    }
+    // Lines are innermost first; the last is the caller the others were inlined into.
+    for (let k = loc.lines.length - 1; k >= 0; k--) {
+      const line = loc.lines[k]!;
+      const fn = dict.at(d.functionTable, 'function_table', line.functionIndex);
+      const name =
+        dict.str(fn.nameStrindex) ||
+        dict.str(fn.systemNameStrindex) ||
+        `${basename(mappingFile) || '[unknown]'}+0x${loc.address.toString(16)}`;
+      const file = dict.str(fn.filenameStrindex) || (kind === '' || kind === 'cpython' ? '' : mappingFile);
+      const lineNo = Math.min(INT32_MAX, Math.max(0, Number(line.line)));
+      frames.push(b.frame(withFrameKind(name, kind), file, lineNo));
+    }
+    locationFrames.set(li, frames);
+    return frames;
+  };
+
+  for (let i = 0; i < p.samples.length; i++) {
+    const s = p.samples[i]!;
+    let stack = stackOf.get(s.stackIndex);
+    if (stack === undefined) {
+      const locs = dict.at(d.stackTable, 'stack_table', s.stackIndex).locationIndices;
+      stack = -1;
+      for (let k = locs.length - 1; k >= 0; k--)
+        for (const f of framesOf(locs[k]!)) stack = b.stack(stack, f);
+      stackOf.set(s.stackIndex, stack);
+    }
+    let value: number;
+    if (s.values.length === 0) {
+      if (s.timestampsUnixNano.length === 0)
+        throw IngestErrors.malformedProfile(`sample ${i} has neither values nor timestamps_unix_nano`, {
+          sample: i,
+        });
+      value = s.timestampsUnixNano.length;
+    } else {
+      if (s.timestampsUnixNano.length !== 0 && s.timestampsUnixNano.length !== s.values.length)
+        throw IngestErrors.malformedProfile(
+          `sample ${i} has ${s.values.length} values and ${s.timestampsUnixNano.length} timestamps; they must be as many`,
+          { sample: i },
+        );
+      value = 0;
+      for (const v of s.values) value += Number(v);
+    }
+    const key = `${s.attributeIndices.join(',')}|${s.linkIndex}`;
+    let set = labelSetOf.get(key);
+    if (set === undefined) {
+      const pairs: LabelPair[] = [];
+      let sampleService: string | undefined;
+      for (const [k, v] of dict.attributes(s.attributeIndices)) {
+        if (k === SERVICE_NAME) sampleService = v;
+        else pairs.push({ name: k, value: v });
+      }
+      pairs.push({ name: 'service_name', value: sampleService ?? service });
+      if (s.linkIndex !== 0) {
+        const link = dict.at(d.linkTable, 'link_table', s.linkIndex);
+        if (link.spanId.length > 0) pairs.push({ name: 'span_id', value: hex(link.spanId) });
+        if (link.traceId.length > 0) pairs.push({ name: 'trace_id', value: hex(link.traceId) });
+      }
+      set = b.labelSet(pairs);
+      labelSetOf.set(key, set);
+    }
+    // A sample without locations has no stack to count under (as in pprof): dropped.
+    if (stack !== -1) b.sample(stack, [value], set);
+  }
+  return { profile: b.build()[0]!, scale };
+}
+
+/** Every profile of the request as an entry, in request order; mapping errors stay per profile. */
+export function otlpUploads(req: ExportProfilesServiceRequest, nowMs: number): OtlpEntry[] {
+  const entries: OtlpEntry[] = [];
+  const dict = new Dictionary(req.dictionary ?? create(ProfilesDictionarySchema));
+  req.resourceProfiles.forEach((rp, r) => {
+    rp.scopeProfiles.forEach((sp, s) => {
+      sp.profiles.forEach((p, i) => {
+        const where = `resource_profiles[${r}].scope_profiles[${s}].profiles[${i}]`;
+        try {
+          if (req.dictionary === undefined)
+            throw IngestErrors.malformedProfile('the request has no dictionary');
+          const { labels, service } = resourceLabels(
+            dict,
+            rp.resource?.attributes ?? [],
+            sp.scope?.attributes ?? [],
+          );
+          const { profile, scale } = mapProfile(dict, p, service);
+          entries.push({
+            where,
+            upload: { profiles: [profile], labels, fallbackTimeMs: nowMs, preferProfileTime: true, scale },
+          });
+        } catch (error) {
+          entries.push({ where, error });
+        }
+      });
+    });
+  });
+  return entries;
+}
+
+/** `err` with the profile it concerns in front of its message (same code, status and details). */
+export function atProfile(where: string, err: unknown): unknown {
+  if (!(err instanceof HotpathError)) return err;
+  return new HotpathError(err.code, err.httpStatus, err.connectCode, `${where}: ${err.message}`, err.details);
+}
