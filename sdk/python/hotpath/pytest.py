@@ -25,7 +25,7 @@ import pytest
 
 from .agent import Agent
 from .config import Config, build_config
-from .deployment import deployment_tags
+from .deployment import with_deployment_tags
 from .pprof import LabelsKey, ProfileBuilder, StackKey, gzip_bytes
 from .sampler import Sampler
 
@@ -173,7 +173,6 @@ class HotpathPlugin:
         )
         args: Dict[str, Any] = {
             "application_name": name,
-            "tags": deployment_tags(),
             "mem_enabled": False,
             "cpu_enabled": True,
             "max_overhead": 0.0,  # tests want every tick; the run is short and CI is not production
@@ -184,7 +183,8 @@ class HotpathPlugin:
             args["oncpu"] = False
         if opt("hotpath_sample_rate"):
             args["sample_rate"] = opt("hotpath_sample_rate")
-        self.settings: Config = build_config(args)
+        # service_git_ref & co. as series labels, under the user's own tags (HOTPATH_TAGS wins).
+        self.settings: Config = with_deployment_tags(build_config(args), cwd=str(config.rootpath))
         self.agent: Optional[Agent] = None
         self.phases: Optional[PhaseLabels] = None
         self.collected: Samples = {}  # the controller's merge of xdist workers' samples
