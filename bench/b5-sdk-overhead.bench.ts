@@ -103,7 +103,7 @@ const text = [
       `| ${mode} | ${m.median_s.toFixed(3)} (${m.min_s.toFixed(3)}-${m.max_s.toFixed(3)}) | ${m.slowdown_pct >= 0 ? '+' : ''}${m.slowdown_pct.toFixed(1)} % |`,
   ),
   '',
-  'hotpath = `mem_enabled=True` with the default `mem_duty_cycle=0.05` (tracemalloc on for 5 % of each window, 128 frames); tracemalloc = tracemalloc(128) on all the time. Expected hotpath cost ≈ duty × (tracemalloc slowdown).',
+  'Seconds per iteration of the work (~3 s of it per run, so several 1 s windows and their slices are in it). hotpath = `mem_enabled=True` with the default `mem_duty_cycle=0.02` (tracemalloc on for the first 2 % of each window, 128 frames, tags sampled at collections); tracemalloc = tracemalloc(128) on all the time (fewer iterations). The slice is a share of wall time, so the expected hotpath cost is at most duty / (1 − duty) = 2.04 % plus the end-of-slice snapshot, whatever tracemalloc costs inside the slice.',
   '',
 ].join('\n');
 record(text, 'B5_DRY');

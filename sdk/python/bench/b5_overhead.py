@@ -13,7 +13,8 @@ noisy shared machine cannot blur the way it blurs A/B wall-time differences. "on
 hotpath.configure(sample_rate=100, upload_interval=1) against a local sink that accepts the
 pushes, so encoding and uploads are included (10x more uploads than the default interval).
 
-Prints one JSON document. Usage: python b5_overhead.py [--reps 5] [--only cpu_pure,http_8]
+Prints one JSON document. Usage: python b5_overhead.py [--reps 5] [--only cpu_pure,http_8] [--sdk DIR]
+(--sdk: measure the hotpath package in DIR, e.g. an older checkout for an A/B run).
 """
 
 from __future__ import annotations
@@ -250,14 +251,16 @@ def summarize(runs: Dict[str, List[Dict[str, float]]]) -> Dict[str, Any]:
 
 
 def main() -> None:
+    global PIN, MAX_OVERHEAD, SDK
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--only", default="cpu_pure,cpu_stdlib,http_8,http_32")
     ap.add_argument("--requests", type=int, default=1600)
     ap.add_argument("--pin", action="store_true", help="taskset: server/program on core 0, clients on core 1")
     ap.add_argument("--max-overhead", type=float, default=0.0, help="hotpath max_overhead (0 = fixed 100 Hz)")
+    ap.add_argument("--sdk", default=SDK, help="directory holding the hotpath package to measure")
     a = ap.parse_args()
-    global PIN, MAX_OVERHEAD
+    SDK = a.sdk
     PIN = a.pin
     MAX_OVERHEAD = a.max_overhead
     sink = Sink()

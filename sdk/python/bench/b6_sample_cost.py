@@ -11,7 +11,7 @@ read its own thread CPU time: cost per tick = sampler thread CPU / ticks. The sa
 the naive sampler (sys._current_frames + walk every frame of every thread, like the B6 anchor)
 side by side, interleaved, 5 repetitions; median and min-max. Prints one JSON document.
 
-Usage: python b6_sample_cost.py [--seconds 0.6] [--reps 5] [--threads 1,8,32,128] [--depth 30]
+Usage: python b6_sample_cost.py [--seconds 0.6] [--reps 5] [--threads 1,8,32,128] [--depth 30] [--sdk DIR]
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, List
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# --sdk DIR measures the SDK in DIR (e.g. an older checkout, for an A/B run) instead of this one.
+_SDK = sys.argv[sys.argv.index("--sdk") + 1] if "--sdk" in sys.argv else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _SDK)
 
 from hotpath.config import LineNo  # noqa: E402
 from hotpath.sampler import FrameNamer, Sampler  # noqa: E402
@@ -143,6 +145,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", default="1,8,32,128")
     ap.add_argument("--depth", type=int, default=30)
+    ap.add_argument("--sdk", default=_SDK, help="directory holding the hotpath package to measure")
     a = ap.parse_args()
     rows = []
     for k in [int(x) for x in a.threads.split(",")]:
