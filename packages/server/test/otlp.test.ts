@@ -153,6 +153,42 @@ describe('OTLP profiles ingest', () => {
     ).toBe('main;handle_request;order_bike 20000000');
   });
 
+  it("service_name: the resource's service.name, a sample's own, or unknown_service:<executable>", async () => {
+    const d = new DictionaryBuilder();
+    const main = d.location({ kind: 'cpython', mapping: 'python', lines: [{ fn: 'main', file: 'main.py' }] });
+    const stack = d.stack([main]);
+    const cpu = { sampleType: d.valueType('cpu', 'nanoseconds'), timeUnixNano: TIME_NS };
+    const req = otlpRequest(d, [
+      {
+        attributes: { 'service.name': 'api' },
+        profiles: [{ ...cpu, samples: [{ stackIndex: stack, values: [1n] }] }],
+      },
+      {
+        attributes: { 'service.name': 'api' },
+        profiles: [
+          {
+            ...cpu,
+            samples: [
+              { stackIndex: stack, values: [2n], attributeIndices: [d.attr('service.name', 'worker')] },
+            ],
+          },
+        ],
+      },
+      {
+        attributes: { 'process.executable.name': 'python3.12' },
+        profiles: [{ ...cpu, samples: [{ stackIndex: stack, values: [4n] }] }],
+      },
+    ]);
+    expect((await post(app, 'services', otlpBinary(req))).statusCode).toBe(200);
+    const of = (service: string) =>
+      flame(app, 'services', 'process_cpu:cpu:nanoseconds::', `{service_name="${service}"}`);
+    expect([await of('api'), await of('worker'), await of('unknown_service:python3.12')]).toEqual([
+      'main 1',
+      'main 2',
+      'main 4',
+    ]);
+  });
+
   it('OTLP/HTTP JSON with gzip: the same flame graphs', async () => {
     const body = gzipSync(otlpJson(eBpfPythonRequest(TIME_NS)));
     const res = await post(app, 'json', body, {
