@@ -139,6 +139,31 @@ class AgentUploads(unittest.TestCase):
         leaf = mine[0]["stack"].split(";")[-1]
         self.assertRegex(leaf, r"allocate_vehicle_memory \(test_agent\.py:\d+\)")
 
+    def test_memory_samples_carry_the_dynamic_tags_of_the_allocating_code(self) -> None:
+        hotpath.configure(
+            application_name="mem-tags",
+            server_address=self.server.url,
+            upload_interval=3600,  # one upload, at shutdown
+            mem_enabled=True,
+            mem_duty_cycle=0.5,
+            cpu_enabled=False,
+        )
+        keep: List[Any] = []
+
+        def allocate_car_memory() -> None:
+            for i in range(20000):  # containers, so the interpreter collects (and Hotpath samples tags)
+                keep.append({"seat": i})
+
+        with hotpath.tag_wrapper({"vehicle": "car"}):
+            allocate_car_memory()
+        hotpath.shutdown(timeout=2.0)
+        (r,) = self.server.requests
+        (series,) = decode_push(r["body"])
+        p = decode_pprof(series["profiles"][0])
+        mine = [s for s in p["samples"] if "allocate_car_memory" in s["stack"]]
+        self.assertTrue(mine)
+        self.assertEqual({s["labels"].get("vehicle") for s in mine}, {"car"})
+
     def test_a_failing_flush_is_counted_not_raised(self) -> None:
         from hotpath import agent as A
 
