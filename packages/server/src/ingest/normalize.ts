@@ -256,7 +256,7 @@ export class BatchBuilder {
   add(upload: Upload): void {
     validateRequestLabels(upload.labels);
     const scale = upload.scale ?? 1;
-    const idsByTable = new Map<object, TableIds>();
+    const idsByTable = this.idsByTable;
     for (const p of upload.profiles) {
       if (p.samples.length > this.limits.maxSamplesPerProfile)
         throw IngestErrors.tooManySamples(this.limits.maxSamplesPerProfile, p.samples.length);
@@ -322,6 +322,9 @@ export class BatchBuilder {
       return err;
     }
   }
+
+  /** Ids per shared frame/stack table, across uploads (OTLP profiles of one request share one). */
+  private readonly idsByTable = new WeakMap<object, TableIds>();
 
   private promotedBySet = new WeakMap<Profile['sampleLabelSets'], { map: Int32Array; sets: Labels[] }>();
 

@@ -281,105 +281,147 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** One OTLP profile → a Hotpath Profile (one sample type) with its scale. */
-function mapProfile(dict: Dictionary, p: OtlpProfile, service: string): { profile: Profile; scale: number } {
-  const { type, scale } = profileTypeOf(dict, p);
-  const b = new ProfileBuilder([type], {
-    timeNs: Number(p.timeUnixNano),
-    durationNs: Number(p.durationNano),
-    period: Number(p.period),
-  });
-  const d = dict.d;
-  // Root-first frames of each location, and the builder's stack of each OTLP stack, made once.
-  const locationFrames = new Map<number, number[]>();
-  const stackOf = new Map<number, number>();
-  const labelSetOf = new Map<string, number>();
+/**
+ * The frame, stack and label-set tables of one request, shared by all its profiles (the dictionary is
+ * shared too): each location and stack is mapped once, and the write path hashes the shared stack
+ * table once (it caches ids per table). Entries a rejected profile added stay, unreferenced.
+ */
+class RequestTables {
+  private readonly b = new ProfileBuilder([makeProfileType('otlp', 'otlp', 'otlp')]);
+  private readonly locationFrames = new Map<number, number[]>();
+  private readonly stackOf = new Map<number, number>();
+  private readonly labelSetOf = new Map<string, number>();
 
-  const framesOf = (li: number): number[] => {
-    let frames = locationFrames.get(li);
+  constructor(private readonly dict: Dictionary) {}
+
+  /** Builder frames of a location, root first (a location's lines are innermost first). */
+  private framesOf(li: number): number[] {
+    let frames = this.locationFrames.get(li);
     if (frames !== undefined) return frames;
-    const loc = dict.at(d.locationTable, 'location_table', li);
-    const mapping = dict.at(d.mappingTable, 'mapping_table', loc.mappingIndex);
+    const { dict, b } = this;
+    const loc = dict.at(dict.d.locationTable, 'location_table', li);
+    const mapping = dict.at(dict.d.mappingTable, 'mapping_table', loc.mappingIndex);
     const mappingFile = dict.str(mapping.filenameStrindex);
-    const kindAttr =
-      dict.attributes(loc.attributeIndices).find(([k]) => k === FRAME_TYPE) ??
-      dict.attributes(mapping.attributeIndices).find(([k]) => k === FRAME_TYPE);
-    const kind = kindAttr?.[1] ?? '';
+    const kind =
+      (dict.attributes(loc.attributeIndices).find(([k]) => k === FRAME_TYPE) ??
+        dict.attributes(mapping.attributeIndices).find(([k]) => k === FRAME_TYPE))?.[1] ?? '';
+    const unsymbolised = `${basename(mappingFile) || '[unknown]'}+0x${loc.address.toString(16)}`;
     frames = [];
-    if (loc.lines.length === 0) {
-      const name = `${basename(mappingFile) || '[unknown]'}+0x${loc.address.toString(16)}`;
-      frames.push(b.frame(withFrameKind(name, kind), mappingFile));
-    }
-    // Lines are innermost first; the last is the caller the others were inlined into.
+    if (loc.lines.length === 0) frames.push(b.frame(withFrameKind(unsymbolised, kind), mappingFile));
     for (let k = loc.lines.length - 1; k >= 0; k--) {
       const line = loc.lines[k]!;
-      const fn = dict.at(d.functionTable, 'function_table', line.functionIndex);
-      const name =
-        dict.str(fn.nameStrindex) ||
-        dict.str(fn.systemNameStrindex) ||
-        `${basename(mappingFile) || '[unknown]'}+0x${loc.address.toString(16)}`;
+      const fn = dict.at(dict.d.functionTable, 'function_table', line.functionIndex);
+      const name = dict.str(fn.nameStrindex) || dict.str(fn.systemNameStrindex) || unsymbolised;
+      // A native function without a source file is told apart by its binary.
       const file = dict.str(fn.filenameStrindex) || (kind === '' || kind === 'cpython' ? '' : mappingFile);
       const lineNo = Math.min(INT32_MAX, Math.max(0, Number(line.line)));
       frames.push(b.frame(withFrameKind(name, kind), file, lineNo));
     }
-    locationFrames.set(li, frames);
+    this.locationFrames.set(li, frames);
     return frames;
-  };
+  }
 
-  for (let i = 0; i < p.samples.length; i++) {
-    const s = p.samples[i]!;
-    let stack = stackOf.get(s.stackIndex);
+  /** The builder stack of a stack_table entry (-1 when it has no locations). */
+  stack(si: number): number {
+    let stack = this.stackOf.get(si);
     if (stack === undefined) {
-      const locs = dict.at(d.stackTable, 'stack_table', s.stackIndex).locationIndices;
+      const locs = this.dict.at(this.dict.d.stackTable, 'stack_table', si).locationIndices;
       stack = -1;
       for (let k = locs.length - 1; k >= 0; k--)
-        for (const f of framesOf(locs[k]!)) stack = b.stack(stack, f);
-      stackOf.set(s.stackIndex, stack);
+        for (const f of this.framesOf(locs[k]!)) stack = this.b.stack(stack, f);
+      this.stackOf.set(si, stack);
     }
-    let value: number;
+    return stack;
+  }
+
+  /** The label set of a sample's attributes and link, with `service` unless it names its own. */
+  labelSet(attributeIndices: readonly number[], linkIndex: number, service: string): number {
+    const key = `${service}\u0000${attributeIndices.join(',')}|${linkIndex}`;
+    let set = this.labelSetOf.get(key);
+    if (set === undefined) {
+      const pairs: LabelPair[] = [];
+      let sampleService: string | undefined;
+      for (const [k, v] of this.dict.attributes(attributeIndices)) {
+        if (k === SERVICE_NAME) sampleService = v;
+        else pairs.push({ name: k, value: v });
+      }
+      pairs.push({ name: 'service_name', value: sampleService ?? service });
+      if (linkIndex !== 0) {
+        const link = this.dict.at(this.dict.d.linkTable, 'link_table', linkIndex);
+        if (link.spanId.length > 0) pairs.push({ name: 'span_id', value: hex(link.spanId) });
+        if (link.traceId.length > 0) pairs.push({ name: 'trace_id', value: hex(link.traceId) });
+      }
+      set = this.b.labelSet(pairs);
+      this.labelSetOf.set(key, set);
+    }
+    return set;
+  }
+
+  /** The tables so far (call once every profile has been mapped). */
+  build(): Pick<Profile, 'frames' | 'stacks' | 'sampleLabelSets'> {
+    const { frames, stacks, sampleLabelSets } = this.b.build()[0]!;
+    return { frames, stacks, sampleLabelSets };
+  }
+}
+
+/** One OTLP profile's samples as columns over the request's tables, its type and its scale. */
+interface MappedProfile {
+  readonly type: ProfileType;
+  readonly scale: number;
+  readonly p: OtlpProfile;
+  readonly stack: Int32Array;
+  readonly value: Float64Array;
+  readonly labelSet: Int32Array;
+}
+
+function mapSamples(dict: Dictionary, tables: RequestTables, p: OtlpProfile, service: string): MappedProfile {
+  const { type, scale } = profileTypeOf(dict, p);
+  const n = p.samples.length;
+  const stack = new Int32Array(n);
+  const value = new Float64Array(n);
+  const labelSet = new Int32Array(n);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const s = p.samples[i]!;
+    const st = tables.stack(s.stackIndex);
+    let v: number;
     if (s.values.length === 0) {
       if (s.timestampsUnixNano.length === 0)
         throw IngestErrors.malformedProfile(`sample ${i} has neither values nor timestamps_unix_nano`, {
           sample: i,
         });
-      value = s.timestampsUnixNano.length;
+      v = s.timestampsUnixNano.length;
     } else {
       if (s.timestampsUnixNano.length !== 0 && s.timestampsUnixNano.length !== s.values.length)
         throw IngestErrors.malformedProfile(
           `sample ${i} has ${s.values.length} values and ${s.timestampsUnixNano.length} timestamps; they must be as many`,
           { sample: i },
         );
-      value = 0;
-      for (const v of s.values) value += Number(v);
+      v = 0;
+      for (const x of s.values) v += Number(x);
     }
-    const key = `${s.attributeIndices.join(',')}|${s.linkIndex}`;
-    let set = labelSetOf.get(key);
-    if (set === undefined) {
-      const pairs: LabelPair[] = [];
-      let sampleService: string | undefined;
-      for (const [k, v] of dict.attributes(s.attributeIndices)) {
-        if (k === SERVICE_NAME) sampleService = v;
-        else pairs.push({ name: k, value: v });
-      }
-      pairs.push({ name: 'service_name', value: sampleService ?? service });
-      if (s.linkIndex !== 0) {
-        const link = dict.at(d.linkTable, 'link_table', s.linkIndex);
-        if (link.spanId.length > 0) pairs.push({ name: 'span_id', value: hex(link.spanId) });
-        if (link.traceId.length > 0) pairs.push({ name: 'trace_id', value: hex(link.traceId) });
-      }
-      set = b.labelSet(pairs);
-      labelSetOf.set(key, set);
-    }
+    const set = tables.labelSet(s.attributeIndices, s.linkIndex, service);
     // A sample without locations has no stack to count under (as in pprof): dropped.
-    if (stack !== -1) b.sample(stack, [value], set);
+    if (st === -1) continue;
+    stack[kept] = st;
+    value[kept] = v;
+    labelSet[kept++] = set;
   }
-  return { profile: b.build()[0]!, scale };
+  return {
+    type,
+    scale,
+    p,
+    stack: stack.subarray(0, kept),
+    value: value.subarray(0, kept),
+    labelSet: labelSet.subarray(0, kept),
+  };
 }
 
 /** Every profile of the request as an entry, in request order; mapping errors stay per profile. */
 export function otlpUploads(req: ExportProfilesServiceRequest, nowMs: number): OtlpEntry[] {
-  const entries: OtlpEntry[] = [];
   const dict = new Dictionary(req.dictionary ?? create(ProfilesDictionarySchema));
+  const tables = new RequestTables(dict);
+  const mapped: { where: string; labels?: LabelPair[]; m?: MappedProfile; error?: unknown }[] = [];
   req.resourceProfiles.forEach((rp, r) => {
     rp.scopeProfiles.forEach((sp, s) => {
       sp.profiles.forEach((p, i) => {
@@ -392,18 +434,35 @@ export function otlpUploads(req: ExportProfilesServiceRequest, nowMs: number): O
             rp.resource?.attributes ?? [],
             sp.scope?.attributes ?? [],
           );
-          const { profile, scale } = mapProfile(dict, p, service);
-          entries.push({
-            where,
-            upload: { profiles: [profile], labels, fallbackTimeMs: nowMs, preferProfileTime: true, scale },
-          });
+          mapped.push({ where, labels, m: mapSamples(dict, tables, p, service) });
         } catch (error) {
-          entries.push({ where, error });
+          mapped.push({ where, error });
         }
       });
     });
   });
-  return entries;
+  const shared = tables.build();
+  return mapped.map(({ where, labels, m, error }): OtlpEntry => {
+    if (m === undefined) return { where, error };
+    const profile: Profile = {
+      type: m.type,
+      timeNs: Number(m.p.timeUnixNano),
+      durationNs: Number(m.p.durationNano),
+      period: Number(m.p.period),
+      ...shared,
+      samples: { length: m.stack.length, stack: m.stack, value: m.value, labelSet: m.labelSet },
+    };
+    return {
+      where,
+      upload: {
+        profiles: [profile],
+        labels: labels!,
+        fallbackTimeMs: nowMs,
+        preferProfileTime: true,
+        scale: m.scale,
+      },
+    };
+  });
 }
 
 /** `err` with the profile it concerns in front of its message (same code, status and details). */
