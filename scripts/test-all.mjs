@@ -1,7 +1,8 @@
 // Runs every test suite of the repository (TypeScript via vitest, Python via unittest) and ends with
 // one plain summary line: "N passed, M failed". Exit code is non-zero when anything failed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -69,7 +70,43 @@ if (existsSync(vitestJson)) {
   problems.push('vitest produced no report');
 }
 
-// 3. Every Python test directory (unittest, standard library only).
+// 3. Every Python test directory (unittest, standard library only) under PYTHON (make sets
+//    Debian's /usr/bin/python3, which sees the frameworks the integration tests need).
+const interpreters = [];
+// Adds one unittest run's counts to the totals; returns "N passed, M failed" for that run.
+function countUnittest(label, stderr, status) {
+  const ran = /Ran (\d+) tests?/.exec(stderr);
+  const total = ran ? Number(ran[1]) : 0;
+  const m = /FAILED \(([^)]*)\)/.exec(stderr);
+  let bad = 0;
+  if (m)
+    for (const part of m[1].split(',')) if (/failures|errors/.test(part)) bad += Number(part.split('=')[1]);
+  const skipped = /skipped=(\d+)/.exec(stderr);
+  const ok = total - bad - (skipped ? Number(skipped[1]) : 0);
+  passed += ok;
+  failed += bad;
+  if (status !== 0 && bad === 0) {
+    failed++;
+    bad++;
+    problems.push(`${label}: unittest exited ${status}`);
+  } else if (bad > 0) {
+    problems.push(`${label}: ${bad} failed`);
+    for (const line of stderr.split('\n')) if (/^(FAIL|ERROR): /.test(line)) problems.push(`  ${line}`);
+  }
+  return `${ok} passed, ${bad} failed`;
+}
+function pythonVersion(exe) {
+  const r = spawnSync(
+    exe,
+    [
+      '-c',
+      'import sys; print("%d.%d.%d" % sys.version_info[:3] + ("" if getattr(sys, "_is_gil_enabled", lambda: True)() else "t"))',
+    ],
+    { encoding: 'utf8' },
+  );
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+const mainVersion = pythonVersion(python) ?? 'unknown';
 const pyDirs = ['sdk/python/tests'];
 const examples = join(root, 'examples');
 if (existsSync(examples)) {
@@ -78,7 +115,7 @@ if (existsSync(examples)) {
 }
 for (const dir of pyDirs) {
   if (!existsSync(join(root, dir))) continue;
-  process.stdout.write(`\n=== python ${dir}\n`);
+  process.stdout.write(`\n=== python ${mainVersion} ${dir}\n`);
   const r = spawnSync(python, ['-m', 'unittest', 'discover', '-s', dir, '-t', dir, '-v'], {
     cwd: root,
     encoding: 'utf8',
@@ -86,25 +123,79 @@ for (const dir of pyDirs) {
     maxBuffer: 64 * 1024 * 1024,
   });
   process.stderr.write(r.stderr ?? '');
-  const ran = /Ran (\d+) tests?/.exec(r.stderr ?? '');
-  const total = ran ? Number(ran[1]) : 0;
-  const m = /FAILED \(([^)]*)\)/.exec(r.stderr ?? '');
-  let bad = 0;
-  if (m)
-    for (const part of m[1].split(',')) if (/failures|errors/.test(part)) bad += Number(part.split('=')[1]);
-  const skipped = /skipped=(\d+)/.exec(r.stderr ?? '');
-  const ok = total - bad - (skipped ? Number(skipped[1]) : 0);
-  passed += ok;
-  failed += bad;
-  if (r.status !== 0 && bad === 0) {
-    failed++;
-    problems.push(`${dir}: unittest exited ${r.status}`);
-  } else if (bad > 0) {
-    problems.push(`${dir}: ${bad} failed`);
-    for (const line of (r.stderr ?? '').split('\n'))
-      if (/^(FAIL|ERROR): /.test(line)) problems.push(`  ${line}`);
-  }
+  interpreters.push(
+    `${mainVersion} (${python}) ${dir}: ${countUnittest(`${dir} [python ${mainVersion}]`, r.stderr ?? '', r.status ?? 1)}`,
+  );
 }
+
+// 4. The SDK's tests again under every other CPython >= 3.9 on the machine: one per minor version
+//    (the newest patch), found under $PYENV_ROOT/versions (~/.pyenv/versions), or the interpreters
+//    listed in HOTPATH_TEST_PYTHONS (colon-separated; "none" runs none). Framework tests skip
+//    themselves where the framework is not importable. Two interpreters run at a time.
+// Run under PYTHON only: the pytest plugin's tests start Debian's pytest whatever runs them, and the
+// end-to-end test (a real server, ~20 s) repeats what test_agent.py checks on every interpreter.
+const SDK_TESTS_ONCE = new Set(['test_pytest_plugin.py', 'test_e2e_server.py']);
+function extraPythons() {
+  const listed = process.env.HOTPATH_TEST_PYTHONS;
+  if (listed !== undefined) return listed === 'none' ? [] : listed.split(':').filter(Boolean);
+  const dir = join(process.env.PYENV_ROOT || join(homedir(), '.pyenv'), 'versions');
+  if (!existsSync(dir)) return [];
+  const newest = new Map(); // "3.12" or "3.13t" -> [patch, path]
+  for (const name of readdirSync(dir)) {
+    const m = /^3\.(\d+)\.(\d+)(t?)$/.exec(name);
+    const exe = join(dir, name, 'bin', 'python');
+    if (!m || Number(m[1]) < 9 || !existsSync(exe)) continue;
+    const key = `3.${m[1]}${m[3]}`;
+    if (!newest.has(key) || newest.get(key)[0] < Number(m[2])) newest.set(key, [Number(m[2]), exe]);
+  }
+  const mainMinor = mainVersion.replace(/^(\d+\.\d+)\.\d+/, '$1');
+  return [...newest.entries()]
+    .filter(([key]) => key !== mainMinor)
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([, [, exe]]) => exe);
+}
+function runSdkTests(exe) {
+  const version = pythonVersion(exe);
+  const testsDir = join(root, 'sdk/python/tests');
+  const modules = readdirSync(testsDir)
+    .filter((f) => /^test.*\.py$/.test(f) && !SDK_TESTS_ONCE.has(f))
+    .sort()
+    .map((f) => f.slice(0, -3));
+  return new Promise((done) => {
+    if (!version) {
+      failed++;
+      problems.push(`python ${exe}: cannot run it`);
+      interpreters.push(`${exe}: cannot run it`);
+      return done();
+    }
+    let output = '';
+    const child = spawn(exe, ['-m', 'unittest', '-v', ...modules], {
+      cwd: testsDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => {
+      output += d;
+      stderr += d;
+    });
+    child.on('close', (status) => {
+      process.stdout.write(`\n=== python ${version} (${exe}) sdk/python/tests\n${output}`);
+      const label = `sdk/python/tests [python ${version}]`;
+      interpreters.push(`${version} (${exe}) sdk/python/tests: ${countUnittest(label, stderr, status ?? 1)}`);
+      done();
+    });
+  });
+}
+const queue = extraPythons();
+await Promise.all(
+  [0, 1].map(async () => {
+    while (queue.length) await runSdkTests(queue.shift());
+  }),
+);
+process.stdout.write(
+  `\nPython interpreters that ran tests:\n${interpreters.map((i) => `- ${i}`).join('\n')}\n`,
+);
 
 if (problems.length) process.stdout.write(`\nProblems:\n${problems.map((p) => `- ${p}`).join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
