@@ -467,14 +467,15 @@ class MemoryProfiler:
         scale = 1.0 / self.duty_cycle
         tags, self._slice_tags = self._slice_tags, ({}, {})
         split = AllocationTags.split
-        # What hotpath allocated itself (AllocationTags' trie, tag_wrapper's tuples) is not the
-        # application's, though it happens below application frames.
-        snapshot = snapshot.filter_traces([tracemalloc.Filter(False, _OWN_DIR + "*")])
         for stat in snapshot.statistics("traceback"):
+            traceback = list(stat.traceback)  # oldest frame first; pprof wants the leaf first
+            if not traceback or traceback[-1].filename.startswith(_OWN_DIR):
+                # What hotpath allocated itself (AllocationTags' trie, tag_wrapper's tuples) is not
+                # the application's, though it happens below application frames.
+                continue
             frames: List[FrameKey] = []
             path: List[Any] = []
-            # tracemalloc orders frames oldest first; pprof wants the leaf first.
-            for fr in stat.traceback:
+            for fr in traceback:
                 if fr.filename.startswith(_OWN_DIR) or fr.filename == tracemalloc.__file__:
                     continue
                 name, start = self.functions.function(fr.filename, fr.lineno)
