@@ -124,13 +124,14 @@ class tag_wrapper:
     the tags too, while the block is open: see inherit_tags.
     """
 
-    __slots__ = ("_tags", "_frame", "_heirs")
+    __slots__ = ("_tags", "_items", "_frame", "_heirs")
 
     def __init__(self, tags: Mapping[str, Any]) -> None:
         self._tags = validate_tags(tags, "tag_wrapper")
+        self._items: TagItems = tuple(self._tags.items())
         self._frame: Optional[FrameType] = None
         # frames of the asyncio tasks that inherited this block (created below it, or by its heirs)
-        self._heirs: Set[FrameType] = set()
+        self._heirs: Optional[Set[FrameType]] = None
 
     def enter_at(self, frame: FrameType) -> "tag_wrapper":
         """Opens the block for `frame` rather than the caller's frame (for hooks that run below
@@ -139,10 +140,14 @@ class tag_wrapper:
             raise RuntimeError("tag_wrapper is already entered; create a new one per with block")
         self._frame = frame
         scope = scopes.get(frame)
-        if scope is None:
+        if scope is None:  # the usual case: the first block in this frame, nothing inherited
             scope = scopes[frame] = _Scope()
-        scope.blocks.append(self)
-        _refresh(frame)
+            scope.blocks.append(self)
+            frame_tags[frame] = self._items
+            version[0] += 1
+        else:
+            scope.blocks.append(self)
+            _refresh(frame)
         _hook_running_loop()
         return self
 
@@ -157,11 +162,16 @@ class tag_wrapper:
         if frame is None:
             return
         scope = scopes.get(frame)
-        if scope is not None and self in scope.blocks:
-            scope.blocks.remove(self)
-        _refresh(frame)
-        heirs, self._heirs = self._heirs, set()
-        for heir in heirs:
+        if scope is not None and not scope.inherited and len(scope.blocks) == 1 and scope.blocks[0] is self:
+            del scopes[frame]
+            frame_tags.pop(frame, None)
+            version[0] += 1
+        else:
+            if scope is not None and self in scope.blocks:
+                scope.blocks.remove(self)
+            _refresh(frame)
+        heirs, self._heirs = self._heirs, None
+        for heir in heirs or ():
             scope = scopes.get(heir)
             if scope is not None and self in scope.inherited:
                 scope.inherited.remove(self)
@@ -217,6 +227,8 @@ def inherit_tags(coro: Any, creator: Optional[FrameType]) -> Optional[FrameType]
         scope = scopes[frame] = _Scope()
     scope.inherited = sources
     for block in sources:
+        if block._heirs is None:
+            block._heirs = set()
         block._heirs.add(frame)
     _refresh(frame)
     return frame
@@ -228,7 +240,8 @@ def _release(frame: FrameType) -> None:
     if scope is None:
         return
     for block in scope.inherited:
-        block._heirs.discard(frame)
+        if block._heirs is not None:
+            block._heirs.discard(frame)
     scope.inherited = []
     _refresh(frame)
 

@@ -126,7 +126,7 @@ class Inheritance(unittest.TestCase):
             with hotpath.tag_wrapper({"job": "x"}) as block:
                 await asyncio.gather(*(turn() for _ in range(50)))
                 await turn()  # done callbacks run one loop iteration after the task ends
-                heirs.append(len(block._heirs))
+                heirs.append(len(block._heirs or ()))
 
         asyncio.run(main())
         self.assertEqual(heirs, [0])
