@@ -1,7 +1,7 @@
 // OpenTelemetry profiles ingest end to end: OTLP/HTTP (protobuf, JSON, gzip) in-process and gRPC
 // over a real HTTP/2 connection on 127.0.0.1, each request built from the project's generated
 // schemas and read back as flame graphs through the Connect query API. Partial success, refusals
-// (malformed, oversized, 1.9 layout) and that a refusal loses nothing else.
+// (malformed, oversized, 1.8 layout), 1.9 senders and that a refusal loses nothing else.
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printFolded } from '../../core/src/testing/pictures.ts';
 import { buildServer } from '../src/app.ts';
 import { ExportProfilesServiceResponseSchema } from '../src/gen/opentelemetry/proto/collector/profiles/v1development/profiles_service_pb.ts';
-import { OTLP_GRPC_PATH, OTLP_HTTP_PATH } from '../src/ingest/otlp.ts';
+import {
+  OTLP_GRPC_PATH,
+  OTLP_HTTP_PATH,
+  renumberSampleFields,
+  sniffLegacyLayout,
+} from '../src/ingest/otlp.ts';
 import { resolveLimits } from '../src/limits.ts';
 import { openMemoryStore } from '../src/store/memory.ts';
 import { connectJson, HOUR, NOW } from './query-helpers.ts';
@@ -78,8 +83,8 @@ function post(
   });
 }
 
-/** A Sample in the 1.9 layout (values at field 2): bytes by hand, since the schema is 1.10's. */
-function legacyRequest(): Buffer {
+/** A request of a 1.8 sender: Sample values at field 2 and Profile attribute_indices at 12, by hand. */
+function request18(): Buffer {
   const sample = new BinaryWriter()
     .uint32((1 << 3) | 0)
     .int32(1)
@@ -91,6 +96,10 @@ function legacyRequest(): Buffer {
   const profile = new BinaryWriter()
     .uint32((2 << 3) | 2)
     .bytes(sample)
+    .uint32((12 << 3) | 2)
+    .fork()
+    .int32(1)
+    .join()
     .finish();
   const scope = new BinaryWriter()
     .uint32((2 << 3) | 2)
@@ -107,6 +116,10 @@ function legacyRequest(): Buffer {
       .finish(),
   );
 }
+
+/** The picture as a 1.9 sender encodes it: Sample values at 2, attribute_indices at 3, link_index at 4. */
+const request19 = () =>
+  Buffer.from(renumberSampleFields(otlpBinary(eBpfPythonRequest(TIME_NS)), { 4: 2, 2: 3, 3: 4 }));
 
 describe('OTLP profiles ingest', () => {
   let app: FastifyInstance;
@@ -212,7 +225,7 @@ describe('OTLP profiles ingest', () => {
     expect(flames).toEqual({ ...EXPECTED, [OFF_CPU]: '' });
   });
 
-  it('refusals are coded 4xx and write nothing: all profiles bad, malformed bytes, 1.9 layout, oversized, wrong type', async () => {
+  it('refusals are coded 4xx and write nothing: all profiles bad, malformed bytes, 1.8 layout, oversized, wrong type', async () => {
     const bad = eBpfPythonRequest(TIME_NS);
     for (const p of bad.resourceProfiles[0]!.scopeProfiles[0]!.profiles) p.samples[0]!.stackIndex = 99;
     const good = otlpBinary(eBpfPythonRequest(TIME_NS));
@@ -223,7 +236,7 @@ describe('OTLP profiles ingest', () => {
     const cases: [string, Buffer | string, Record<string, string>, number, string][] = [
       ['all rejected', otlpBinary(bad), {}, 400, 'malformed_profile'],
       ['truncated', good.subarray(0, good.length - 7), {}, 400, 'malformed_body'],
-      ['1.9 layout', legacyRequest(), {}, 400, 'unsupported_otlp_version'],
+      ['1.8 layout', request18(), {}, 400, 'unsupported_otlp_version'],
       ['not JSON', '{"resourceProfiles": [', { 'content-type': 'application/json' }, 400, 'malformed_json'],
       [
         'unknown JSON field (1.8 names)',
@@ -254,11 +267,16 @@ describe('OTLP profiles ingest', () => {
     expect(await allFlames(app, 'proto')).toEqual(EXPECTED);
   });
 
-  it('the 1.9 layout is named in the refusal', async () => {
-    const res = await post(app, 'refused', legacyRequest());
-    expect(res.json().message).toMatch(
-      /values moved from field 2 to 4 in 1\.10.*reads opentelemetry-proto 1\.10 and newer/,
-    );
+  it('a 1.9 sender (Sample fields numbered before 1.10) is read as it meant: the same flame graphs', async () => {
+    expect(sniffLegacyLayout(request19())?.release).toBe('1.9');
+    const res = await post(app, 'v19', request19());
+    expect(res.statusCode).toBe(200);
+    expect(await allFlames(app, 'v19')).toEqual(EXPECTED);
+  });
+
+  it('a 1.8 sender is refused, naming the field that gave it away', async () => {
+    const res = await post(app, 'refused', request18());
+    expect(res.json().message).toMatch(/Profile field 12 is set.*reads opentelemetry-proto 1\.9 and newer/);
   });
 });
 
@@ -335,10 +353,10 @@ describe('OTLP gRPC over HTTP/2 cleartext on the HTTP port', () => {
   });
 
   it('refusals are gRPC statuses with the coded message; nothing is written', async () => {
-    const legacy = await grpcCall(legacyRequest(), { 'x-scope-orgid': 'grpc-bad' });
+    const legacy = await grpcCall(request18(), { 'x-scope-orgid': 'grpc-bad' });
     expect(legacy.trailers['grpc-status']).toBe('3'); // INVALID_ARGUMENT
     expect(decodeURIComponent(String(legacy.trailers['grpc-message']))).toMatch(
-      /opentelemetry-proto 1\.10 and newer/,
+      /opentelemetry-proto 1\.9 and newer/,
     );
     const garbage = await grpcCall(Buffer.from('not a protobuf message at all'), {
       'x-scope-orgid': 'grpc-bad',

@@ -69,7 +69,7 @@ export const IngestErrors = {
   unsupportedOtlpVersion: (why: string) =>
     invalid(
       'unsupported_otlp_version',
-      `OTLP profiles message is in a layout this server does not read: ${why}; Hotpath reads opentelemetry-proto 1.10 and newer (v1development)`,
+      `OTLP profiles message is in a layout this server does not read: ${why}; Hotpath reads opentelemetry-proto 1.9 and newer (v1development)`,
     ),
   sampleValueOutOfRange: (what: string, limit: number, actual: number) =>
     invalid(

@@ -1,4 +1,4 @@
-// OpenTelemetry profiles (OTLP, opentelemetry-proto 1.10 and newer, package
+// OpenTelemetry profiles (OTLP, opentelemetry-proto 1.9 and newer, read with 1.10's schema; package
 // opentelemetry.proto.profiles.v1development; schemas in proto/, code in src/gen/) → Uploads.
 //
 // One Upload per OTLP Profile (each has one sample type), so the write path accepts or rejects each
@@ -17,13 +17,14 @@
 //   frame-kind.ts): Python frames bare, `_PyEval_EvalFrameDefault [native]`, `do_syscall_64 [kernel]`.
 //
 // Versions: 1.10 moved Sample's fields (values 2 → 4, attribute_indices 3 → 2, link_index 4 → 3);
-// 1.10, 1.11 and today's main are identical on the wire. A binary message laid out as 1.9 or older
-// would decode as samples without values; sniffLegacyLayout finds it first and the request gets a
-// 400 unsupported_otlp_version. OTLP/JSON names did not change between 1.9 and 1.10, so JSON of 1.9
-// senders reads correctly; 1.8 JSON (`sample`, `commentStrindices`) is refused by the strict decoder.
+// 1.10, 1.11 and today's main are identical on the wire. A binary message in the 1.9 layout would
+// decode as samples without values: sniffLegacyLayout recognises it by its first sample and its
+// samples are renumbered to 1.10 before decoding. 1.8 (Profile's fields numbered differently too) is
+// refused with 400 unsupported_otlp_version. OTLP/JSON names did not change between 1.9 and 1.10, so
+// 1.9 JSON reads as it is; 1.8 JSON (`sample`, `commentStrindices`) is refused by the strict decoder.
 
 import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   makeProfileType,
   pprofMetricName,
@@ -63,56 +64,112 @@ const INT32_MAX = 2 ** 31 - 1;
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/** Fields of the path resource_profiles → scope_profiles → profiles → samples, each LEN. */
+const SAMPLE_PATH = [1, 2, 2, 2];
+
+/** The LEN-typed fields numbered `field` of a message. */
+function children(b: Uint8Array, field: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const r = new BinaryReader(b);
+  while (r.pos < r.len) {
+    const [no, wt] = r.tag();
+    if (no === field && wt === WireType.LengthDelimited) out.push(r.bytes());
+    else r.skip(wt, no);
+  }
+  return out;
+}
+
 /**
- * Looks at the first sample of the request's binary encoding: null when it is laid out as 1.10+
- * (or there is none, or the bytes are too damaged to tell: the decoder will say so), else why it is
- * the 1.9 layout. Only the path resource_profiles → scope_profiles → profiles → samples is walked.
+ * The layout of a binary request, told by its first telling Profile and Sample: null for 1.10+ (or
+ * no sample, or bytes too damaged to tell: the decoder will say so); otherwise the release it is
+ * laid out as and why. A 1.9 sample keeps values at 2, attribute_indices at 3 and link_index at 4;
+ * 1.8 also numbered Profile's fields differently (comment_strindices at 7 pushed the rest up by one).
+ * A 1.9 sample with values and timestamps and neither attributes nor link reads like a 1.10 sample
+ * with attributes and timestamps: that one case is not told apart.
  */
-export function sniffLegacyLayout(bytes: Uint8Array): string | null {
-  const children = (b: Uint8Array, field: number): Uint8Array[] => {
-    const out: Uint8Array[] = [];
-    const r = new BinaryReader(b);
-    while (r.pos < r.len) {
-      const [no, wt] = r.tag();
-      if (no === field && wt === WireType.LengthDelimited) out.push(r.bytes());
-      else r.skip(wt, no);
-    }
-    return out;
-  };
+export function sniffLegacyLayout(bytes: Uint8Array): { release: '1.8' | '1.9'; why: string } | null {
   try {
     for (const rp of children(bytes, 1))
       for (const sp of children(rp, 2))
-        for (const p of children(sp, 2))
+        for (const p of children(sp, 2)) {
+          let v18: string | undefined;
+          const pr = new BinaryReader(p);
+          while (pr.pos < pr.len) {
+            const [no, wt] = pr.tag();
+            if (no === 12)
+              v18 = 'Profile field 12 is set (attribute_indices in 1.8; no such field since 1.9)';
+            if (no === 8 && wt === WireType.LengthDelimited)
+              v18 = 'Profile field 8 holds bytes (profile_id in 1.8; dropped_attributes_count since 1.9)';
+            pr.skip(wt, no);
+          }
           for (const s of children(p, 2)) {
             const r = new BinaryReader(s);
             let has2 = false;
             let has4or5 = false;
-            while (r.pos < r.len) {
+            let why: string | undefined;
+            while (r.pos < r.len && why === undefined) {
               const [no, wt] = r.tag();
-              // 1.9: attribute_indices (packed) at 3 and link_index (varint) at 4; 1.10+ the reverse.
               if (no === 3 && wt === WireType.LengthDelimited)
-                return 'Sample field 3 holds a list (attribute_indices before 1.10; link_index since)';
-              if (no === 4 && wt === WireType.Varint)
-                return 'Sample field 4 holds a single varint (link_index before 1.10; packed values since)';
+                why = 'Sample field 3 holds a list (attribute_indices before 1.10; link_index since)';
+              else if (no === 4 && wt === WireType.Varint)
+                why = 'Sample field 4 holds a single varint (link_index before 1.10; packed values since)';
               if (no === 2) has2 = true;
               if (no === 4 || no === 5) has4or5 = true;
               r.skip(wt, no);
             }
-            if (has2 && !has4or5)
-              return 'a Sample has field 2 but no values (field 4) and no timestamps: values moved from field 2 to 4 in 1.10';
+            if (why === undefined && has2 && !has4or5)
+              why =
+                'a Sample has field 2 but no values (field 4) and no timestamps: values moved from field 2 to 4 in 1.10';
+            if (why !== undefined)
+              return v18 === undefined ? { release: '1.9', why } : { release: '1.8', why: v18 };
             if (has4or5) return null;
           }
+        }
   } catch {
     return null;
   }
   return null;
 }
 
+/** 1.9 Sample field numbers → 1.10's: values 2 → 4, attribute_indices 3 → 2, link_index 4 → 3. */
+export const SAMPLE_1_9_TO_1_10: Readonly<Record<number, number>> = { 2: 4, 3: 2, 4: 3 };
+
+/**
+ * The request with its Sample fields renumbered by `map` (1.9 → 1.10: SAMPLE_1_9_TO_1_10; 1.9 and
+ * 1.10 differ nowhere else on the wire); everything off the sample path is copied as it is.
+ */
+export function renumberSampleFields(
+  bytes: Uint8Array,
+  map: Readonly<Record<number, number>>,
+  depth = 0,
+): Uint8Array {
+  const w = new BinaryWriter();
+  const r = new BinaryReader(bytes);
+  while (r.pos < r.len) {
+    const start = r.pos;
+    const [no, wt] = r.tag();
+    if (depth < SAMPLE_PATH.length && no === SAMPLE_PATH[depth] && wt === WireType.LengthDelimited) {
+      w.tag(no, wt).bytes(renumberSampleFields(r.bytes(), map, depth + 1));
+      continue;
+    }
+    const valueStart = r.pos;
+    r.skip(wt, no);
+    const renumbered = depth === SAMPLE_PATH.length ? map[no] : undefined;
+    if (renumbered !== undefined) w.tag(renumbered, wt).raw(bytes.subarray(valueStart, r.pos));
+    else w.raw(bytes.subarray(start, r.pos));
+  }
+  return w.finish();
+}
+
+/** A binary request of 1.10+, or 1.9 (renumbered first); 1.8 and older are refused. */
 export function decodeOtlpBinary(bytes: Uint8Array): ExportProfilesServiceRequest {
   const legacy = sniffLegacyLayout(bytes);
-  if (legacy !== null) throw IngestErrors.unsupportedOtlpVersion(legacy);
+  if (legacy?.release === '1.8') throw IngestErrors.unsupportedOtlpVersion(legacy.why);
   try {
-    return fromBinary(ExportProfilesServiceRequestSchema, bytes);
+    return fromBinary(
+      ExportProfilesServiceRequestSchema,
+      legacy === null ? bytes : renumberSampleFields(bytes, SAMPLE_1_9_TO_1_10),
+    );
   } catch (e) {
     throw IngestErrors.malformedBody('otlp', (e as Error).message);
   }

@@ -7,7 +7,7 @@ import { PUSH_PATH } from '../../src/ingest/routes.ts';
 import { KEYS_PATH } from '../../src/auth/routes.ts';
 import { QUERIER } from '../../src/query/connect.ts';
 import { pushRequest } from '../support/pprof.ts';
-import { OTLP_GRPC_PATH, OTLP_HTTP_PATH } from '../../src/ingest/otlp.ts';
+import { OTLP_GRPC_PATH, OTLP_HTTP_PATH, renumberSampleFields } from '../../src/ingest/otlp.ts';
 import { eBpfPythonRequest, otlpBinary, otlpJson } from '../support/otlp.ts';
 import {
   chance,
@@ -206,12 +206,23 @@ function structuredOtlp(r: Rng) {
   return req;
 }
 
+/** The body as a 1.9 sender numbers Sample's fields; damaged bytes that cannot be walked stay as they are. */
+function as19(body: Buffer): Buffer {
+  try {
+    return Buffer.from(renumberSampleFields(body, { 4: 2, 2: 3, 3: 4 }));
+  } catch {
+    return body;
+  }
+}
+
 export const otlpFamilies: Family[] = [
   {
     name: 'otlp-proto',
     generate(r) {
       const valid = otlpBinary(eBpfPythonRequest(BigInt(FUZZ_NOW_MS) * 1_000_000n));
       let body = chance(r, 0.5) ? otlpBinary(structuredOtlp(r)) : damage(r, valid, false);
+      // As a 1.9 sender numbers Sample's fields (read after renumbering).
+      if (chance(r, 0.2)) body = as19(body);
       const headers: Record<string, string> = {
         'content-type': 'application/x-protobuf',
         ...tenantHeader(r),

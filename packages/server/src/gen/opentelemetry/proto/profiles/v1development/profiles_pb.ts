@@ -1,7 +1,8 @@
 // Hotpath's description of the OTLP profiles data model as of opentelemetry-proto 1.10 and 1.11
 // (identical on the wire): same package, message names, field numbers and types as the official
 // definitions. 1.10 moved Sample's fields (values 2 → 4, attribute_indices 3 → 2, link_index
-// 4 → 3); senders built on 1.9 or older are detected and refused (src/ingest/otlp.ts).
+// 4 → 3); messages of 1.9 senders are renumbered before decoding, older ones refused
+// (src/ingest/otlp.ts).
 //
 // Every profile of a request indexes into one ProfilesDictionary; in each of its tables the entry
 // at index 0 is the zero value, so an index of 0 means "none".
