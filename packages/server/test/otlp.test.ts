@@ -367,6 +367,17 @@ describe('OTLP gRPC over HTTP/2 cleartext on the HTTP port', () => {
 
   it('HTTP/1.1 and OTLP/HTTP still answer on the same port', async () => {
     expect((await fetch(`${url}/ready`)).status).toBe(200);
+    // Any route answers over HTTP/2 too (same app behind the bridge).
+    const h2Ready = await new Promise<[string | undefined, string]>((resolve, reject) => {
+      const stream = client.request({ ':method': 'GET', ':path': '/ready' });
+      let status: string | undefined;
+      let text = '';
+      stream.on('response', (h) => (status = String(h[':status'])));
+      stream.on('data', (c: Buffer) => (text += c.toString()));
+      stream.on('end', () => resolve([status, text]));
+      stream.on('error', reject);
+    });
+    expect(h2Ready).toEqual(['200', 'ready\n']);
     const res = await fetch(`${url}${OTLP_HTTP_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf', 'x-scope-orgid': 'h1' },
@@ -374,5 +385,72 @@ describe('OTLP gRPC over HTTP/2 cleartext on the HTTP port', () => {
     });
     expect(res.status).toBe(200);
     expect(await allFlames(app, 'h1')).toEqual(EXPECTED);
+  });
+});
+
+describe('OTLP behind --auth keys: the write scope, like the other write routes', () => {
+  let app: FastifyInstance;
+  let client: http2.ClientHttp2Session;
+  beforeAll(async () => {
+    app = await buildServer({
+      store: await openMemoryStore(),
+      now: () => NOW,
+      logger: false,
+      auth: 'keys',
+      groupCommit: { intervalMs: 2 },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    client = http2.connect(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+  });
+  afterAll(async () => {
+    client.close();
+    await app.close();
+  });
+
+  it('no key 401, a read key 403, a write key writes to its own tenant; gRPC without a key is UNAUTHENTICATED', async () => {
+    const body = otlpBinary(eBpfPythonRequest(TIME_NS));
+    const read = (await app.hotpathAuth.keys.create('acme', 'read', 'r', NOW)).key;
+    const write = (await app.hotpathAuth.keys.create('acme', 'write', 'w', NOW)).key;
+    const as = (key?: string) =>
+      app.inject({
+        method: 'POST',
+        url: OTLP_HTTP_PATH,
+        headers: {
+          'content-type': 'application/x-protobuf',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        payload: body,
+      });
+    expect([(await as()).statusCode, (await as(read)).statusCode, (await as(write)).statusCode]).toEqual([
+      401, 403, 200,
+    ]);
+    const flame = await connectJson(
+      app,
+      'SelectMergeStacktraces',
+      {
+        profileTypeID: ALLOC,
+        labelSelector: '{service_name="ride-sharing-app"}',
+        start: NOW - HOUR,
+        end: NOW,
+      },
+      { authorization: `Bearer ${read}` },
+    );
+    expect(flame.body.flamegraph.names).toContain('order_bike');
+
+    const status = await new Promise<string | undefined>((resolve, reject) => {
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      const stream = client.request({
+        ':method': 'POST',
+        ':path': OTLP_GRPC_PATH,
+        'content-type': 'application/grpc',
+      });
+      stream.on('response', (h) => resolve(h['grpc-status'] as string | undefined));
+      stream.on('error', reject);
+      stream.resume();
+      stream.end(frame);
+    });
+    expect(status).toBe('16');
   });
 });
