@@ -51,7 +51,7 @@ function grpcMessage(s: string): string {
 
 /**
  * Routes HTTP/2-preface connections of `app.server` to an HTTP/2 server bridged to `app`. Call
- * before the app listens (it registers an onClose hook that ends HTTP/2 sessions).
+ * before the app listens (it registers a preClose hook that ends HTTP/2 sessions).
  */
 export function serveH2c(app: FastifyInstance, limits: Limits): void {
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 100 } });
@@ -65,7 +65,9 @@ export function serveH2c(app: FastifyInstance, limits: Limits): void {
   h2.on('stream', (stream, headers) => {
     handleStream(app, limits, stream, headers).catch(() => stream.destroy());
   });
-  app.addHook('onClose', async () => {
+  // Before the HTTP server closes (it waits for every socket it accepted, these too): GOAWAY, so
+  // streams in flight finish and the sessions end.
+  app.addHook('preClose', async () => {
     for (const s of sessions) s.close();
   });
 
