@@ -16,6 +16,18 @@ describe('packageOf', () => {
   });
 });
 
+describe('frame kinds', () => {
+  it('native and kernel frames get their own cool colours; Python frames keep the warm palette', () => {
+    const hue = (name: string) => Number(/^hsl\((\d+)/.exec(packageColor(name, 'light'))![1]);
+    expect(hue('_PyEval_EvalFrameDefault [native]')).toBe(hue('libssl.so.3+0x1a2b [native]'));
+    expect(hue('do_syscall_64 [kernel]')).not.toBe(hue('memcpy [native]'));
+    for (const name of ['memcpy [native]', 'do_syscall_64 [kernel]', 'runtime.mallocgc [go]'])
+      expect(hue(name)).toBeGreaterThan(180);
+    const warm = (h: number) => h <= 60 || h >= 340;
+    expect(['order_car', 'lib.car.order', 'handle_request', 'main'].map(hue).every(warm)).toBe(true);
+  });
+});
+
 describe('diff colours', () => {
   it('relative: change of share relative to the baseline share', () => {
     // baseline share 10/100 = 0.1, comparison share 30/200 = 0.15 → +50 %.

@@ -1,5 +1,7 @@
 // Colours of flame graph nodes: by package (single views) and by change (diff views). Pure.
 
+import { frameKindOf } from '@hotpath/core';
+
 export type Theme = 'light' | 'dark';
 export type DiffMode = 'relative' | 'absolute';
 
@@ -49,8 +51,23 @@ const PALETTE: readonly (readonly [number, number])[] = [
   [10, 85],
 ];
 
+/**
+ * Cool hues for frames that are not Python code (their kind is a ` [kind]` name suffix, core
+ * frame-kind.ts, e.g. from an eBPF profiler), so native and kernel time stands apart from the warm
+ * Python frames.
+ */
+const KIND_HUES: Readonly<Record<string, readonly [number, number]>> = {
+  native: [188, 50],
+  kernel: [215, 60],
+};
+const OTHER_KIND_HUE = [265, 40] as const;
+
 export function packageColor(name: string, theme: Theme): string {
-  const [h, s] = PALETTE[hashString(packageOf(name)) % PALETTE.length]!;
+  const kind = frameKindOf(name);
+  const [h, s] =
+    kind === 'python'
+      ? PALETTE[hashString(packageOf(name)) % PALETTE.length]!
+      : (KIND_HUES[kind] ?? OTHER_KIND_HUE);
   return `hsl(${h} ${s}% ${theme === 'dark' ? 42 : 64}%)`;
 }
 
