@@ -75,6 +75,16 @@ describe('checkGate', () => {
     expect(checkGate(slowCheck, parseGateRules('10%')!, { minSamples: 0, minZ: 1e6 })).toEqual([]);
   });
 
+  it('applies rules without a name only to functions in scope', () => {
+    const inLib = (name: string) => name.startsWith('find');
+    expect(checkGate(slowCheck, parseGateRules('10%')!, { ...GATE, scope: inLib })).toEqual([]);
+    expect(
+      checkGate(slowCheck, parseGateRules('10%,check=10%')!, { ...GATE, scope: inLib }).map(
+        (x) => x.change.name,
+      ),
+    ).toEqual(['check']);
+  });
+
   it('parses rules', () => {
     expect(parseGateRules('10%')).toEqual([{ maxGrowth: 0.1 }]);
     expect(parseGateRules('0.25, find_nearest_vehicle=5%')).toEqual([

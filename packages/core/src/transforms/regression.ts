@@ -190,6 +190,8 @@ export interface GateOptions {
   readonly minSamples: number;
   /** A change must be at least this many standard errors to fail. */
   readonly minZ: number;
+  /** The functions rules without a name apply to (e.g. the team's own code); all when absent. */
+  readonly scope?: (name: string) => boolean;
 }
 
 export interface Violation {
@@ -226,7 +228,7 @@ function matches(rule: GateRule, name: string): boolean {
 /**
  * The functions that break a rule: total share grown past the rule's limit, by at least minZ
  * standard errors, with at least minSamples ticks. A function named by a rule is held to that rule
- * only; the others to the rule without a name (if any).
+ * only; the others in scope to the rules without a name (if any).
  */
 export function checkGate(cmp: RunComparison, rules: readonly GateRule[], opts: GateOptions): Violation[] {
   const named = rules.filter((r) => r.fn !== undefined);
@@ -234,7 +236,7 @@ export function checkGate(cmp: RunComparison, rules: readonly GateRule[], opts: 
   const out: Violation[] = [];
   for (const change of cmp.functions) {
     const own = named.filter((r) => matches(r, change.name));
-    const apply = own.length > 0 ? own : general;
+    const apply = own.length > 0 ? own : opts.scope === undefined || opts.scope(change.name) ? general : [];
     if (Math.max(change.base.samples, change.head.samples) < opts.minSamples) continue;
     if (change.z < opts.minZ) continue;
     const broken = apply.find((r) => change.totalGrowth > r.maxGrowth);
