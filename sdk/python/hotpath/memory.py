@@ -20,7 +20,8 @@ a snapshot at the end of each slice.
 Dynamic tags (`tag_wrapper`, `add_thread_tag`): tracemalloc records only file and line per frame,
 not the thread or the frame object, so it cannot tell two requests apart. During a slice, every
 garbage collection the interpreter starts (it starts one after ~700 net container allocations,
-in the thread that made them) records that thread's stack, one node per function from the root,
+in the thread that made them; on 3.12+ at the next bytecode boundary, on 3.12 possibly another
+thread's) records that thread's stack, one node per function from the root,
 with the tags in force at each node (`AllocationTags`). Each allocating stack of the snapshot then
 takes the tags seen at the deepest node its own stack reaches, split in proportion to how often
 each tag set was seen there. What this misses: a stack whose functions no collection passed
