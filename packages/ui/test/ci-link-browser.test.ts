@@ -63,7 +63,7 @@ afterAll(async () => {
 }, 30_000);
 
 describe('the diff link hotpath diff prints', () => {
-  it('opens the diff view on the two git refs', async () => {
+  it('opens the diff and comparison views on the two git refs', async () => {
     const r = await runCli([
       ...['diff', 'git:aaa111', 'git:bbb222', '--service', SUITE, '--server', server.url],
       ...['--from', String(fromMs), '--until', String(untilMs), '--fail-on', '10%'],
@@ -89,5 +89,20 @@ describe('the diff link hotpath diff prints', () => {
     expect(q.get('rightUntil')).toBe(String(untilMs));
     expect(await page.getByLabel('Application').first().inputValue()).toBe(SUITE);
     await screenshot(page, 'ci-diff-link');
+
+    // The side-by-side comparison of the same two runs.
+    const sideBySide = /^side by side: (\S+)$/m.exec(r.stdout)?.[1];
+    expect(sideBySide, r.stdout).toBe(link!.replace('/comparison-diff?', '/comparison?'));
+    const rendered: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/pyroscope/render?'))
+        rendered.push(new URL(req.url()).searchParams.get('query')!);
+    });
+    await page.goto(sideBySide!);
+    await page.waitForSelector('[data-testid="flame-left"] canvas[data-paints]', { timeout: 30_000 });
+    await page.waitForSelector('[data-testid="flame-right"] canvas[data-paints]', { timeout: 30_000 });
+    expect(rendered).toContain(`${CPU}{service_name="${SUITE}",service_git_ref="aaa111"}`);
+    expect(rendered).toContain(`${CPU}{service_name="${SUITE}",service_git_ref="bbb222"}`);
+    await screenshot(page, 'ci-comparison-link');
   });
 });

@@ -215,6 +215,11 @@ export function diffViewLink(
   return `${server}/comparison-diff?${q}`;
 }
 
+/** The comparison view shares the diff view's URL state: only the path differs. */
+function comparisonLink(diffLink: string): string {
+  return diffLink.replace('/comparison-diff?', '/comparison?');
+}
+
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 function signed(v: number, digits = 1): string {
   if (v === Infinity) return 'new';
@@ -229,6 +234,7 @@ export interface DiffReport {
   readonly cmp: RunComparison;
   readonly rules: GateRule[];
   readonly violations: Violation[];
+  /** The UI's diff view of the two query sides (its comparison view: the same URL at /comparison). */
   readonly link?: string;
 }
 
@@ -280,7 +286,9 @@ export function formatTable(report: DiffReport, n: number): string {
     );
     for (const v of report.violations) lines.push(`  ${violationText(v)}`);
   }
-  if (report.link) lines.push(`diff view: ${report.link}`);
+  if (report.link) {
+    lines.push(`diff view: ${report.link}`, `side by side: ${comparisonLink(report.link)}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -315,7 +323,12 @@ export function formatMarkdown(report: DiffReport, n: number): string {
       `| ${failing.has(f.name) ? '**FAIL**' : ''} | ${mdCode(f.name)} | ${pct(f.base.selfShare)} → ${pct(f.head.selfShare)} | ${pct(f.base.totalShare)} → ${pct(f.head.totalShare)} | ${signed(f.totalGrowth)} | ${zText(f.z)} |`,
     );
   }
-  if (report.link) lines.push('', `[Open the diff flame graph](${report.link})`);
+  if (report.link) {
+    lines.push(
+      '',
+      `[Open the diff flame graph](${report.link}) · [side by side](${comparisonLink(report.link)})`,
+    );
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -344,7 +357,7 @@ export function formatJson(report: DiffReport, n: number): string {
         passed: report.violations.length === 0,
         violations: report.violations.map((v) => ({ ...fn(v.change), rule: ruleText(v.rule) })),
         functions: rowsOf(report, n).map(fn),
-        ...(report.link !== undefined && { link: report.link }),
+        ...(report.link !== undefined && { link: report.link, comparisonLink: comparisonLink(report.link) }),
       },
       null,
       2,
