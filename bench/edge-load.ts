@@ -20,7 +20,7 @@ if (process.env.EDGE_ROLE === 'server') {
   const { batchOf } = await import(`${root}/packages/server/test/query-helpers.ts`);
   // One service, 60 profiles over the last hour, STACKS distinct stacks of depth 8-20 over 2,000 functions.
   let seed = 42;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   const pool: string[] = [];
   for (let i = 0; i < STACKS; i++) {
     const depth = 8 + rnd(13);
@@ -79,7 +79,12 @@ const measure = async <T>(work: () => Promise<T>) => {
   child.send('start');
   const result = await work();
   child.send('stop');
-  return { result, ...(await fromChild()) } as { result: T; maxDelayMs: number; rssMB: number; heapMB: number };
+  return { result, ...(await fromChild()) } as {
+    result: T;
+    maxDelayMs: number;
+    rssMB: number;
+    heapMB: number;
+  };
 };
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
@@ -101,12 +106,19 @@ function send(
     req.end(body);
   });
 }
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const round = (x: number) => Math.round(x);
 
 // 1. /ready under QUERIES concurrent flame graph queries.
 const flame = Buffer.from(
-  JSON.stringify({ profileTypeID: CPU, labelSelector: '{}', start: NOW - 3_600_000, end: NOW, maxNodes: 8192 }),
+  JSON.stringify({
+    profileTypeID: CPU,
+    labelSelector: '{}',
+    start: NOW - 3_600_000,
+    end: NOW,
+    maxNodes: 8192,
+  }),
 );
 const single = await send('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', flame, {
   'content-type': 'application/json',
@@ -118,7 +130,9 @@ const readyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 await send('GET', '/ready', undefined, {}, readyAgent);
 const started = performance.now();
 const queries = Array.from({ length: QUERIES }, () =>
-  send('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', flame, { 'content-type': 'application/json' }),
+  send('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', flame, {
+    'content-type': 'application/json',
+  }),
 );
 const readyMs: number[] = [];
 let done = false;
@@ -154,7 +168,9 @@ for (const n of [1, 8]) {
 {
   const body = Buffer.from(JSON.stringify({ labelSelector: '{}', pad: 'x'.repeat(200 * 1024 * 1024) }));
   const m = await measure(() =>
-    send('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', body, { 'content-type': 'application/json' }),
+    send('POST', '/querier.v1.QuerierService/SelectMergeStacktraces', body, {
+      'content-type': 'application/json',
+    }),
   );
   console.log(
     `200 MB JSON to SelectMergeStacktraces: status ${m.result.status}, ${round(m.result.ms)} ms, server max event-loop delay ${round(m.maxDelayMs)} ms, server heap +${round(m.heapMB)} MB`,

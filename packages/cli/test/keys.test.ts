@@ -23,7 +23,18 @@ async function withApiKey<T>(key: string, fn: () => Promise<T>): Promise<T> {
 
 describe('hotpath keys', () => {
   it('bootstraps offline, then manages keys through the running server', async () => {
-    const created = await runCli(['keys', 'create', '--data-dir', dir, '--tenant', 'ops', '--scope', 'admin', '--name', 'first']);
+    const created = await runCli([
+      'keys',
+      'create',
+      '--data-dir',
+      dir,
+      '--tenant',
+      'ops',
+      '--scope',
+      'admin',
+      '--name',
+      'first',
+    ]);
     expect(created.code, created.stderr).toBe(0);
     const admin = created.stdout.trim();
     expect(admin).toMatch(/^hp_[A-Za-z0-9_-]{43}$/);
@@ -45,7 +56,16 @@ describe('hotpath keys', () => {
       expect(noKey.stderr).toMatch(/401 \(set HOTPATH_API_KEY to an admin key\)/);
 
       await withApiKey(admin, async () => {
-        const made = await runCli(['keys', 'create', '--server', server.url, '--tenant', 'shop', '--scope', 'write']);
+        const made = await runCli([
+          'keys',
+          'create',
+          '--server',
+          server.url,
+          '--tenant',
+          'shop',
+          '--scope',
+          'write',
+        ]);
         expect(made.code, made.stderr).toBe(0);
         const write = made.stdout.trim();
         const ingest = (key: string) =>
@@ -66,7 +86,16 @@ describe('hotpath keys', () => {
         const revoked = await runCli(['keys', 'revoke', id, '--server', server.url]);
         expect(revoked.code, revoked.stderr).toBe(0);
         expect((await ingest(write)).status).toBe(401);
-        const wrongScope = await runCli(['keys', 'create', '--server', server.url, '--tenant', 'x', '--scope', 'root']);
+        const wrongScope = await runCli([
+          'keys',
+          'create',
+          '--server',
+          server.url,
+          '--tenant',
+          'x',
+          '--scope',
+          'root',
+        ]);
         expect(wrongScope.code).toBe(1);
         expect(wrongScope.stderr).toContain('invalid_key_request');
       });

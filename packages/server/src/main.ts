@@ -102,7 +102,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   const host = opts.host ?? '127.0.0.1';
   if (opts.auth !== undefined && !AUTH_MODES.includes(opts.auth))
-    throw new HotpathError('auth_config', 400, 'invalid_argument', `--auth must be keys or none, got '${opts.auth}'`);
+    throw new HotpathError(
+      'auth_config',
+      400,
+      'invalid_argument',
+      `--auth must be keys or none, got '${opts.auth}'`,
+    );
   const { auth, warnings } = resolveAuthMode(host, opts.auth);
   if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined))
     throw new HotpathError('tls_config', 400, 'invalid_argument', '--tls-cert and --tls-key go together');
@@ -133,7 +138,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       loopbackHostsOnly: auth === 'none' && isLoopbackHost(host),
       ...(https ? { https } : {}),
     });
-    if (auth === 'keys') bootstrapKey = await bootstrapAdminKey(app.hotpathAuth.keys, (opts.now ?? Date.now)());
+    if (auth === 'keys')
+      bootstrapKey = await bootstrapAdminKey(app.hotpathAuth.keys, (opts.now ?? Date.now)());
     await app.listen({ port: opts.port ?? 4040, host });
   } catch (e) {
     await store.close();

@@ -59,7 +59,12 @@ const basic = (user: string, key: string) => ({
 });
 
 /** POST /ingest of one folded profile (one series per app name). */
-function ingest(app: FastifyInstance, headers: Record<string, string>, appName = 'svc', body = 'main;work 1') {
+function ingest(
+  app: FastifyInstance,
+  headers: Record<string, string>,
+  appName = 'svc',
+  body = 'main;work 1',
+) {
   return app.inject({
     method: 'POST',
     url: `/ingest?name=${encodeURIComponent(`${appName}.cpu`)}&from=${NOW / 1000}`,
@@ -105,14 +110,23 @@ const READS: { name: string; req: Req; marks?: { acme?: string; beta?: string } 
     name: 'SelectMergeStacktraces',
     req: json('SelectMergeStacktraces', { profileTypeID: CPU, labelSelector: '{}', ...range }),
   },
-  { name: 'SelectMergeProfile', req: json('SelectMergeProfile', { profileTypeID: CPU, labelSelector: '{}', ...range }) },
+  {
+    name: 'SelectMergeProfile',
+    req: json('SelectMergeProfile', { profileTypeID: CPU, labelSelector: '{}', ...range }),
+  },
   {
     name: 'SelectMergeSpanProfile',
     req: json('SelectMergeSpanProfile', { profileTypeID: CPU, labelSelector: '{}', ...range }),
   },
   {
     name: 'SelectSeries',
-    req: json('SelectSeries', { profileTypeID: CPU, labelSelector: '{}', step: 60, groupBy: ['region'], ...range }),
+    req: json('SelectSeries', {
+      profileTypeID: CPU,
+      labelSelector: '{}',
+      step: 60,
+      groupBy: ['region'],
+      ...range,
+    }),
   },
   {
     name: 'Diff',
@@ -158,7 +172,11 @@ const READS: { name: string; req: Req; marks?: { acme?: string; beta?: string } 
   { name: '/pyroscope/label-values', req: get(`/pyroscope/label-values?label=region&${q}`) },
   { name: '/labels', req: get(`/labels?${q}`) },
   { name: '/label-values', req: get(`/label-values?label=region&${q}`) },
-  { name: '/label-values __name__', req: get(`/label-values?label=__name__&${q}`), marks: { beta: 'alloc_objects' } },
+  {
+    name: '/label-values __name__',
+    req: get(`/label-values?label=__name__&${q}`),
+    marks: { beta: 'alloc_objects' },
+  },
   { name: '/api/apps', req: get(`/api/apps?${q}`), marks: { beta: 'alloc_objects' } },
 ];
 
@@ -195,7 +213,11 @@ describe('auth on: the tenant comes from the key', () => {
         ]) {
           const res = await app.inject({ ...read.req, headers: { ...read.req.headers, ...headers } });
           expect(res.statusCode).toBe(403);
-          expect(res.json()).toMatchObject({ code: 'permission_denied', error: 'tenant_mismatch', tenant: me });
+          expect(res.json()).toMatchObject({
+            code: 'permission_denied',
+            error: 'tenant_mismatch',
+            tenant: me,
+          });
         }
       }
     });
@@ -250,7 +272,7 @@ describe('auth on: the tenant comes from the key', () => {
     expect(adminRead.body).toContain('acme_fn');
   });
 
-  it('a write lands in the key\'s tenant, never in the one X-Scope-OrgID names', async () => {
+  it("a write lands in the key's tenant, never in the one X-Scope-OrgID names", async () => {
     const write = await keyOf(app, 'acme', 'write');
     expect((await ingest(app, { ...bearer(write), 'x-scope-orgid': 'beta' }, 'sneaky')).statusCode).toBe(403);
     expect((await ingest(app, { ...bearer(write), 'x-scope-orgid': 'acme' }, 'direct')).statusCode).toBe(200);
@@ -311,7 +333,11 @@ describe('auth on: the tenant comes from the key', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'invalid_argument', error: 'invalid_key_request' });
-    const unknown = await app.inject({ method: 'DELETE', url: '/api/keys/0000000000000000', headers: bearer(admin) });
+    const unknown = await app.inject({
+      method: 'DELETE',
+      url: '/api/keys/0000000000000000',
+      headers: bearer(admin),
+    });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ error: 'key_not_found' });
     const notAdmin = await app.inject({ method: 'GET', url: '/api/keys', headers: bearer(keys.acme!) });
@@ -353,7 +379,12 @@ describe('auth off', () => {
     expect((await ingest(app, { 'x-scope-orgid': 't2' })).statusCode).toBe(200);
     const third = await ingest(app, { 'x-scope-orgid': 't3' });
     expect(third.statusCode).toBe(429);
-    expect(third.json()).toMatchObject({ code: 'resource_exhausted', error: 'tenant_limit', limit: 2, actual: 3 });
+    expect(third.json()).toMatchObject({
+      code: 'resource_exhausted',
+      error: 'tenant_limit',
+      limit: 2,
+      actual: 3,
+    });
     // Known tenants keep writing, new series included.
     expect((await ingest(app, { 'x-scope-orgid': 't1' }, 'another')).statusCode).toBe(200);
     await app.close();
@@ -429,19 +460,31 @@ describe('browser protections', () => {
     expect(nullOrigin.statusCode).toBe(403);
     const crossSite = await ingest(app, { host, 'sec-fetch-site': 'cross-site' });
     expect(crossSite.json()).toMatchObject({ error: 'origin_forbidden' });
-    const otherPort = await ingest(app, { host, origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-site' });
+    const otherPort = await ingest(app, {
+      host,
+      origin: 'http://127.0.0.1:3000',
+      'sec-fetch-site': 'same-site',
+    });
     expect(otherPort.statusCode).toBe(403);
     const query = READS[4]!.req;
-    const evilQuery = await app.inject({ ...query, headers: { ...query.headers, host, origin: 'http://evil.example' } });
+    const evilQuery = await app.inject({
+      ...query,
+      headers: { ...query.headers, host, origin: 'http://evil.example' },
+    });
     expect(evilQuery.statusCode).toBe(403);
-    expect((await ingest(app, { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await ingest(app, { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).statusCode,
+    ).toBe(200);
     expect((await ingest(app, { host })).statusCode).toBe(200);
     // Behind a proxy that rewrites Host, the public host arrives as X-Forwarded-Host.
     expect(
-      (await ingest(app, { host: 'backend:4040', 'x-forwarded-host': 'hotpath.example', origin: 'https://hotpath.example' }))
-        .statusCode,
+      (
+        await ingest(app, {
+          host: 'backend:4040',
+          'x-forwarded-host': 'hotpath.example',
+          origin: 'https://hotpath.example',
+        })
+      ).statusCode,
     ).toBe(200);
   });
 

@@ -72,7 +72,17 @@ describe('JSON nesting limit', () => {
     const doc = JSON.stringify({
       $schema: 'https://www.speedscope.app/file-format-schema.json',
       shared: { frames: [{ name: '[[[[[[[[[[[[[[[[[[[["\\' }] },
-      profiles: [{ type: 'sampled', name: 'p', unit: 'none', startValue: 0, endValue: 1, samples: [[0]], weights: [1] }],
+      profiles: [
+        {
+          type: 'sampled',
+          name: 'p',
+          unit: 'none',
+          startValue: 0,
+          endValue: 1,
+          samples: [[0]],
+          weights: [1],
+        },
+      ],
     });
     const res = await post('/ingest?name=strings.cpu&format=speedscope', doc);
     expect(res.body).not.toContain('json_too_deep');
@@ -82,7 +92,9 @@ describe('JSON nesting limit', () => {
     const boundary = 'XyZ';
     const part = (name: string, data: Buffer | string) =>
       Buffer.concat([
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\n\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\n\r\n`,
+        ),
         Buffer.from(data),
         Buffer.from('\r\n'),
       ]);

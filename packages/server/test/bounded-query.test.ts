@@ -87,7 +87,9 @@ describe('query body limit', () => {
 
   it('a query under the limit is answered', async () => {
     const a = await serve();
-    const res = await postJson(a, FLAME, gzipSync(JSON.stringify(flameRequest)), { 'content-encoding': 'gzip' });
+    const res = await postJson(a, FLAME, gzipSync(JSON.stringify(flameRequest)), {
+      'content-encoding': 'gzip',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().flamegraph.total).toBe('5');
   });

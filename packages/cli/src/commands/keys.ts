@@ -11,7 +11,15 @@ import {
   STORE_KINDS,
   type StoreKind,
 } from '@hotpath/server';
-import { choice, CliError, requireString, runCommand, UsageError, type CommandSpec, type ParsedArgs } from '../args.ts';
+import {
+  choice,
+  CliError,
+  requireString,
+  runCommand,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../args.ts';
 import type { Command } from '../command.ts';
 import { httpRequest } from './query.ts';
 
@@ -43,12 +51,21 @@ const spec: CommandSpec = {
       value: 'DIR',
       help: 'manage the keys in this DuckDB data dir directly (no server may be running on it)',
     },
-    store: { type: 'string', value: 'KIND', help: `store for offline use: ${STORE_KINDS.join(', ')}`, default: 'duckdb' },
+    store: {
+      type: 'string',
+      value: 'KIND',
+      help: `store for offline use: ${STORE_KINDS.join(', ')}`,
+      default: 'duckdb',
+    },
     'clickhouse-url': { type: 'string', value: 'URL', help: 'ClickHouse HTTP URL (--store clickhouse)' },
     'clickhouse-cluster': { type: 'string', value: 'NAME', help: 'ClickHouse cluster (--store clickhouse)' },
     'clickhouse-database': { type: 'string', value: 'DB', help: 'ClickHouse database (--store clickhouse)' },
     tenant: { type: 'string', value: 'ID', help: 'create: the tenant the key belongs to' },
-    scope: { type: 'string', value: 'SCOPE', help: `create: ${API_KEY_SCOPES.join(', ')} (admin also reads and writes)` },
+    scope: {
+      type: 'string',
+      value: 'SCOPE',
+      help: `create: ${API_KEY_SCOPES.join(', ')} (admin also reads and writes)`,
+    },
     name: { type: 'string', value: 'TEXT', help: 'create: a note, e.g. what uses the key' },
     json: { type: 'boolean', help: 'list: print JSON' },
   },
@@ -70,19 +87,26 @@ interface KeyTarget {
 }
 
 function httpTarget(args: ParsedArgs, server: string): KeyTarget {
-  if (!/^https?:\/\/[^/]+/.test(server)) throw new UsageError(`--server must be an http(s) URL, not '${server}'`);
+  if (!/^https?:\/\/[^/]+/.test(server))
+    throw new UsageError(`--server must be an http(s) URL, not '${server}'`);
   const base = server.replace(/\/+$/, '');
   // --tenant names the new key's tenant here, not the request's: no X-Scope-OrgID.
   const requestArgs: ParsedArgs = { ...args, values: { ...args.values, tenant: undefined } };
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await httpRequest(requestArgs, `${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
     const text = await res.text();
     if (!res.ok) {
       const hint =
-        res.status === 401 ? ' (set HOTPATH_API_KEY to an admin key)' : res.status === 403 ? ' (the key needs the admin scope)' : '';
+        res.status === 401
+          ? ' (set HOTPATH_API_KEY to an admin key)'
+          : res.status === 403
+            ? ' (the key needs the admin scope)'
+            : '';
       throw new CliError(`server answered ${res.status}${hint}: ${text.slice(0, 500)}`);
     }
     return JSON.parse(text);
@@ -149,7 +173,10 @@ function table(keys: readonly KeyView[]): string {
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return (
+    rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') +
+    '\n'
+  );
 }
 
 export const keys: Command = {
@@ -158,10 +185,13 @@ export const keys: Command = {
   run: (argv) =>
     runCommand(spec, argv, async (args) => {
       const action = args.positionals[0] as Action;
-      if (!ACTIONS.includes(action)) throw new UsageError(`unknown action '${action}': use ${ACTIONS.join(', ')}`);
+      if (!ACTIONS.includes(action))
+        throw new UsageError(`unknown action '${action}': use ${ACTIONS.join(', ')}`);
       const server = (args.values.server ?? args.values.url) as string | undefined;
       if (server !== undefined && args.values['data-dir'] !== undefined)
-        throw new UsageError('--server and --data-dir exclude each other: manage keys through the server or offline');
+        throw new UsageError(
+          '--server and --data-dir exclude each other: manage keys through the server or offline',
+        );
       const target = server !== undefined ? httpTarget(args, server) : await storeTarget(args);
       try {
         switch (action) {

@@ -33,7 +33,8 @@ export async function httpRequest(args: ParsedArgs, url: string, init: RequestIn
   const tenant = args.values.tenant;
   if (typeof tenant === 'string' && tenant !== '') headers.set('X-Scope-OrgID', tenant);
   const key = process.env.HOTPATH_API_KEY;
-  if (key !== undefined && key !== '' && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
+  if (key !== undefined && key !== '' && !headers.has('authorization'))
+    headers.set('authorization', `Bearer ${key}`);
   try {
     return await fetch(url, { ...init, headers });
   } catch (e) {

@@ -1,6 +1,13 @@
 // `hotpath server`: runs the Hotpath server (ingest + query APIs + web UI) until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { AUTH_MODES, STORE_KINDS, startServer, type AuthMode, type Limits, type StoreKind } from '@hotpath/server';
+import {
+  AUTH_MODES,
+  STORE_KINDS,
+  startServer,
+  type AuthMode,
+  type Limits,
+  type StoreKind,
+} from '@hotpath/server';
 import type { Command } from '../command.ts';
 
 const HELP = `Usage: hotpath server [options]

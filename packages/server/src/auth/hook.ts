@@ -78,7 +78,8 @@ export class Auth {
 }
 
 function reject(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof HotpathError && err.httpStatus === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
+  if (err instanceof HotpathError && err.httpStatus === 401)
+    reply.header('www-authenticate', WWW_AUTHENTICATE);
   return sendError(reply, err);
 }
 

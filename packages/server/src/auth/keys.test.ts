@@ -17,8 +17,12 @@ describe('API keys', () => {
   });
 
   it('scopes: admin implies read and write; read and write only themselves', () => {
-    expect(scopeAllows('admin', 'read') && scopeAllows('admin', 'write') && scopeAllows('admin', 'admin')).toBe(true);
-    expect(scopeAllows('read', 'write') || scopeAllows('write', 'read') || scopeAllows('write', 'admin')).toBe(false);
+    expect(
+      scopeAllows('admin', 'read') && scopeAllows('admin', 'write') && scopeAllows('admin', 'admin'),
+    ).toBe(true);
+    expect(
+      scopeAllows('read', 'write') || scopeAllows('write', 'read') || scopeAllows('write', 'admin'),
+    ).toBe(false);
   });
 
   it('credentials: Bearer, Basic user:key (the key may contain colons), absent, malformed', () => {
@@ -29,7 +33,9 @@ describe('API keys', () => {
     });
     expect(credentialsOf(undefined)).toBeUndefined();
     expect(() => credentialsOf('Digest x')).toThrow(/neither/);
-    expect(() => credentialsOf(`Basic ${Buffer.from('no-colon').toString('base64')}`)).toThrow(/user:password/);
+    expect(() => credentialsOf(`Basic ${Buffer.from('no-colon').toString('base64')}`)).toThrow(
+      /user:password/,
+    );
   });
 
   it('revocation: at once on the server that revoked, within the cache TTL on another replica', async () => {

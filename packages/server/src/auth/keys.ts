@@ -134,7 +134,8 @@ export class KeyRing {
   /** Revokes in the store and forgets every cached lookup of the key, so its next request is a 401. */
   async revoke(id: string, nowMs: number): Promise<boolean> {
     const found = await this.store.revokeApiKey(id, nowMs);
-    for (const [hash, c] of this.cache) if (hash.startsWith(id) || c.record?.id === id) this.cache.delete(hash);
+    for (const [hash, c] of this.cache)
+      if (hash.startsWith(id) || c.record?.id === id) this.cache.delete(hash);
     return found;
   }
 

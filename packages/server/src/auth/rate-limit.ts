@@ -27,7 +27,10 @@ export class TokenBucket {
 
   /** Takes `cost` and returns 0, or returns the seconds until it could be taken (nothing taken). */
   take(cost: number, nowMs: number): number {
-    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, nowMs - this.lastMs) / 1000) * this.ratePerSecond);
+    this.tokens = Math.min(
+      this.burst,
+      this.tokens + (Math.max(0, nowMs - this.lastMs) / 1000) * this.ratePerSecond,
+    );
     this.lastMs = nowMs;
     if (cost <= this.tokens || this.tokens >= this.burst) {
       this.tokens -= cost;
@@ -107,7 +110,8 @@ export function chargeIngestBytes(app: FastifyInstance, limiter: IngestRateLimit
   app.addHook('preHandler', async (request, reply) => {
     if (charged.has(request) || request.hotpathIdentity === null) return;
     const body = request.body;
-    const length = body instanceof Uint8Array ? body.length : typeof body === 'string' ? Buffer.byteLength(body) : 0;
+    const length =
+      body instanceof Uint8Array ? body.length : typeof body === 'string' ? Buffer.byteLength(body) : 0;
     try {
       limiter.takeBytes(requestTenant(request), length);
     } catch (err) {

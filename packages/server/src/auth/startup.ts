@@ -18,7 +18,10 @@ export function isLoopbackHost(host: string): boolean {
  * The auth mode for a listen address: as asked, else 'none' on loopback and 'keys' elsewhere (a server
  * reachable from other machines never starts open unless told to, and then it warns loudly).
  */
-export function resolveAuthMode(host: string, asked: AuthMode | undefined): { auth: AuthMode; warnings: string[] } {
+export function resolveAuthMode(
+  host: string,
+  asked: AuthMode | undefined,
+): { auth: AuthMode; warnings: string[] } {
   const loopback = isLoopbackHost(host);
   const auth = asked ?? (loopback ? 'none' : 'keys');
   const warnings =
@@ -35,7 +38,11 @@ export function resolveAuthMode(host: string, asked: AuthMode | undefined): { au
  * The bound address as a URL, and the URLs that reach it: for a wildcard host (0.0.0.0, ::) one per
  * address of this machine's interfaces, loopback first.
  */
-export function listenUrls(scheme: 'http' | 'https', host: string, port: number): { url: string; urls: string[] } {
+export function listenUrls(
+  scheme: 'http' | 'https',
+  host: string,
+  port: number,
+): { url: string; urls: string[] } {
   const fmt = (h: string) => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
   const url = fmt(host);
   if (host !== '0.0.0.0' && host !== '::') return { url, urls: [url] };

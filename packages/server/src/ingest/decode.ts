@@ -29,9 +29,14 @@ import {
 import type { PushRequest } from './push.ts';
 
 /** Removes every gzip layer (within the request's budget), then checks the one-profile cap. */
-export async function inflateProfile(bytes: Uint8Array, limits: Limits, budget: InflateBudget): Promise<Uint8Array> {
+export async function inflateProfile(
+  bytes: Uint8Array,
+  limits: Limits,
+  budget: InflateBudget,
+): Promise<Uint8Array> {
   const raw = await inflateLayers(bytes, budget);
-  if (raw.length > limits.maxProfileBytes) throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
+  if (raw.length > limits.maxProfileBytes)
+    throw IngestErrors.profileTooLarge(limits.maxProfileBytes, raw.length);
   return raw;
 }
 
@@ -114,7 +119,10 @@ export async function decodeIngest(
       const config = files.find((p) => p.name === 'sample_type_config');
       if (config !== undefined) displayNames = parseSampleTypeConfig(config.data, limits.maxJsonDepth);
     }
-    const profiles = rewriteScriptingNames(await decodePprofBytes(profileBytes, limits, budget, displayNames), spy);
+    const profiles = rewriteScriptingNames(
+      await decodePprofBytes(profileBytes, limits, budget, displayNames),
+      spy,
+    );
     return [{ profiles, labels, fallbackTimeMs: fromMs, preferProfileTime: true }];
   }
   if (format === 'jfr') throw IngestErrors.unsupportedFormat('jfr');

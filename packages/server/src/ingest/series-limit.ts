@@ -57,7 +57,8 @@ export class SeriesLimiter {
     }
     if (total > 0 && this.total + fresh.length > total) {
       this.expireAll(nowMs);
-      if (this.total + fresh.length > total) throw IngestErrors.totalSeriesLimit(total, this.total + fresh.length);
+      if (this.total + fresh.length > total)
+        throw IngestErrors.totalSeriesLimit(total, this.total + fresh.length);
     }
     if (!this.lastSeen.has(tenant)) this.lastSeen.set(tenant, seen);
     for (const k of keys) {

@@ -77,9 +77,7 @@ export class QueryGate {
   private readonly waiting: Waiter[] = [];
   private readonly queued = new Map<string, number>();
 
-  constructor(
-    private readonly caps: { perTenant: number; total: number; queuedPerTenant: number },
-  ) {}
+  constructor(private readonly caps: { perTenant: number; total: number; queuedPerTenant: number }) {}
 
   static fromLimits(limits: Limits): QueryGate {
     return new QueryGate({
@@ -150,9 +148,10 @@ export class QueryGate {
     else this.running.set(tenant, n);
     this.runningTotal--;
     // Start the oldest waiters that may run now (another tenant's, if this one's are at their cap).
-    for (let i = 0; i < this.waiting.length && this.runningTotal < this.caps.total; ) {
+    for (let i = 0; i < this.waiting.length && this.runningTotal < this.caps.total;) {
       const w = this.waiting[i]!;
-      if (this.canStart(w.tenant)) w.start(); // removes itself from `waiting`
+      if (this.canStart(w.tenant))
+        w.start(); // removes itself from `waiting`
       else i++;
     }
   }

@@ -5,7 +5,10 @@ import { FlamePool } from './flame-pool.ts';
 const profileOf = (n: number, salt: number) =>
   importFolded(
     new TextEncoder().encode(
-      Array.from({ length: n }, (_, i) => `main;mod${i % 40};fn${(i * salt) % 997};leaf${i} ${1 + (i % 13)}`).join('\n'),
+      Array.from(
+        { length: n },
+        (_, i) => `main;mod${i % 40};fn${(i * salt) % 997};leaf${i} ${1 + (i % 13)}`,
+      ).join('\n'),
     ),
   ).profiles[0]!;
 

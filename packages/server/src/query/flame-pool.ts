@@ -50,7 +50,11 @@ export class FlamePool {
     return this.submit(left, right, maxNodes) as Promise<FlamebearerDiff>;
   }
 
-  private submit(left: Profile, right: Profile | undefined, maxNodes: number): Promise<Flamebearer | FlamebearerDiff> {
+  private submit(
+    left: Profile,
+    right: Profile | undefined,
+    maxNodes: number,
+  ): Promise<Flamebearer | FlamebearerDiff> {
     return new Promise((resolve, reject) => {
       this.queue.push({ left, right, maxNodes, resolve, reject });
       if (this.slots.length < this.size) this.start();

@@ -167,7 +167,12 @@ function jsonDouble(v: unknown, name: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n))
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be a finite number`);
+    throw new HotpathError(
+      'malformed_json',
+      400,
+      'invalid_argument',
+      `field '${name}' must be a finite number`,
+    );
   return n;
 }
 

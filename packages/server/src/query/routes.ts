@@ -37,7 +37,10 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
       );
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
-      return sendError(reply, new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message));
+      return sendError(
+        reply,
+        new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message),
+      );
     return sendError(reply, err);
   });
   registerQuerierService(app, ctx);
