@@ -1,5 +1,5 @@
 // Connect `querier.v1.QuerierService` (compat §3.3): one registerUnary per method; decoding is ours
-// (messages.ts) so malformed bodies are 400s; every call is scoped by the request's tenant (tenantOf).
+// (messages.ts) so malformed bodies are 400s; every call is scoped by the request's tenant (requestTenant, auth/hook.ts).
 
 import { encodePprof, parseProfileTypeId, type Labels } from '@hotpath/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -68,12 +68,7 @@ export function gated<T>(
   run: (deadline: Deadline) => Promise<T>,
 ): Promise<T> {
   const deadline = new Deadline(ctx.limits.queryTimeoutMs, ctx.now);
-  return ctx.gate.run(tenantOf(request), deadline, () => run(deadline));
-}
-
-/** The request's tenant: from its API key, or X-Scope-OrgID with auth off (auth/hook.ts). */
-export function tenantOf(request: FastifyRequest): string {
-  return requestTenant(request);
+  return ctx.gate.run(requestTenant(request), deadline, () => run(deadline));
 }
 
 /** `matchers` strings (OR of selectors) → store selectors; [] selects everything. */
@@ -132,7 +127,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
     req: { matchers: string[]; start: number; end: number },
     request: FastifyRequest,
   ): SeriesQuery => {
-    const tenant = tenantOf(request);
+    const tenant = requestTenant(request);
     const selectors = selectorsOf(req.matchers);
     checkRange(req.start, req.end, limits);
     return { tenant, selectors, startMs: req.start, endMs: req.end };
@@ -146,7 +141,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       encodeProfileTypes,
       profileTypesJson,
       async (req, request) => {
-        const tenant = tenantOf(request);
+        const tenant = requestTenant(request);
         let { start, end } = req;
         if (start === 0 && end === 0) end = ALL_TIME_END_MS;
         if (start > end) throw queryErrors.invalidTimeRange(start, end);
@@ -188,7 +183,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
     request: FastifyRequest,
     deadline: Deadline,
   ): Promise<SelectMergeStacktracesResponse> => {
-    const q = profileQueryOf(req, tenantOf(request), limits);
+    const q = profileQueryOf(req, requestTenant(request), limits);
     const maxNodes = resolveMaxNodes(req.maxNodes, limits);
     if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q, deadline) };
     // TREE (Pyroscope's internal tree bytes) and DOT are answered with the flame graph: documented.
@@ -237,7 +232,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       (b: Uint8Array) => b,
       pprofToJson,
       async (req, request, deadline) => {
-        const q = profileQueryOf(req, tenantOf(request), limits);
+        const q = profileQueryOf(req, requestTenant(request), limits);
         if (req.maxNodes !== undefined) resolveMaxNodes(req.maxNodes, limits); // validated; pprof is not truncated
         return pprofOf(q, deadline);
       },
@@ -255,7 +250,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       async (req, request): Promise<SeriesMessage[]> => {
         const q = profileQueryOf(
           { ...req, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] },
-          tenantOf(request),
+          requestTenant(request),
           limits,
         );
         if (!(req.step > 0 && Number.isFinite(req.step))) throw queryErrors.missingStep();
@@ -284,7 +279,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       async (req, request, deadline): Promise<FlameGraphDiffMessage> => {
         if (req.left === undefined) throw queryErrors.missingDiffSide('left');
         if (req.right === undefined) throw queryErrors.missingDiffSide('right');
-        const tenant = tenantOf(request);
+        const tenant = requestTenant(request);
         const left = profileQueryOf(req.left, tenant, limits);
         const right = profileQueryOf(req.right, tenant, limits);
         const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
@@ -310,7 +305,7 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       encodeProfileStats,
       profileStatsJson,
       async (_req, request): Promise<ProfileStatsMessage> => {
-        const s = await store.stats(tenantOf(request));
+        const s = await store.stats(requestTenant(request));
         return {
           dataIngested: s.dataIngested,
           oldestProfileTime: s.oldestProfileTimeMs,

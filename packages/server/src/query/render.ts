@@ -15,7 +15,8 @@ import { HotpathError } from '../errors.ts';
 import type { Matcher, ProfileQuery } from '../store/types.ts';
 import { calcPointIntervalSec, parseAttime } from './attime.ts';
 import type { Deadline } from './budget.ts';
-import { gated, tenantOf, type QueryContext } from './connect.ts';
+import { requestTenant } from '../auth/hook.ts';
+import { gated, type QueryContext } from './connect.ts';
 import { checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
 import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile } from './readpath.ts';
 import { parseMetricSelector, parseQuery } from './selector.ts';
@@ -219,7 +220,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
   const render = (og: boolean) =>
     timed(ctx, og ? 'render' : 'pyroscope/render', async (request, reply, deadline) => {
       const q = request.query as Query;
-      const tenant = tenantOf(request);
+      const tenant = requestTenant(request);
       const now = ctx.now();
       const from = timeParam(q, 'from', now);
       const until = timeParam(q, 'until', now);
@@ -276,7 +277,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
   const renderDiff = (og: boolean) =>
     timed(ctx, og ? 'render-diff' : 'pyroscope/render-diff', async (request, reply, deadline) => {
       const q = request.query as Query;
-      const tenant = tenantOf(request);
+      const tenant = requestTenant(request);
       const now = ctx.now();
       const sides = [] as { resolved: ResolvedQuery | null; from: number; until: number }[];
       for (const side of ['left', 'right'] as const) {
@@ -354,7 +355,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       const q = request.query as Query;
       const label = param(q, 'label');
       if (label === undefined || label === '') throw queryErrors.missingParameter('label');
-      const tenant = tenantOf(request);
+      const tenant = requestTenant(request);
       const range = labelRange(q);
       if (label === '__name__')
         return reply.send(await store.profileTypes({ tenant, selectors: [], ...range }));
@@ -370,7 +371,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
     timed(ctx, 'labels', async (request, reply) => {
       const q = request.query as Query;
       const names = await store.labelNames({
-        tenant: tenantOf(request),
+        tenant: requestTenant(request),
         selectors: selectorsOfQuery(q),
         ...labelRange(q),
       });
@@ -385,7 +386,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
       const q = request.query as Query;
       const label = param(q, 'label');
       if (label === undefined || label === '') throw queryErrors.missingParameter('label');
-      const tenant = tenantOf(request);
+      const tenant = requestTenant(request);
       const range = labelRange(q);
       if (label === '__name__') return reply.send((await appsOf(tenant, range)).map((a) => a.name));
       return reply.send(
@@ -419,7 +420,7 @@ export function registerRenderRoutes(app: FastifyInstance, ctx: QueryContext): v
   app.get(
     '/api/apps',
     timed(ctx, 'api/apps', async (request, reply) =>
-      reply.send(await appsOf(tenantOf(request), labelRange(request.query as Query))),
+      reply.send(await appsOf(requestTenant(request), labelRange(request.query as Query))),
     ),
   );
 }
