@@ -41,6 +41,7 @@ import {
 import type {
   ApiKeyRecord,
   ApiKeyScope,
+  DocumentRecord,
   FunctionRecord,
   MergedStacks,
   ProfileQuery,
@@ -675,6 +676,58 @@ export class ClickHouseStore implements Store {
       name: String(r.k_name),
       createdMs: Number(r.k_created),
       revokedMs: Number(r.k_revoked),
+    }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Documents: each put or delete appends a row (schema.ts v3); the highest version per key wins.
+
+  /** Version of this replica's last document row: ms·1000 plus a counter, so it only grows here. */
+  private lastDocumentVersion = 0;
+
+  async putDocument(doc: DocumentRecord): Promise<void> {
+    this.checkOpen();
+    await this.http.exec(`INSERT INTO ${this.t('documents')} VALUES ${this.documentRow(doc, false)}`);
+  }
+
+  async getDocument(tenant: string, kind: string, id: string): Promise<DocumentRecord | undefined> {
+    return (
+      await this.documentsWhere(kind, `AND tenant = ${sqlString(tenant)} AND id = ${sqlString(id)}`)
+    )[0];
+  }
+
+  listDocuments(kind: string, tenant?: string): Promise<DocumentRecord[]> {
+    return this.documentsWhere(kind, tenant === undefined ? '' : `AND tenant = ${sqlString(tenant)}`);
+  }
+
+  async deleteDocument(tenant: string, kind: string, id: string): Promise<boolean> {
+    const doc = await this.getDocument(tenant, kind, id);
+    if (doc === undefined) return false;
+    await this.http.exec(`INSERT INTO ${this.t('documents')} VALUES ${this.documentRow(doc, true)}`);
+    return true;
+  }
+
+  private documentRow(d: DocumentRecord, deleted: boolean): string {
+    this.lastDocumentVersion = Math.max(Date.now() * 1000, this.lastDocumentVersion + 1);
+    const text = [d.tenant, d.kind, d.id, deleted ? '' : d.body].map(sqlString).join(', ');
+    return `(${text}, ${Math.trunc(d.updatedMs)}, ${this.lastDocumentVersion}, ${deleted ? 1 : 0})`;
+  }
+
+  private async documentsWhere(kind: string, and: string): Promise<DocumentRecord[]> {
+    this.checkOpen();
+    // Aliases differ from the column names so that HAVING and ORDER BY read the latest row's values.
+    const rows = await this.http.jsonRows<Record<string, string | number>>(
+      `SELECT tenant AS d_tenant, id AS d_id, argMax(body, version) AS d_body,
+              argMax(updated_ms, version) AS d_updated, argMax(deleted, version) AS d_deleted
+       FROM ${this.t('documents')} WHERE kind = ${sqlString(kind)} ${and}
+       GROUP BY tenant, id HAVING d_deleted = 0 ORDER BY d_tenant, d_id`,
+    );
+    return rows.map((r) => ({
+      tenant: String(r.d_tenant),
+      kind,
+      id: String(r.d_id),
+      body: String(r.d_body),
+      updatedMs: Number(r.d_updated),
     }));
   }
 

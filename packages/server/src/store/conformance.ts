@@ -19,6 +19,7 @@ import { functionId, labelsFromRecord, stackId, type Labels } from '@hotpath/cor
 import type {
   ApiKeyRecord,
   ApiKeyScope,
+  DocumentRecord,
   FunctionRecord,
   Matcher,
   ProfileRecord,
@@ -494,6 +495,54 @@ export function runStoreConformance(
       expect(await s.listApiKeys()).toEqual([{ ...a, revokedMs: T0 + 100 }, b]);
     });
 
+    it('documents: put replaces, get, list by kind and tenant in (tenant, id) order, delete', async () => {
+      const { store: s } = await fresh();
+      const doc = (
+        tenant: string,
+        kind: string,
+        id: string,
+        body: string,
+        updatedMs = T0,
+      ): DocumentRecord => ({
+        tenant,
+        kind,
+        id,
+        body,
+        updatedMs,
+      });
+      await s.putDocument(doc('b', 'setting', 'x', '{"v":1}'));
+      await s.putDocument(doc('a', 'setting', 'y', '{"v":2}'));
+      await s.putDocument(doc('a', 'setting', 'x', '{"v":3}'));
+      await s.putDocument(doc('a', 'adhoc_profile', 'x', 'other kind'));
+      await s.putDocument(doc('b', 'setting', 'x', `it's "quoted" \\ \n 🔥`, T0 + 5)); // replaces
+      expect(await s.getDocument('b', 'setting', 'x')).toEqual(
+        doc('b', 'setting', 'x', `it's "quoted" \\ \n 🔥`, T0 + 5),
+      );
+      expect(await s.getDocument('a', 'setting', 'nope')).toBeUndefined();
+      expect(await s.getDocument('c', 'setting', 'x')).toBeUndefined();
+      expect((await s.listDocuments('setting')).map((d) => `${d.tenant}/${d.id}=${d.body}`)).toEqual([
+        'a/x={"v":3}',
+        'a/y={"v":2}',
+        `b/x=it's "quoted" \\ \n 🔥`,
+      ]);
+      expect(await s.listDocuments('setting', 'a')).toEqual([
+        doc('a', 'setting', 'x', '{"v":3}'),
+        doc('a', 'setting', 'y', '{"v":2}'),
+      ]);
+      expect(await s.listDocuments('adhoc_profile', 'b')).toEqual([]);
+      expect(await s.deleteDocument('a', 'setting', 'x')).toBe(true);
+      expect(await s.deleteDocument('a', 'setting', 'x')).toBe(false);
+      expect(await s.deleteDocument('a', 'recording_rule', 'x')).toBe(false);
+      expect(await s.getDocument('a', 'setting', 'x')).toBeUndefined();
+      expect((await s.listDocuments('setting')).map((d) => `${d.tenant}/${d.id}`)).toEqual(['a/y', 'b/x']);
+      expect(await s.getDocument('a', 'adhoc_profile', 'x')).toEqual(
+        doc('a', 'adhoc_profile', 'x', 'other kind'),
+      );
+      // A put after a delete brings the document back.
+      await s.putDocument(doc('a', 'setting', 'x', '{"v":4}', T0 + 9));
+      expect(await s.getDocument('a', 'setting', 'x')).toEqual(doc('a', 'setting', 'x', '{"v":4}', T0 + 9));
+    });
+
     it.skipIf(!durable)('close and re-open of the same directory keeps everything', async () => {
       const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-restart-`));
       dirs.push(dir);
@@ -534,6 +583,28 @@ export function runStoreConformance(
       await second.init();
       stores.push(second);
       expect(await second.apiKeyByHash(k.hash)).toEqual(k);
+    });
+
+    it.skipIf(!durable)('documents survive a restart', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-docs-`));
+      dirs.push(dir);
+      const first = await open(dir);
+      await first.init();
+      const kept: DocumentRecord = {
+        tenant: 'acme',
+        kind: 'setting',
+        id: 'k',
+        body: '{"a":1}',
+        updatedMs: T0,
+      };
+      await first.putDocument(kept);
+      await first.putDocument({ ...kept, id: 'gone' });
+      await first.deleteDocument('acme', 'setting', 'gone');
+      await first.close();
+      const second = await open(dir);
+      await second.init();
+      stores.push(second);
+      expect(await second.listDocuments('setting')).toEqual([kept]);
     });
     if (!durable)
       it.skip(`restart: skipped because the ${name} backend keeps data in memory only (durable: false)`, () => {});

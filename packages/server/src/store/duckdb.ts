@@ -20,6 +20,7 @@ import { MIGRATIONS } from './schema.ts';
 import type {
   ApiKeyRecord,
   ApiKeyScope,
+  DocumentRecord,
   FunctionRecord,
   MergedStacks,
   Matcher,
@@ -807,6 +808,65 @@ export class DuckDBStore implements Store {
         name: String(r.name),
         createdMs: Number(r.created_ms),
         revokedMs: Number(r.revoked_ms),
+      }));
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Documents (few, small rows): a put deletes and inserts in one transaction on the writer.
+
+  putDocument(doc: DocumentRecord): Promise<void> {
+    return this.inWriteChain(async () => {
+      const c = this.ready();
+      await inTransaction(c, async () => {
+        await c.run('DELETE FROM documents WHERE tenant = $1 AND kind = $2 AND id = $3', [
+          doc.tenant,
+          doc.kind,
+          doc.id,
+        ]);
+        await c.run('INSERT INTO documents VALUES ($1, $2, $3, $4, $5)', [
+          doc.tenant,
+          doc.kind,
+          doc.id,
+          doc.body,
+          Math.trunc(doc.updatedMs),
+        ]);
+      });
+    });
+  }
+
+  async getDocument(tenant: string, kind: string, id: string): Promise<DocumentRecord | undefined> {
+    return (await this.documentsWhere('WHERE kind = $1 AND tenant = $2 AND id = $3', [kind, tenant, id]))[0];
+  }
+
+  listDocuments(kind: string, tenant?: string): Promise<DocumentRecord[]> {
+    return tenant === undefined
+      ? this.documentsWhere('WHERE kind = $1', [kind])
+      : this.documentsWhere('WHERE kind = $1 AND tenant = $2', [kind, tenant]);
+  }
+
+  deleteDocument(tenant: string, kind: string, id: string): Promise<boolean> {
+    return this.inWriteChain(async () => {
+      const result = await this.ready().run(
+        'DELETE FROM documents WHERE tenant = $1 AND kind = $2 AND id = $3',
+        [tenant, kind, id],
+      );
+      return result.rowsChanged > 0;
+    });
+  }
+
+  private documentsWhere(where: string, values: string[]): Promise<DocumentRecord[]> {
+    return this.withReader(async (c) => {
+      const result = await c.run(
+        `SELECT tenant, kind, id, body, updated_ms FROM documents ${where} ORDER BY tenant, id`,
+        values,
+      );
+      return (await result.getRowObjects()).map((r) => ({
+        tenant: String(r.tenant),
+        kind: String(r.kind),
+        id: String(r.id),
+        body: String(r.body),
+        updatedMs: Number(r.updated_ms),
       }));
     });
   }

@@ -7,6 +7,7 @@ import { IdTable, halvesOf } from '../query/id-table.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import type {
   ApiKeyRecord,
+  DocumentRecord,
   FunctionRecord,
   MergedStacks,
   ProfileQuery,
@@ -44,6 +45,8 @@ export class MemoryStore implements Store {
   private readonly stackIndex = new IdTable(1 << 16);
   /** API keys by hash, in creation order. */
   private readonly apiKeys = new Map<string, ApiKeyRecord>();
+  /** Documents by `kind \0 tenant \0 id`. */
+  private readonly documents = new Map<string, DocumentRecord>();
   private closed = false;
 
   async init(): Promise<void> {}
@@ -318,6 +321,34 @@ export class MemoryStore implements Store {
     }
     return false;
   }
+
+  async putDocument(doc: DocumentRecord): Promise<void> {
+    this.checkOpen();
+    this.documents.set(docKey(doc.tenant, doc.kind, doc.id), { ...doc });
+  }
+
+  async getDocument(tenant: string, kind: string, id: string): Promise<DocumentRecord | undefined> {
+    this.checkOpen();
+    const d = this.documents.get(docKey(tenant, kind, id));
+    return d === undefined ? undefined : { ...d };
+  }
+
+  async listDocuments(kind: string, tenant?: string): Promise<DocumentRecord[]> {
+    this.checkOpen();
+    return [...this.documents.values()]
+      .filter((d) => d.kind === kind && (tenant === undefined || d.tenant === tenant))
+      .sort((a, b) => cmp(a.tenant, b.tenant) || cmp(a.id, b.id))
+      .map((d) => ({ ...d }));
+  }
+
+  async deleteDocument(tenant: string, kind: string, id: string): Promise<boolean> {
+    this.checkOpen();
+    return this.documents.delete(docKey(tenant, kind, id));
+  }
+}
+
+function docKey(tenant: string, kind: string, id: string): string {
+  return `${kind}\0${tenant}\0${id}`;
 }
 
 function cmp(a: string, b: string): number {

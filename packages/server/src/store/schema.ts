@@ -14,6 +14,7 @@
 //   `samples` only, and its hour into `rollup_dirty` in the same transaction: reads take dirty
 //   hours from `samples` until the next rollup sums them again.
 // - `api_keys` (v3) holds API keys by hash (never the key text).
+// - `documents` (v4) holds small per-tenant JSON documents (settings, ad-hoc profiles, rules).
 
 export interface Migration {
   readonly version: number;
@@ -72,6 +73,19 @@ export const MIGRATIONS: readonly Migration[] = [
          name VARCHAR NOT NULL,
          created_ms BIGINT NOT NULL,
          revoked_ms BIGINT NOT NULL  -- 0 while active
+       )`,
+    ],
+  },
+  {
+    // v4: per-tenant documents (Store.putDocument); a put replaces the row of (tenant, kind, id).
+    version: 4,
+    sql: [
+      `CREATE TABLE documents (
+         tenant VARCHAR NOT NULL,
+         kind VARCHAR NOT NULL,      -- setting | adhoc_profile | recording_rule
+         id VARCHAR NOT NULL,
+         body VARCHAR NOT NULL,      -- JSON, opaque to the store
+         updated_ms BIGINT NOT NULL
        )`,
     ],
   },

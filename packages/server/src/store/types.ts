@@ -112,6 +112,21 @@ export interface ApiKeyRecord {
   readonly revokedMs: number;
 }
 
+/**
+ * A small per-tenant JSON document (settings, ad-hoc profiles, recording rules): one row per
+ * (tenant, kind, id), replaced whole by each put. Kinds in use: 'setting', 'adhoc_profile',
+ * 'recording_rule'.
+ */
+export interface DocumentRecord {
+  readonly tenant: string;
+  readonly kind: string;
+  readonly id: string;
+  /** Opaque to the store; callers keep JSON here. */
+  readonly body: string;
+  /** ms since epoch of the last put. */
+  readonly updatedMs: number;
+}
+
 export interface Store {
   /** A short name for logs and metrics, e.g. 'duckdb'. */
   readonly kind: string;
@@ -147,4 +162,12 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks the key revoked at `revokedMs` (a second revocation keeps the first time); false if unknown. */
   revokeApiKey(id: string, revokedMs: number): Promise<boolean>;
+
+  /** Inserts or replaces the document (tenant, kind, id); durable once it resolves. */
+  putDocument(doc: DocumentRecord): Promise<void>;
+  getDocument(tenant: string, kind: string, id: string): Promise<DocumentRecord | undefined>;
+  /** Documents of a kind, of every tenant when tenant is undefined; ordered by tenant, then id. */
+  listDocuments(kind: string, tenant?: string): Promise<DocumentRecord[]>;
+  /** Removes the document; false if there was none. */
+  deleteDocument(tenant: string, kind: string, id: string): Promise<boolean>;
 }

@@ -11,6 +11,7 @@
 // | stacks     | ReplacingMergeTree | one per stack id (parent, function)     | id                            |
 // | functions  | ReplacingMergeTree | one per function id (name, file)        | id                            |
 // | api_keys   | MergeTree          | one per key, plus one per revocation    | id                            |
+// | documents  | ReplacingMergeTree | one per put or delete of a document     | kind, tenant, id              |
 //
 // Tenancy: series, profiles and every query on them carry the tenant; samples do not (a tenant column
 // there cost 3× the time of a 24 h merge here): they are reached only through series ids looked up
@@ -159,6 +160,23 @@ const TABLES_V2: readonly TableDef[] = [
   },
 ];
 
+/**
+ * v3: per-tenant documents (Store.putDocument). A put or a delete appends a row (a delete with
+ * deleted = 1) whose `version` grows with time; readers take the row of the highest version per
+ * (tenant, kind, id), and ReplacingMergeTree folds the older ones away when parts merge.
+ */
+const TABLES_V3: readonly TableDef[] = [
+  {
+    name: 'documents',
+    columns:
+      'tenant String, kind String, id String, body String, updated_ms Int64, version UInt64, deleted UInt8',
+    family: 'ReplacingMergeTree',
+    args: 'version',
+    clauses: 'ORDER BY (kind, tenant, id)',
+    shardBy: 'sipHash64(tenant)',
+  },
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -167,6 +185,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     statements: (db, layout) => createTables(db, layout, TABLES_V2),
+  },
+  {
+    version: 3,
+    statements: (db, layout) => createTables(db, layout, TABLES_V3),
   },
 ];
 
