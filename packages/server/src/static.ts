@@ -54,8 +54,11 @@ and reload this page.</p>
 </body></html>
 `;
 
-/** The default UI directory: packages/ui/dist next to this package. */
+/** The default UI directory: ui/ beside dist/ in the packed package (scripts/pack.mjs), else
+ * packages/ui/dist of the repository. */
 export function defaultUiDir(): string {
+  const packed = resolve(new URL('../ui', import.meta.url).pathname);
+  if (existsSync(join(packed, 'index.html'))) return packed;
   return resolve(new URL('../../ui/dist', import.meta.url).pathname);
 }
 

@@ -3,13 +3,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
+import { installLayout } from '../layout.ts';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const { root: REPO, hotpathBin: HOTPATH_BIN } = installLayout();
 const RIDESHARE = join(REPO, 'examples', 'rideshare');
-const HOTPATH_BIN = join(REPO, 'packages', 'cli', 'bin', 'hotpath.js');
 const REGIONS = ['us-east', 'eu-north', 'ap-south'] as const;
 const APP_NAME = 'ride-sharing-app';
 
