@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional
 from . import agent as _agent
 from .config import ENV, Config, LineNo, build_config
 from .deployment import deployment_tags, with_deployment_tags
+from .spans import current_span_id, span
 from .tags import add_thread_tag, remove_thread_tag, tag_wrapper
 from .web import ASGIMiddleware, WSGIMiddleware, instrument
 
@@ -24,6 +25,8 @@ __all__ = [
     "tag_wrapper",
     "add_thread_tag",
     "remove_thread_tag",
+    "span",
+    "current_span_id",
     "stats",
     "LineNo",
     "Config",

@@ -56,6 +56,7 @@ import tracemalloc
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import tags as _tags
+from .spans import SPAN_KEYS
 from .pprof import FrameKey, LabelsKey, ProfileBuilder
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -194,7 +195,9 @@ class AllocationTags:
             found = frame_tags.get(f) if frame_tags else None
             if found:
                 merged.update(found)
-                labels = tuple(sorted(merged.items()))
+                # No span labels: in-use memory outlives the request, and a label per request would
+                # split every allocating stack into one sample per request.
+                labels = tuple(sorted(kv for kv in merged.items() if kv[0] not in SPAN_KEYS))
             # The file, then (for a caller) the line it called from: a stack that shares a caller's
             # file but not its line still finds the tags of the caller's blocks.
             keys: Tuple[Any, ...] = (filename,) if i == last else (filename, f.f_lineno)

@@ -1,0 +1,118 @@
+"""Span profiles: samples taken while a request's root span is open carry its `span_id` and `span_name`.
+
+`span` is a `tag_wrapper` block with two reserved tags, so it follows the same rules: the labels are
+pprof *sample* labels of the samples taken below the frame that opened the block (two threads, or
+two asyncio tasks on one event loop, each carry their own span), and asyncio tasks created inside
+the block carry them too while it is open. `span_id` is 16 lower-case hex digits, as Pyroscope's
+clients send and Grafana's trace-to-profiles link queries. Only a *local root* labels samples: a
+span opened while another is open on the same stack adds nothing (per-request labels only, so a
+request's profile is one selector away and a deep trace does not multiply the samples).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+from typing import Any, Optional, Union
+
+from . import tags as _tags
+
+SPAN_ID = "span_id"
+SPAN_NAME = "span_name"
+# Labels that identify one request: kept off memory profiles (see memory.AllocationTags.record).
+SPAN_KEYS = frozenset((SPAN_ID, SPAN_NAME))
+
+
+def format_span_id(span_id: Union[int, str, None]) -> str:
+    """16 lower-case hex digits from an OpenTelemetry-style int, a hex string, or None (a new
+    random id). Raises ValueError on anything else, and on 0 (OpenTelemetry's invalid span id)."""
+    if span_id is None:
+        while True:
+            hex_id = os.urandom(8).hex()  # not `random`: forked workers would repeat each other's ids
+            if hex_id != "0" * 16:
+                return hex_id
+    if isinstance(span_id, bool) or not isinstance(span_id, (int, str)):
+        raise ValueError(f"span_id must be an int or 16 hex digits, got {type(span_id).__name__}")
+    if isinstance(span_id, str):
+        if len(span_id) != 16 or not all(c in "0123456789abcdefABCDEF" for c in span_id):
+            raise ValueError(f"span_id must be 16 hex digits, got {span_id!r}")
+        value = int(span_id, 16)
+    else:
+        value = span_id
+    if not 0 < value < 1 << 64:
+        raise ValueError(f"span_id must be a non-zero 64-bit id, got {span_id!r}")
+    return format(value, "016x")
+
+
+def active_span_id(frame: Optional[FrameType]) -> Optional[str]:
+    """The span_id in force for code running in `frame` (the root span's), or None."""
+    frame_tags = _tags.frame_tags
+    f = frame
+    while f is not None:
+        found = frame_tags.get(f)
+        if found:
+            for k, v in found:
+                if k == SPAN_ID:
+                    return v
+        f = f.f_back
+    return None
+
+
+def current_span_id() -> Optional[str]:
+    """The span_id the caller's samples carry right now (for logs, or a trace viewer link)."""
+    return active_span_id(sys._getframe(1))
+
+
+class span:
+    """Context manager: samples taken below the block carry the sample labels span_id and span_name.
+
+        with hotpath.span(name="GET /car") as s:      # a new random id: s.span_id
+            ...
+        with hotpath.span(span_id=otel_span.get_span_context().span_id, name=otel_span.name):
+            ...
+
+    Inside another open span (on the same stack, or in an asyncio task created inside one) it is
+    a child: it labels nothing and `span_id` is the root's. Works as `async with` too.
+    """
+
+    __slots__ = ("span_id", "name", "is_root", "_block")
+
+    def __init__(self, span_id: Union[int, str, None] = None, name: str = "") -> None:
+        if not isinstance(name, str):
+            raise ValueError(f"span name must be a string, got {type(name).__name__}")
+        self.span_id = format_span_id(span_id)
+        self.name = name
+        self.is_root = False  # set on entry
+        self._block: Optional[_tags.tag_wrapper] = None
+
+    def enter_at(self, frame: FrameType) -> "span":
+        """Opens the span for `frame` (the frame that stays on the stack while the span's work runs)."""
+        if self._block is not None:
+            raise RuntimeError("span is already entered; create a new one per with block")
+        root = active_span_id(frame)
+        self.is_root = root is None
+        if root is not None:
+            self.span_id = root
+            return self
+        self._block = _tags.tag_wrapper({SPAN_ID: self.span_id, SPAN_NAME: self.name})
+        self._block.enter_at(frame)
+        return self
+
+    def __enter__(self) -> "span":
+        frame = _tags.owner_frame(sys._getframe(1))
+        assert frame is not None
+        return self.enter_at(frame)
+
+    def __exit__(self, *exc: Any) -> None:
+        block, self._block = self._block, None
+        if block is not None:
+            block.__exit__()
+
+    async def __aenter__(self) -> "span":
+        frame = _tags.owner_frame(sys._getframe(1))
+        assert frame is not None
+        return self.enter_at(frame)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.__exit__()

@@ -1,0 +1,231 @@
+"""hotpath.otel.HotpathSpanProcessor against a fake of the opentelemetry.sdk.trace objects it touches.
+
+The OpenTelemetry SDK is not installed where these tests run, so FAKE_SDK below stands in for it: a
+module named `opentelemetry.sdk.trace` (the processor finds the application's frame by skipping
+frames of that name) with SpanProcessor, SpanContext (span_id, is_remote), spans with `name`,
+`context`, `parent`, `set_attribute` and `end`, and a tracer whose `start_as_current_span` is a
+generator context manager keeping the current span in a contextvar, as the real SDK's does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+import threading
+import types
+import unittest
+from typing import Any, Dict, List
+
+from _support import SDK_DIR  # noqa: F401  (puts the SDK on sys.path)
+
+import hotpath
+from hotpath import tags as T
+from hotpath.sampler import Sampler
+
+FAKE_SDK = '''
+import contextlib
+import contextvars
+import os
+
+
+class SpanProcessor:
+    def on_start(self, span, parent_context=None): pass
+    def _on_ending(self, span): pass
+    def on_end(self, span): pass
+    def shutdown(self): pass
+    def force_flush(self, timeout_millis=30000): return True
+
+
+class SpanContext:
+    def __init__(self, span_id, is_remote=False):
+        self.span_id = span_id
+        self.is_remote = is_remote
+
+
+class Span:
+    def __init__(self, name, context, parent, processors):
+        self.name, self.context, self.parent = name, context, parent
+        self.attributes = {}
+        self._processors = processors
+
+    def set_attribute(self, key, value):
+        self.attributes[key] = value
+
+    def end(self):
+        for p in self._processors:
+            p.on_end(self)
+
+
+_current = contextvars.ContextVar("current_span", default=None)
+
+
+class Tracer:
+    def __init__(self, processors):
+        self._processors = processors
+
+    def start_span(self, name, parent=None):
+        if parent is None and _current.get() is not None:
+            parent = _current.get().context
+        span = Span(name, SpanContext(int.from_bytes(os.urandom(8), "big") or 1), parent, self._processors)
+        for p in self._processors:
+            p.on_start(span, parent_context=None)
+        return span
+
+    @contextlib.contextmanager
+    def start_as_current_span(self, name, parent=None):
+        span = self.start_span(name, parent)
+        token = _current.set(span)
+        try:
+            yield span
+        finally:
+            _current.reset(token)
+            span.end()
+
+
+class TracerProvider:
+    def __init__(self):
+        self._processors = []
+
+    def add_span_processor(self, processor):
+        self._processors.append(processor)
+
+    def get_tracer(self, name):
+        return Tracer(self._processors)
+'''
+
+
+def install_fake_sdk() -> types.ModuleType:
+    mods: Dict[str, types.ModuleType] = {}
+    for name in ("opentelemetry", "opentelemetry.sdk", "opentelemetry.sdk.trace"):
+        mods[name] = types.ModuleType(name)
+    exec(compile(FAKE_SDK, "<fake opentelemetry.sdk.trace>", "exec"), mods["opentelemetry.sdk.trace"].__dict__)
+    mods["opentelemetry"].sdk = mods["opentelemetry.sdk"]  # type: ignore[attr-defined]
+    mods["opentelemetry.sdk"].trace = mods["opentelemetry.sdk.trace"]  # type: ignore[attr-defined]
+    sys.modules.update(mods)
+    return mods["opentelemetry.sdk.trace"]
+
+
+def remove_fake_sdk() -> None:
+    for name in ("opentelemetry.sdk.trace", "opentelemetry.sdk", "opentelemetry"):
+        sys.modules.pop(name, None)
+
+
+def labels_here() -> Dict[str, str]:
+    """The labels the sampler would attach to a sample of the calling code, right now."""
+    s = Sampler(cpu_clock=lambda ident: 0)
+    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
+
+
+class WithoutTheSdk(unittest.TestCase):
+    def test_importable_without_opentelemetry(self) -> None:
+        remove_fake_sdk()
+        sys.modules.pop("hotpath.otel", None)
+        otel = importlib.import_module("hotpath.otel")
+        self.assertEqual(otel.HotpathSpanProcessor.__bases__, (object,))
+        self.assertIs(otel.PyroscopeSpanProcessor, otel.HotpathSpanProcessor)
+
+
+class SpanProcessor(unittest.TestCase):
+    def setUp(self) -> None:
+        sdk = install_fake_sdk()
+        sys.modules.pop("hotpath.otel", None)
+        self.otel = importlib.import_module("hotpath.otel")
+        self.processor = self.otel.HotpathSpanProcessor()
+        provider = sdk.TracerProvider()
+        provider.add_span_processor(self.processor)
+        self.tracer = provider.get_tracer("test")
+        self.sdk = sdk
+
+    def tearDown(self) -> None:
+        remove_fake_sdk()
+        sys.modules.pop("hotpath.otel", None)
+        self.assertEqual(T.frame_tags, {}, "span labels outlived their spans")
+        self.assertEqual(T.scopes, {})
+
+    def test_subclasses_the_sdks_span_processor_when_the_application_has_it(self) -> None:
+        self.assertIsInstance(self.processor, self.sdk.SpanProcessor)
+
+    def test_a_root_span_links_to_its_profile_and_labels_its_samples_until_it_ends(self) -> None:
+        with self.tracer.start_as_current_span("GET /car") as span:
+            inside = labels_here()
+        hex_id = format(span.context.span_id, "016x")
+        self.assertEqual(span.attributes, {"pyroscope.profile.id": hex_id})
+        self.assertEqual(inside, {"span_id": hex_id, "span_name": "GET /car"})
+        self.assertEqual(labels_here(), {})
+
+    def test_child_spans_add_nothing(self) -> None:
+        def find_nearest_vehicle() -> Dict[str, str]:
+            with self.tracer.start_as_current_span("find_nearest_vehicle") as child:
+                self.assertEqual(child.attributes, {})
+                return labels_here()
+
+        with self.tracer.start_as_current_span("GET /car") as root:
+            labels = find_nearest_vehicle()
+        self.assertEqual(labels, {"span_id": format(root.context.span_id, "016x"), "span_name": "GET /car"})
+
+    def test_a_span_whose_parent_is_in_another_process_is_a_local_root(self) -> None:
+        remote = self.sdk.SpanContext(0x1234, is_remote=True)
+        with self.tracer.start_as_current_span("GET /car", parent=remote) as span:
+            labels = labels_here()
+        self.assertEqual(labels["span_id"], format(span.context.span_id, "016x"))
+        self.assertIn("pyroscope.profile.id", span.attributes)
+
+    def test_a_decorated_function_is_labelled(self) -> None:
+        @self.tracer.start_as_current_span("job")
+        def job() -> Dict[str, str]:
+            return labels_here()
+
+        self.assertEqual(job()["span_name"], "job")
+
+    def test_a_span_started_and_ended_by_hand_labels_the_frame_that_started_it(self) -> None:
+        span = self.tracer.start_span("manual")
+        labels = labels_here()
+        span.end()
+        self.assertEqual(labels, {"span_id": format(span.context.span_id, "016x"), "span_name": "manual"})
+        self.assertEqual(labels_here(), {})
+
+    def test_two_asyncio_tasks_each_carry_their_own_root_span(self) -> None:
+        seen: List[Any] = []
+
+        async def lookup(name: str) -> None:  # a task created under the request: inherits its span
+            with self.tracer.start_as_current_span("lookup"):
+                for _ in range(3):
+                    seen.append((name, labels_here()))
+                    await asyncio.sleep(0)
+
+        async def request(name: str) -> str:
+            with self.tracer.start_as_current_span(name) as span:
+                task = asyncio.create_task(lookup(name))
+                for _ in range(3):
+                    seen.append((name, labels_here()))
+                    await asyncio.sleep(0)
+                await task
+            return format(span.context.span_id, "016x")
+
+        async def main() -> List[str]:
+            return await asyncio.gather(request("GET /car"), request("GET /bike"))
+
+        ids = dict(zip(("GET /car", "GET /bike"), asyncio.run(main())))
+        self.assertEqual(len(seen), 12)
+        for name, labels in seen:
+            self.assertEqual(labels, {"span_id": ids[name], "span_name": name})
+        self.assertNotEqual([n for n, _ in seen], sorted(n for n, _ in seen), "the requests did not interleave")
+
+    def test_a_root_span_inside_an_open_hotpath_span_links_to_the_outer_id(self) -> None:
+        with hotpath.span(span_id="ab" * 8, name="outer"):
+            with self.tracer.start_as_current_span("GET /car") as span:
+                labels = labels_here()
+        self.assertEqual(span.attributes, {"pyroscope.profile.id": "ab" * 8})
+        self.assertEqual(labels, {"span_id": "ab" * 8, "span_name": "outer"})
+
+    def test_shutdown_ends_the_labels_of_spans_never_ended(self) -> None:
+        span = self.tracer.start_span("never ended")
+        self.assertEqual(labels_here()["span_name"], "never ended")
+        self.processor.shutdown()
+        self.assertEqual(labels_here(), {})
+        span.end()  # after shutdown: nothing left to end, nothing raised
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,187 @@
+"""hotpath.span: samples taken while a local root span is open carry span_id and span_name sample labels."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import threading
+import unittest
+from typing import Any, Dict, List, Set
+
+import _support
+from _support import Recorder, decode_pprof, decode_push
+
+import hotpath
+from hotpath import tags as T
+from hotpath.memory import AllocationTags
+from hotpath.sampler import Sampler
+from hotpath.spans import format_span_id
+
+
+def labels_here() -> Dict[str, str]:
+    """The labels the sampler would attach to a sample of the calling code, right now."""
+    s = Sampler(cpu_clock=lambda ident: 0)
+    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
+
+
+class SpanLabels(unittest.TestCase):
+    def tearDown(self) -> None:
+        self.assertEqual(T.frame_tags, {}, "span labels outlived their blocks")
+        self.assertEqual(T.scopes, {})
+
+    def test_samples_inside_a_span_carry_its_id_and_name_and_none_after(self) -> None:
+        with hotpath.span(span_id=0x00F067AA0BA902B7, name="GET /car") as s:
+            inside = labels_here()
+            with hotpath.tag_wrapper({"vehicle": "car"}):
+                tagged = labels_here()
+        self.assertEqual(s.span_id, "00f067aa0ba902b7")
+        self.assertEqual(inside, {"span_id": "00f067aa0ba902b7", "span_name": "GET /car"})
+        self.assertEqual(tagged, {"span_id": "00f067aa0ba902b7", "span_name": "GET /car", "vehicle": "car"})
+        self.assertEqual(labels_here(), {})
+
+    def test_a_span_inside_an_open_span_is_a_child_and_adds_nothing(self) -> None:
+        def handler() -> Dict[str, str]:
+            with hotpath.span(name="db query") as child:
+                self.assertFalse(child.is_root)
+                self.assertEqual(child.span_id, "1111111111111111")
+                self.assertEqual(hotpath.current_span_id(), "1111111111111111")
+                return labels_here()
+
+        with hotpath.span(span_id="1111111111111111", name="GET /car") as root:
+            self.assertTrue(root.is_root)
+            self.assertEqual(handler(), {"span_id": "1111111111111111", "span_name": "GET /car"})
+        self.assertIsNone(hotpath.current_span_id())
+
+    def test_span_ids_are_16_lower_case_hex_digits(self) -> None:
+        self.assertEqual(format_span_id(1), "0000000000000001")
+        self.assertEqual(format_span_id("ABCDEF0123456789"), "abcdef0123456789")
+        made = {format_span_id(None) for _ in range(100)}
+        self.assertEqual(len(made), 100)
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]{16}", m) for m in made))
+        for bad in (0, "0" * 16, 1 << 64, -1, "abc", "zzzzzzzzzzzzzzzz", True, 1.5, b"0123456789abcdef"):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                hotpath.span(span_id=bad)  # type: ignore[arg-type]
+        with self.assertRaises(ValueError):
+            hotpath.span(name=3)  # type: ignore[arg-type]
+
+    def test_two_asyncio_tasks_on_one_thread_each_carry_their_own_span(self) -> None:
+        seen: List[tuple] = []
+
+        async def child(request: str) -> None:
+            for _ in range(3):
+                seen.append((request, "child", labels_here()))
+                await asyncio.sleep(0)
+
+        async def request(name: str, span_id: str) -> None:
+            async with hotpath.span(span_id=span_id, name=name):
+                task = asyncio.create_task(child(name))
+                for _ in range(3):
+                    seen.append((name, "request", labels_here()))
+                    await asyncio.sleep(0)
+                await task
+
+        async def main() -> None:
+            await asyncio.gather(request("GET /car", "a" * 16), request("GET /bike", "b" * 16))
+
+        asyncio.run(main())
+        ids = {"GET /car": "a" * 16, "GET /bike": "b" * 16}
+        self.assertEqual(len(seen), 12)
+        for name, where, labels in seen:
+            self.assertEqual(labels, {"span_id": ids[name], "span_name": name}, where)
+        order = [name for name, _, _ in seen]
+        self.assertNotEqual(order, sorted(order), "the two requests did not interleave")
+
+    def test_memory_samples_leave_the_span_labels_out(self) -> None:
+        trie = AllocationTags()
+        with hotpath.span(name="GET /car"):
+            with hotpath.tag_wrapper({"vehicle": "car"}):
+                trie.record(sys._getframe(), threading.get_ident())
+        label_sets: Set[Any] = set()
+        nodes = [trie.root]
+        while nodes:
+            children, counts = nodes.pop()
+            label_sets.update(counts)
+            nodes.extend(children.values())
+        self.assertIn((("vehicle", "car"),), label_sets)
+        self.assertFalse(any(k.startswith("span") for labels in label_sets for k, _ in labels), label_sets)
+
+
+# Each span's own work, in functions whose names the test looks for on the stacks.
+def work_of_thread_a() -> None:
+    _support.burn(0.25)
+
+
+def work_of_thread_b() -> None:
+    _support.burn(0.25)
+
+
+async def work_of_task_c() -> None:
+    for _ in range(25):
+        _support.burn(0.01)
+        await asyncio.sleep(0)
+
+
+async def work_of_task_d() -> None:
+    for _ in range(25):
+        _support.burn(0.01)
+        await asyncio.sleep(0)
+
+
+class SpanProfilesEndToEnd(unittest.TestCase):
+    def setUp(self) -> None:
+        self.server = Recorder(lambda n: 200)
+
+    def tearDown(self) -> None:
+        hotpath.shutdown(timeout=1.0)
+        self.server.close()
+
+    def test_two_threads_and_two_tasks_each_spans_samples_hold_only_its_own_work(self) -> None:
+        hotpath.configure(application_name="span-test", server_address=self.server.url, upload_interval=3600,
+                          tags={"region": "eu-north"}, auto_tags=False)
+        own = {"a" * 16: "work_of_thread_a", "b" * 16: "work_of_thread_b",
+               "c" * 16: "work_of_task_c", "d" * 16: "work_of_task_d"}
+
+        def thread(span_id: str, work: Any) -> None:
+            with hotpath.span(span_id=span_id, name="thread request"):
+                work()
+
+        async def task(span_id: str, work: Any) -> None:
+            with hotpath.span(span_id=span_id, name="task request"):
+                await work()
+
+        async def two_tasks() -> None:
+            await asyncio.gather(task("c" * 16, work_of_task_c), task("d" * 16, work_of_task_d))
+
+        threads = [threading.Thread(target=thread, args=("a" * 16, work_of_thread_a)),
+                   threading.Thread(target=thread, args=("b" * 16, work_of_thread_b)),
+                   threading.Thread(target=asyncio.run, args=(two_tasks(),))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertTrue(hotpath.shutdown(timeout=5.0))
+
+        cpu: Dict[str, int] = {}
+        for r in self.server.requests:
+            for series in decode_push(r["body"]):
+                self.assertEqual(series["labels"], [("__name__", "process_cpu"), ("region", "eu-north"),
+                                                    ("service_name", "span-test")])
+                for raw in series["profiles"]:
+                    for s in decode_pprof(raw)["samples"]:
+                        span_id = s["labels"].get("span_id")
+                        if span_id is None:
+                            continue
+                        self.assertIn(own[span_id], s["stack"], s)
+                        others = [w for i, w in own.items() if i != span_id]
+                        self.assertFalse([w for w in others if w in s["stack"]], s)
+                        self.assertEqual(s["labels"]["span_name"], "task request" if span_id[0] in "cd" else "thread request")
+                        cpu[span_id] = cpu.get(span_id, 0) + s["values"][0]
+        # Every span ran 250 ms of CPU; the sampler charges measured thread CPU to the stack it sees.
+        self.assertEqual(set(cpu), set(own), cpu)
+        for span_id in ("a" * 16, "b" * 16):
+            self.assertGreater(cpu[span_id], 0.15e9, cpu)
+
+
+if __name__ == "__main__":
+    unittest.main()
