@@ -48,6 +48,10 @@ import type {
   ProfileStats,
   SeriesPoints,
   SeriesQuery,
+  SpanExemplar,
+  SpanQuery,
+  SpanSelector,
+  SpanSummary,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -333,6 +337,8 @@ export class ClickHouseStore implements Store {
     const newSeries: bigint[] = [];
     const profiles = new RowBinaryWriter();
     const samples = new RowBinaryWriter(1 << 20);
+    const spanSamples = new RowBinaryWriter();
+    const spans = new RowBinaryWriter();
     for (const b of batches) {
       for (const p of b.profiles) {
         const key = `${p.tenant}\n${formatLabels(p.labels)}`;
@@ -372,6 +378,26 @@ export class ClickHouseStore implements Store {
         profiles.bytes(time);
         profiles.f64(total);
         profiles.u32(n);
+        const spanIds = p.spanIds;
+        if (spanIds === undefined) continue;
+        for (let i = 0; i < n; i++) {
+          if (spanIds[i] === 0n) continue;
+          spanSamples.bytes(seriesId);
+          spanSamples.bytes(time);
+          spanSamples.u64(spanIds[i]!);
+          spanSamples.u64Halves(halves[2 * i]!, halves[2 * i + 1]!);
+          spanSamples.f64(p.values[i]!);
+        }
+        for (const sp of p.spans ?? []) {
+          spans.bytes(tenant);
+          spans.bytes(seriesId);
+          spans.bytes(time);
+          spans.u64(sp.spanId);
+          spans.string(sp.name);
+          spans.string(sp.traceId);
+          spans.f64(sp.total);
+          spans.u32(sp.samples);
+        }
       }
     }
 
@@ -385,6 +411,9 @@ export class ClickHouseStore implements Store {
         await this.http.insert(this.t('profiles'), 'RowBinary', profiles.finish(), settings);
       if (samples.length > 0)
         await this.http.insert(this.t('samples'), 'RowBinary', samples.finish(), settings);
+      if (spans.length > 0) await this.http.insert(this.t('spans'), 'RowBinary', spans.finish(), settings);
+      if (spanSamples.length > 0)
+        await this.http.insert(this.t('span_samples'), 'RowBinary', spanSamples.finish(), settings);
     } catch (e) {
       for (const id of newFunctions) this.writtenFunctions.delete(id);
       for (const id of newStacks) this.writtenStacks.delete(id);
@@ -477,7 +506,11 @@ export class ClickHouseStore implements Store {
     const h0 = Math.ceil(start / ROLLUP_MS) * ROLLUP_MS;
     const h1 = Math.floor((end + 1) / ROLLUP_MS) * ROLLUP_MS;
     let sql: string;
-    if (h1 - h0 >= 2 * ROLLUP_MS) {
+    if (q.spans !== undefined) {
+      sql = `SELECT stack_id, sum(value) AS total FROM ${this.t('span_samples')}
+        WHERE series_id IN (${ids}) AND ${timeFilter(q)} AND ${this.spanFilter(q.tenant, q.spans, ids, q)}
+        GROUP BY stack_id HAVING total != 0 FORMAT RowBinary`;
+    } else if (h1 - h0 >= 2 * ROLLUP_MS) {
       // Each branch aggregates first, so in a cluster every shard sends sums, not rows.
       const raw = `SELECT stack_id, sum(value) AS v FROM ${this.t('samples')}
         WHERE series_id IN (${ids}) AND ((time_ms >= ${start} AND time_ms < ${h0}) OR (time_ms >= ${h1} AND time_ms <= ${end})) GROUP BY stack_id`;
@@ -501,6 +534,80 @@ export class ClickHouseStore implements Store {
     }
     const merged = splitIdValueRows(bytes, bytes.length / 16);
     return { stackIds: merged.ids, values: merged.values };
+  }
+
+  /** The condition on span_id of a selector: listed spans, or spans of listed traces (from `spans`). */
+  private spanFilter(tenant: string, sel: SpanSelector, ids: string, range: ProfileQuery): string {
+    const parts: string[] = [];
+    if (sel.spanIds.length > 0)
+      parts.push(`span_id IN (${sel.spanIds.map((id) => BigInt.asUintN(64, id)).join(',')})`);
+    if (sel.traceIds.length > 0)
+      parts.push(`span_id GLOBAL IN (SELECT span_id FROM ${this.t('spans')} WHERE tenant = ${sqlString(tenant)}
+        AND series_id IN (${ids}) AND ${timeFilter(range)} AND trace_id IN (${sel.traceIds.map(sqlString).join(',')}))`);
+    return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
+  }
+
+  async spans(q: SpanQuery): Promise<SpanSummary[]> {
+    const series = await this.profileSeries(q);
+    if (series.length === 0 || !(q.limit > 0)) return [];
+    const rows = await this.http.jsonRows<{
+      sid: string;
+      nm: string;
+      tr: string;
+      tt: number;
+      n: string | number;
+      f: string | number;
+      l: string | number;
+    }>(
+      `SELECT toString(span_id) AS sid, max(name) AS nm, max(trace_id) AS tr, sum(total) AS tt, sum(samples) AS n,
+         min(time_ms) AS f, max(time_ms) AS l FROM ${this.t('spans')}
+       WHERE tenant = ${sqlString(q.tenant)} AND series_id IN (${sqlIdList(series.map((s) => s.id))}) AND ${timeFilter(q)}
+       GROUP BY span_id ORDER BY tt DESC, span_id LIMIT ${Math.trunc(q.limit)}`,
+      LIST_SETTINGS,
+    );
+    return rows.map((r) => ({
+      spanId: BigInt(r.sid),
+      name: r.nm,
+      traceId: r.tr,
+      total: Number(r.tt),
+      samples: Number(r.n),
+      firstMs: Number(r.f),
+      lastMs: Number(r.l),
+    }));
+  }
+
+  async spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]> {
+    if (!(q.stepMs > 0))
+      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    const series = await this.profileSeries(q);
+    if (series.length === 0) return [];
+    const labelsOf = new Map(series.map((s) => [s.id, s.labels]));
+    const start = Math.floor(q.startMs);
+    const step = Math.max(1, Math.trunc(q.stepMs));
+    const rows = await this.http.jsonRows<{
+      sid: string;
+      k: string | number;
+      tm: string | number;
+      spid: string;
+      nm: string;
+      tr: string;
+      tt: number;
+    }>(
+      `SELECT toString(series_id) AS sid, intDiv(time_ms - ${start}, ${step}) AS k, time_ms AS tm,
+         toString(span_id) AS spid, name AS nm, trace_id AS tr, total AS tt FROM ${this.t('spans')}
+       WHERE tenant = ${sqlString(q.tenant)} AND series_id IN (${sqlIdList(series.map((s) => s.id))}) AND ${timeFilter(q)}
+       ORDER BY series_id, k, total DESC, span_id LIMIT 1 BY series_id, k`,
+      LIST_SETTINGS,
+    );
+    return rows.map((r) => ({
+      labels: labelsOf.get(BigInt(r.sid)) ?? [],
+      timestampMs: start + Number(r.k) * step,
+      timeMs: Number(r.tm),
+      spanId: BigInt(r.spid),
+      name: r.nm,
+      traceId: r.tr,
+      total: Number(r.tt),
+    }));
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
@@ -744,7 +851,7 @@ export class ClickHouseStore implements Store {
     const lastDay = Math.floor(cutoffMs / 86_400_000) - 1;
     const suffix = this.layout.kind === 'cluster' ? '_local' : '';
     const dropped = new Set<number>();
-    for (const table of ['samples', 'samples_1h', 'profiles']) {
+    for (const table of ['samples', 'samples_1h', 'profiles', 'span_samples', 'spans']) {
       const rows = await this.http.jsonRows<{ partition: string }>(
         `SELECT DISTINCT partition FROM system.parts WHERE database = ${sqlString(this.database)} AND table = ${sqlString(table + suffix)} AND active`,
       );

@@ -9,7 +9,10 @@
 //   only steps with data appear; 'sum' adds values, 'avg' divides the bucket's sum by the number of
 //   profiles (appended ProfileRecords) in the bucket;
 // - matchers follow Prometheus: an absent label reads as "", regexes are fully anchored;
-// - label names / values / series / profile types only report series having data in the range.
+// - label names / values / series / profile types only report series having data in the range;
+// - spans: a span selector keeps exactly the samples of its spans (by id, or by trace id); spans()
+//   sums per span id, largest total first, ties by smaller id; spanExemplars keeps per series and
+//   step the (profile, span) with the largest total.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,7 @@ import type {
   FunctionRecord,
   Matcher,
   ProfileRecord,
+  SpanRecord,
   StackRecord,
   Store,
   WriteBatch,
@@ -38,30 +42,59 @@ export function seriesLabels(profileType: string, extra: Record<string, string>)
   return labelsFromRecord({ __name__: profileType.split(':')[0]!, __profile_type__: profileType, ...extra });
 }
 
+/** The samples of one span in a profile of batchOf: its own folded picture. */
+export interface SpanPicture {
+  readonly spanId: bigint;
+  readonly name: string;
+  readonly traceId: string;
+  readonly folded: Readonly<Record<string, number>>;
+}
+
 /**
- * Builds a WriteBatch from folded pictures: `{ 'main;work': 30, 'main;idle': 10 }` per profile.
- * Function ids and stack ids are computed with core's content hashes, so every backend sees the same ids.
+ * Builds a WriteBatch from folded pictures: `{ 'main;work': 30, 'main;idle': 10 }` per profile, plus
+ * optionally the samples of spans (each its own picture, added to the profile's rows as the write
+ * path does). Function ids and stack ids are computed with core's content hashes, so every backend
+ * sees the same ids.
  */
 export function batchOf(
   tenant: string,
-  profiles: readonly { labels: Labels; timeMs: number; folded: Readonly<Record<string, number>> }[],
+  profiles: readonly {
+    labels: Labels;
+    timeMs: number;
+    folded: Readonly<Record<string, number>>;
+    spans?: readonly SpanPicture[];
+  }[],
 ): WriteBatch {
   const functions = new Map<bigint, FunctionRecord>();
   const stacks = new Map<bigint, StackRecord>();
   const records: ProfileRecord[] = [];
   for (const p of profiles) {
-    const sums = new Map<bigint, number>();
-    for (const [line, value] of Object.entries(p.folded)) {
-      const id = stackIdOf(line.split(';'), functions, stacks);
-      sums.set(id, (sums.get(id) ?? 0) + value);
+    const rows: { id: bigint; value: number; span: bigint }[] = [];
+    const spans: SpanRecord[] = [];
+    for (const sp of [{ spanId: 0n, name: '', traceId: '', folded: p.folded }, ...(p.spans ?? [])]) {
+      const sums = new Map<bigint, number>();
+      for (const [line, value] of Object.entries(sp.folded)) {
+        const id = stackIdOf(line.split(';'), functions, stacks);
+        sums.set(id, (sums.get(id) ?? 0) + value);
+      }
+      for (const [id, value] of sums) rows.push({ id, value, span: sp.spanId });
+      const values = [...sums.values()];
+      if (sp.spanId !== 0n)
+        spans.push({
+          spanId: sp.spanId,
+          name: sp.name,
+          traceId: sp.traceId,
+          total: values.reduce((a, b) => a + b, 0),
+          samples: values.length,
+        });
     }
-    const ids = [...sums.keys()];
     records.push({
       tenant,
       labels: p.labels,
       timeMs: p.timeMs,
-      stackIds: BigUint64Array.from(ids),
-      values: Float64Array.from(ids.map((id) => sums.get(id)!)),
+      stackIds: BigUint64Array.from(rows.map((r) => r.id)),
+      values: Float64Array.from(rows.map((r) => r.value)),
+      ...(spans.length > 0 ? { spanIds: BigUint64Array.from(rows.map((r) => r.span)), spans } : {}),
     });
   }
   return { profiles: records, functions: [...functions.values()], stacks: [...stacks.values()] };
@@ -541,6 +574,112 @@ export function runStoreConformance(
       // A put after a delete brings the document back.
       await s.putDocument(doc('a', 'setting', 'x', '{"v":4}', T0 + 9));
       expect(await s.getDocument('a', 'setting', 'x')).toEqual(doc('a', 'setting', 'x', '{"v":4}', T0 + 9));
+    });
+
+    describe('span profiles', () => {
+      const A = 0x00000000000000a1n;
+      const B = 0x00000000000000b2n;
+      const TOP = 0xfedcba9876543210n; // top bit set: unsigned in every backend
+      const T1 = 'ab'.repeat(16);
+      const T2 = 'cd'.repeat(16);
+      const base = { tenant: 'sp', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 20_000 };
+
+      beforeAll(async () => {
+        await store.append(
+          batchOf('sp', [
+            {
+              labels: apiEu,
+              timeMs: T0,
+              folded: { 'main;idle': 10 },
+              spans: [
+                { spanId: A, name: 'GET /car', traceId: T1, folded: { 'main;work': 30, 'main;idle': 1 } },
+                { spanId: B, name: 'GET /bike', traceId: T1, folded: { 'main;work': 5 } },
+              ],
+            },
+            {
+              labels: apiEu,
+              timeMs: T0 + 10_000,
+              folded: { 'main;work': 2 },
+              spans: [
+                { spanId: A, name: 'GET /car', traceId: T1, folded: { 'main;io': 4 } },
+                { spanId: TOP, name: '', traceId: T2, folded: { 'main;io': 50 } },
+              ],
+            },
+            { labels: apiUs, timeMs: T0 + 20_000, folded: { 'main;work': 7 } },
+          ]),
+        );
+      });
+
+      it('a merge without a selector holds every sample, spans included; series do not multiply', async () => {
+        expect(await foldedOf(store, await store.mergeStacks(base))).toEqual({
+          'main;idle': 11,
+          'main;work': 44,
+          'main;io': 54,
+        });
+        const series = await store.series({ tenant: 'sp', selectors: [], ...range });
+        expect(sortLabelSets(series)).toEqual(sortLabelSets([apiEu, apiUs]));
+        expect(await store.labelNames({ tenant: 'sp', selectors: [], ...range })).not.toContain('span_id');
+      });
+
+      it('a span selector keeps exactly the samples of its spans, by span id or trace id', async () => {
+        const merged = (spanIds: bigint[], traceIds: string[] = []) =>
+          store.mergeStacks({ ...base, spans: { spanIds, traceIds } }).then((r) => foldedOf(store, r));
+        expect(await merged([A])).toEqual({ 'main;work': 30, 'main;idle': 1, 'main;io': 4 });
+        expect(await merged([B])).toEqual({ 'main;work': 5 });
+        expect(await merged([A, B])).toEqual({ 'main;work': 35, 'main;idle': 1, 'main;io': 4 });
+        expect(await merged([TOP])).toEqual({ 'main;io': 50 });
+        expect(await merged([0x99n])).toEqual({});
+        expect(await merged([], [T2])).toEqual({ 'main;io': 50 });
+        expect(await merged([], [T1])).toEqual({ 'main;work': 35, 'main;idle': 1, 'main;io': 4 });
+        expect(await merged([TOP], [T1])).toEqual({ 'main;work': 35, 'main;idle': 1, 'main;io': 54 });
+        // The range and the matchers still apply.
+        const first = await store.mergeStacks({ ...base, endMs: T0, spans: { spanIds: [A], traceIds: [] } });
+        expect(await foldedOf(store, first)).toEqual({ 'main;work': 30, 'main;idle': 1 });
+        const us = await store.mergeStacks({
+          ...base,
+          matchers: [m('region', '=', 'us')],
+          spans: { spanIds: [A], traceIds: [T1] },
+        });
+        expect(await foldedOf(store, us)).toEqual({});
+      });
+
+      it('spans() sums per span, largest first, with name, trace, samples and time bounds', async () => {
+        expect(await store.spans({ ...base, limit: 10 })).toEqual([
+          {
+            spanId: TOP,
+            name: '',
+            traceId: T2,
+            total: 50,
+            samples: 1,
+            firstMs: T0 + 10_000,
+            lastMs: T0 + 10_000,
+          },
+          {
+            spanId: A,
+            name: 'GET /car',
+            traceId: T1,
+            total: 35,
+            samples: 3,
+            firstMs: T0,
+            lastMs: T0 + 10_000,
+          },
+          { spanId: B, name: 'GET /bike', traceId: T1, total: 5, samples: 1, firstMs: T0, lastMs: T0 },
+        ]);
+        expect((await store.spans({ ...base, limit: 1 })).map((s) => s.spanId)).toEqual([TOP]);
+        expect((await store.spans({ ...base, endMs: T0, limit: 10 })).map((s) => s.spanId)).toEqual([A, B]);
+        expect(await store.spans({ ...base, tenant: 't1', limit: 10 })).toEqual([]);
+      });
+
+      it('spanExemplars: the largest span of each series and step', async () => {
+        const ex = await store.spanExemplars({ ...base, stepMs: 10_000, groupBy: [], aggregation: 'sum' });
+        expect(ex.map((e) => [e.timestampMs, e.timeMs, e.spanId, e.name, e.traceId, e.total])).toEqual([
+          [T0, T0, A, 'GET /car', T1, 31],
+          [T0 + 10_000, T0 + 10_000, TOP, '', T2, 50],
+        ]);
+        expect(sortLabelSets(ex.map((e) => e.labels))).toEqual(sortLabelSets([apiEu, apiEu]));
+        const wide = await store.spanExemplars({ ...base, stepMs: 60_000, groupBy: [], aggregation: 'sum' });
+        expect(wide.map((e) => e.spanId)).toEqual([TOP]);
+      });
     });
 
     it.skipIf(!durable)('close and re-open of the same directory keeps everything', async () => {

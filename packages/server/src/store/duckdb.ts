@@ -28,6 +28,11 @@ import type {
   ProfileStats,
   SeriesPoints,
   SeriesQuery,
+  SpanExemplar,
+  SpanQuery,
+  SpanRecord,
+  SpanSelector,
+  SpanSummary,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -355,6 +360,9 @@ export class DuckDBStore implements Store {
       timeMs: number;
       keys: Uint32Array;
       values: Float64Array;
+      /** Per row, 0n without a span; undefined when the profile has no spans. */
+      spanIds: BigUint64Array | undefined;
+      spans: readonly SpanRecord[];
       total: number;
     }[] = [];
     for (const p of batch.profiles) {
@@ -371,19 +379,22 @@ export class DuckDBStore implements Store {
         };
         newSeries.set(id, series);
       }
-      // Sort the profile's rows by stack key: clustered, ascending keys delta-pack well.
-      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort(
-        (a, b) => a[0] - b[0],
+      // Sort the profile's rows by (span, stack key): span ids in runs, clustered ascending keys delta-pack well.
+      const span = p.spanIds;
+      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort((a, b) =>
+        span === undefined || span[a[1]] === span[b[1]] ? a[0] - b[0] : span[a[1]]! < span[b[1]]! ? -1 : 1,
       );
       const keys = new Uint32Array(order.length);
       const values = new Float64Array(order.length);
+      const spanIds = span === undefined ? undefined : new BigUint64Array(order.length);
       let total = 0;
       order.forEach(([k, i], j) => {
         keys[j] = k;
         values[j] = p.values[i]!;
+        if (spanIds !== undefined) spanIds[j] = span![i]!;
         total += p.values[i]!;
       });
-      rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, total });
+      rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, spanIds, spans: p.spans ?? [], total });
     }
     rows.sort((a, b) => a.series.key - b.series.key || a.timeMs - b.timeMs);
     const newDirty = new Set<number>();
@@ -424,6 +435,7 @@ export class DuckDBStore implements Store {
       if (rows.length > 0) {
         const pa = await c.createAppender('profiles');
         const sa = await c.createAppender('samples');
+        const spa = rows.some((r) => r.spans.length > 0) ? await c.createAppender('spans') : undefined;
         for (const r of rows) {
           pa.appendUInteger(r.series.key);
           pa.appendBigInt(BigInt(r.timeMs));
@@ -435,11 +447,23 @@ export class DuckDBStore implements Store {
             sa.appendBigInt(t);
             sa.appendUInteger(r.keys[j]!);
             sa.appendDouble(r.values[j]!);
+            sa.appendUBigInt(r.spanIds?.[j] ?? 0n);
             sa.endRow();
+          }
+          for (const sp of r.spans) {
+            spa!.appendUInteger(r.series.key);
+            spa!.appendBigInt(t);
+            spa!.appendUBigInt(sp.spanId);
+            spa!.appendVarchar(sp.name);
+            spa!.appendVarchar(sp.traceId);
+            spa!.appendDouble(sp.total);
+            spa!.appendUInteger(sp.samples);
+            spa!.endRow();
           }
         }
         pa.closeSync();
         sa.closeSync();
+        spa?.closeSync();
         // Samples of hours already rolled up make those hours dirty, in this same transaction.
         for (const r of rows) {
           if (r.timeMs >= this.rolledUntilMs) continue;
@@ -542,6 +566,7 @@ export class DuckDBStore implements Store {
       await c.run(`DELETE FROM samples_1h WHERE hour_ms < ${keepFrom}`);
       await c.run(`DELETE FROM rollup_dirty WHERE hour_ms < ${keepFrom}`);
       await c.run(`DELETE FROM profiles WHERE time_ms < ${keepFrom}`);
+      await c.run(`DELETE FROM spans WHERE time_ms < ${keepFrom}`);
     });
     // Committed: the cached bounds of the series that had old profiles are read again.
     for (const h of this.dirtyHours) if (h < keepFrom) this.dirtyHours.delete(h);
@@ -639,6 +664,16 @@ export class DuckDBStore implements Store {
     const seriesKeys = series.map((s) => s.key).join(',');
     const start = Number(int(q.startMs, 'startMs'));
     const end = Number(int(q.endMs, 'endMs'));
+    if (q.spans !== undefined) {
+      // Span samples are never rolled up: a span is short, and its rows are read from samples only.
+      const spans = spanFilter(
+        q.spans,
+        `series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end}`,
+      );
+      return this.sumPerStack(`SELECT stack_key, sum(value) FROM samples
+        WHERE series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end} AND span_id <> 0
+        AND ${spans} GROUP BY stack_key`);
+    }
     // Whole hours inside [start, end] that are rolled up come from samples_1h, the rest (ragged
     // ends, hours not rolled yet, dirty hours) from samples.
     const h0 = Math.ceil(start / HOUR_MS) * HOUR_MS;
@@ -658,6 +693,11 @@ export class DuckDBStore implements Store {
         : `SELECT stack_key, sum(value) FROM samples
            WHERE series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end}
            GROUP BY stack_key`;
+    return this.sumPerStack(sql);
+  }
+
+  /** Runs a query of (stack_key, sum) rows into merged stacks. */
+  private async sumPerStack(sql: string): Promise<MergedStacks> {
     const keys: number[] = [];
     const sums: number[] = [];
     await this.withReader((c) =>
@@ -726,6 +766,66 @@ export class DuckDBStore implements Store {
         }),
       });
     }
+    return out;
+  }
+
+  async spans(q: SpanQuery): Promise<SpanSummary[]> {
+    const series = this.profileSeries(q);
+    if (series.length === 0 || !(q.limit > 0)) return [];
+    const sql = `SELECT span_id, max(name), max(trace_id), sum(total) AS t, sum(samples), min(time_ms), max(time_ms)
+      FROM spans WHERE series_key IN (${series.map((s) => s.key).join(',')})
+      AND time_ms BETWEEN ${int(q.startMs, 'startMs')} AND ${int(q.endMs, 'endMs')}
+      GROUP BY span_id ORDER BY t DESC, span_id LIMIT ${int(q.limit, 'limit')}`;
+    const out: SpanSummary[] = [];
+    await this.withReader((c) =>
+      forEachChunk(c, sql, (chunk) => {
+        const cols = [0, 1, 2, 3, 4, 5, 6].map((i) => chunk.getColumnVector(i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          out.push({
+            spanId: cols[0]!.getItem(r) as bigint,
+            name: cols[1]!.getItem(r) as string,
+            traceId: cols[2]!.getItem(r) as string,
+            total: cols[3]!.getItem(r) as number,
+            samples: Number(cols[4]!.getItem(r)),
+            firstMs: Number(cols[5]!.getItem(r)),
+            lastMs: Number(cols[6]!.getItem(r)),
+          });
+        }
+      }),
+    );
+    return out;
+  }
+
+  async spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]> {
+    if (!(q.stepMs > 0))
+      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    const series = this.profileSeries(q);
+    if (series.length === 0) return [];
+    const start = int(q.startMs, 'startMs');
+    const step = int(Math.max(1, q.stepMs), 'stepMs');
+    const sql = `SELECT series_key, k, time_ms, span_id, name, trace_id, total FROM (
+        SELECT *, (time_ms - ${start}) // ${step} AS k,
+          row_number() OVER (PARTITION BY series_key, k ORDER BY total DESC, span_id) AS rn
+        FROM spans WHERE series_key IN (${series.map((s) => s.key).join(',')})
+        AND time_ms BETWEEN ${start} AND ${int(q.endMs, 'endMs')}
+      ) WHERE rn = 1 ORDER BY series_key, k`;
+    const out: SpanExemplar[] = [];
+    await this.withReader((c) =>
+      forEachChunk(c, sql, (chunk) => {
+        const cols = [0, 1, 2, 3, 4, 5, 6].map((i) => chunk.getColumnVector(i));
+        for (let r = 0; r < chunk.rowCount; r++) {
+          out.push({
+            labels: this.seriesByKey[Number(cols[0]!.getItem(r))]!.byName.toLabels(),
+            timestampMs: Number(start) + Number(cols[1]!.getItem(r)) * Number(step),
+            timeMs: Number(cols[2]!.getItem(r)),
+            spanId: cols[3]!.getItem(r) as bigint,
+            name: cols[4]!.getItem(r) as string,
+            traceId: cols[5]!.getItem(r) as string,
+            total: cols[6]!.getItem(r) as number,
+          });
+        }
+      }),
+    );
     return out;
   }
 
@@ -870,6 +970,23 @@ export class DuckDBStore implements Store {
       }));
     });
   }
+}
+
+/**
+ * The SQL condition on `span_id` of a span selector: the listed spans, or the spans of the listed
+ * traces among the `spans` rows matching `where`. Ids are numbers and trace ids hex (checked by the
+ * querier, and again here) so the text is safe to inline.
+ */
+export function spanFilter(sel: SpanSelector, where: string): string {
+  const parts: string[] = [];
+  if (sel.spanIds.length > 0)
+    parts.push(`span_id IN (${sel.spanIds.map((id) => BigInt.asUintN(64, id)).join(',')})`);
+  const traces = sel.traceIds.filter((t) => /^[0-9a-f]{1,32}$/.test(t));
+  if (traces.length > 0)
+    parts.push(
+      `span_id IN (SELECT span_id FROM spans WHERE ${where} AND trace_id IN ('${traces.join("','")}'))`,
+    );
+  return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
 async function forEachChunk(

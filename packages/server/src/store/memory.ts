@@ -14,6 +14,11 @@ import type {
   ProfileStats,
   SeriesPoints,
   SeriesQuery,
+  SpanExemplar,
+  SpanQuery,
+  SpanRecord,
+  SpanSelector,
+  SpanSummary,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -26,6 +31,9 @@ interface StoredProfile {
   readonly stacks: Int32Array;
   readonly values: Float64Array;
   readonly total: number;
+  /** As ProfileRecord.spanIds/spans; absent when no sample had a span. */
+  readonly spanIds?: BigUint64Array;
+  readonly spans?: readonly SpanRecord[];
 }
 
 interface StoredSeries {
@@ -89,6 +97,9 @@ export class MemoryStore implements Store {
         stacks: this.stackIndex.internAll(p.stackIds),
         values: Float64Array.from(p.values),
         total,
+        ...(p.spanIds !== undefined && p.spans !== undefined
+          ? { spanIds: BigUint64Array.from(p.spanIds), spans: p.spans.map((r) => ({ ...r })) }
+          : {}),
       });
     }
   }
@@ -195,7 +206,10 @@ export class MemoryStore implements Store {
       for (const p of this.inRange(s, q.startMs, q.endMs)) {
         const st = p.stacks;
         const v = p.values;
+        const keep = q.spans === undefined ? undefined : selectedSpans(p, q.spans);
+        if (keep !== undefined && keep.size === 0) continue;
         for (let i = 0; i < st.length; i++) {
+          if (keep !== undefined && !keep.has(p.spanIds![i]!)) continue;
           const k = st[i]!;
           sums[k]! += v[i]!;
           if (touched[k] === 0) {
@@ -260,6 +274,65 @@ export class MemoryStore implements Store {
       });
     }
     return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
+  }
+
+  async spans(q: SpanQuery): Promise<SpanSummary[]> {
+    const bySpan = new Map<bigint, { -readonly [K in keyof SpanSummary]: SpanSummary[K] }>();
+    for (const s of this.profileSeries(q)) {
+      for (const p of this.inRange(s, q.startMs, q.endMs)) {
+        for (const r of p.spans ?? []) {
+          const sum = bySpan.get(r.spanId);
+          if (sum === undefined) {
+            bySpan.set(r.spanId, {
+              spanId: r.spanId,
+              name: r.name,
+              traceId: r.traceId,
+              total: r.total,
+              samples: r.samples,
+              firstMs: p.timeMs,
+              lastMs: p.timeMs,
+            });
+            continue;
+          }
+          sum.total += r.total;
+          sum.samples += r.samples;
+          if (sum.name === '') sum.name = r.name;
+          if (sum.traceId === '') sum.traceId = r.traceId;
+          sum.firstMs = Math.min(sum.firstMs, p.timeMs);
+          sum.lastMs = Math.max(sum.lastMs, p.timeMs);
+        }
+      }
+    }
+    return [...bySpan.values()]
+      .sort((a, b) => b.total - a.total || (a.spanId < b.spanId ? -1 : 1))
+      .slice(0, Math.max(0, q.limit));
+  }
+
+  async spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]> {
+    if (!(q.stepMs > 0)) throw new Error(`spanExemplars step must be > 0 ms, got ${q.stepMs}`);
+    const out: SpanExemplar[] = [];
+    for (const s of this.profileSeries(q)) {
+      const best = new Map<number, SpanExemplar>();
+      for (const p of this.inRange(s, q.startMs, q.endMs)) {
+        const t = q.startMs + Math.floor((p.timeMs - q.startMs) / q.stepMs) * q.stepMs;
+        for (const r of p.spans ?? []) {
+          const b = best.get(t);
+          if (b !== undefined && (b.total > r.total || (b.total === r.total && b.spanId < r.spanId)))
+            continue;
+          best.set(t, {
+            labels: s.labels,
+            timestampMs: t,
+            timeMs: p.timeMs,
+            spanId: r.spanId,
+            name: r.name,
+            traceId: r.traceId,
+            total: r.total,
+          });
+        }
+      }
+      out.push(...[...best.values()].sort((a, b) => a.timestampMs - b.timestampMs));
+    }
+    return out;
   }
 
   async getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>> {
@@ -353,6 +426,17 @@ function docKey(tenant: string, kind: string, id: string): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The span ids of p that a selector keeps (by id, or by trace id); empty when p has no spans. */
+function selectedSpans(p: StoredProfile, sel: SpanSelector): Set<bigint> {
+  const keep = new Set<bigint>();
+  if (p.spans === undefined) return keep;
+  const ids = new Set(sel.spanIds);
+  const traces = new Set(sel.traceIds);
+  for (const r of p.spans)
+    if (ids.has(r.spanId) || (r.traceId !== '' && traces.has(r.traceId))) keep.add(r.spanId);
+  return keep;
 }
 
 function sortedUnique(xs: string[]): string[] {

@@ -14,6 +14,7 @@
 //   `samples` only, and its hour into `rollup_dirty` in the same transaction: reads take dirty
 //   hours from `samples` until the next rollup sums them again.
 // - `api_keys` (v3) holds API keys by hash (never the key text).
+// - `samples.span_id` and `spans` (v5): span profiles (see the migration).
 // - `documents` (v4) holds small per-tenant JSON documents (settings, ad-hoc profiles, rules).
 
 export interface Migration {
@@ -86,6 +87,25 @@ export const MIGRATIONS: readonly Migration[] = [
          id VARCHAR NOT NULL,
          body VARCHAR NOT NULL,      -- JSON, opaque to the store
          updated_ms BIGINT NOT NULL
+       )`,
+    ],
+  },
+  {
+    // v5: span profiles. A sample row names the span that took it (0: none); rows of one profile are
+    // appended sorted by (span, stack), so the column is long runs (one value for data without spans)
+    // and costs well under a byte per sample. `spans` has one row per (profile, span): its name,
+    // trace id, total and sample count, so span listings and exemplars never read the samples.
+    version: 5,
+    sql: [
+      `ALTER TABLE samples ADD COLUMN span_id UBIGINT DEFAULT 0`,
+      `CREATE TABLE spans (
+         series_key UINTEGER NOT NULL,
+         time_ms BIGINT NOT NULL,
+         span_id UBIGINT NOT NULL,
+         name VARCHAR NOT NULL,      -- '' when not sent
+         trace_id VARCHAR NOT NULL,  -- 32 lower-case hex digits, '' when not sent
+         total DOUBLE NOT NULL,
+         samples UINTEGER NOT NULL
        )`,
     ],
   },

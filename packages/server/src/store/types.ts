@@ -33,9 +33,66 @@ export interface ProfileRecord {
   readonly labels: Labels;
   /** Start of the profile's window, ms since epoch. */
   readonly timeMs: number;
-  /** Parallel columns: one row per distinct stack, values summed, values > 0. */
+  /**
+   * Parallel columns: one row per distinct (stack, span), values summed, values > 0. Without
+   * `spanIds` a stack id appears once; with it, once per span that sampled it (and once without).
+   */
   readonly stackIds: BigUint64Array;
   readonly values: Float64Array;
+  /** Per row: the span that took these samples, 0n for none. Absent when no sample had a span. */
+  readonly spanIds?: BigUint64Array;
+  /** One entry per distinct non-zero id of `spanIds`: what the samples said about the span. */
+  readonly spans?: readonly SpanRecord[];
+}
+
+/**
+ * A span seen in one profile (the pprof sample labels `span_id`/`profile_id`, `span_name`,
+ * `trace_id`): kept per sample, never a series label, so series do not multiply with spans.
+ */
+export interface SpanRecord {
+  /** 64-bit span id (16 hex digits on the wire), never 0n. */
+  readonly spanId: bigint;
+  /** `span_name` of its samples, '' when not sent. */
+  readonly name: string;
+  /** `trace_id` of its samples as lower-case hex (32 digits), '' when not sent. */
+  readonly traceId: string;
+  /** Sum of the span's values in this profile. */
+  readonly total: number;
+  /** Number of samples (pprof sample rows) of the span in this profile. */
+  readonly samples: number;
+}
+
+/** Which spans a merge keeps: samples of any listed span, or of any span of a listed trace. */
+export interface SpanSelector {
+  readonly spanIds: readonly bigint[];
+  /** Lower-case hex trace ids. */
+  readonly traceIds: readonly string[];
+}
+
+/** One span summed over the selected series and range (GET /api/spans). */
+export interface SpanSummary {
+  readonly spanId: bigint;
+  readonly name: string;
+  readonly traceId: string;
+  readonly total: number;
+  readonly samples: number;
+  /** Time of the first and last profile holding the span, ms since epoch. */
+  readonly firstMs: number;
+  readonly lastMs: number;
+}
+
+/** The largest span of one series in one step of a time series (an exemplar). */
+export interface SpanExemplar {
+  /** Labels of the series (all of them; the caller groups). */
+  readonly labels: Labels;
+  /** Start of the step, as in SeriesPoints. */
+  readonly timestampMs: number;
+  /** Time of the profile holding the span. */
+  readonly timeMs: number;
+  readonly spanId: bigint;
+  readonly name: string;
+  readonly traceId: string;
+  readonly total: number;
 }
 
 /** What one group commit appends: durable once `append` resolves. */
@@ -64,6 +121,13 @@ export interface ProfileQuery extends TimeRange {
   readonly profileTypeId: string;
   /** AND of matchers, applied on top of `__profile_type__ = profileTypeId`. */
   readonly matchers: readonly Matcher[];
+  /** mergeStacks only: keep the samples of these spans (absent: every sample). */
+  readonly spans?: SpanSelector;
+}
+
+export interface SpanQuery extends ProfileQuery {
+  /** At most this many spans, the largest totals first. */
+  readonly limit: number;
 }
 
 /** Sum of values per stack id over the selected series and range (the engine does the summing). */
@@ -147,6 +211,10 @@ export interface Store {
 
   mergeStacks(q: ProfileQuery): Promise<MergedStacks>;
   timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]>;
+  /** Spans of the selected series in range, summed per span id, largest total first (ties: smaller id). */
+  spans(q: SpanQuery): Promise<SpanSummary[]>;
+  /** Per series and step (as timeSeries buckets), the span with the largest total in one profile. */
+  spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]>;
 
   /** Dictionary lookups; unknown ids are absent from the result. */
   getStacks(ids: readonly bigint[]): Promise<Map<bigint, StackRecord>>;

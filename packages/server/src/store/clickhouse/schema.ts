@@ -12,6 +12,8 @@
 // | functions  | ReplacingMergeTree | one per function id (name, file)        | id                            |
 // | api_keys   | MergeTree          | one per key, plus one per revocation    | id                            |
 // | documents  | ReplacingMergeTree | one per put or delete of a document     | kind, tenant, id              |
+// | span_samples | MergeTree        | samples that carried a span, with its id | series_id, span_id, time_ms, stack_id |
+// | spans      | MergeTree          | one per (profile, span): name, trace, total | tenant, time_ms, series_id |
 //
 // Tenancy: series, profiles and every query on them carry the tenant; samples do not (a tenant column
 // there cost 3× the time of a 24 h merge here): they are reached only through series ids looked up
@@ -177,6 +179,29 @@ const TABLES_V3: readonly TableDef[] = [
   },
 ];
 
+/**
+ * v4: span profiles. `span_samples` repeats the samples that carried a span with its id (the samples
+ * table stays as it was, so no query without a span selector changes); `spans` has one row per
+ * (profile, span) with the span's name, trace id, total and sample count, for listings and exemplars.
+ */
+const TABLES_V4: readonly TableDef[] = [
+  {
+    name: 'span_samples',
+    columns: 'series_id UInt64, time_ms Int64, span_id UInt64, stack_id UInt64, value Float64',
+    family: 'MergeTree',
+    clauses: `PARTITION BY ${DAY} ORDER BY (series_id, span_id, time_ms, stack_id)`,
+    shardBy: 'series_id',
+  },
+  {
+    name: 'spans',
+    columns:
+      'tenant String, series_id UInt64, time_ms Int64, span_id UInt64, name String, trace_id String, total Float64, samples UInt32',
+    family: 'MergeTree',
+    clauses: `PARTITION BY ${DAY} ORDER BY (tenant, time_ms, series_id)`,
+    shardBy: 'series_id',
+  },
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -189,6 +214,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 3,
     statements: (db, layout) => createTables(db, layout, TABLES_V3),
+  },
+  {
+    version: 4,
+    statements: (db, layout) => createTables(db, layout, TABLES_V4),
   },
 ];
 
