@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupStats } from './explore.ts';
+import { groupStats, shareSlices } from './explore.ts';
 import {
   formatMatchers,
   formatState,
@@ -25,6 +25,21 @@ describe('groupStats', () => {
   });
 });
 
+describe('shareSlices', () => {
+  it("splits the circle clockwise from 12 o'clock in proportion to the shares", () => {
+    const [a, b] = shareSlices([0.75, 0.25], 10);
+    // 0.75 of the circle: from the top (10, 0) clockwise to 9 o'clock (0, 10), the large arc.
+    expect(a).toBe('M 10 10 L 10 0 A 10 10 0 1 1 0 10 Z');
+    expect(b).toBe('M 10 10 L 0 10 A 10 10 0 0 1 10 0 Z');
+  });
+
+  it('draws a lone value as a whole circle and skips empty ones', () => {
+    const [whole, none] = shareSlices([1, 0], 10);
+    expect(whole).toBe('M 10 0 A 10 10 0 1 1 10 20 A 10 10 0 1 1 10 0 Z');
+    expect(none).toBe('');
+  });
+});
+
 describe('URL state', () => {
   it('round-trips every field through the URL and omits defaults', () => {
     const s = {
@@ -36,6 +51,8 @@ describe('URL state', () => {
       from: '1700000000000',
       until: 'now',
       rightQuery: '{vehicle=~"c.*"}',
+      timelineFrom: 'now-3h',
+      timelineUntil: '1700000600000',
       search: 'order_car',
       focus: 'main;order_car',
       inverted: true,

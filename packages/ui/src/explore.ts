@@ -1,5 +1,5 @@
 // Tag explorer statistics: per label value, the average, standard deviation and total of its timeline
-// and its share of the sum over all values.
+// and its share of the sum over all values; the share chart's slices.
 import type { Timeline } from './api.ts';
 
 export interface GroupStat {
@@ -25,4 +25,28 @@ export function groupStats(groups: Readonly<Record<string, Timeline>>): GroupSta
   return rows
     .map((r) => ({ ...r, share: sum > 0 ? r.total / sum : 0 }))
     .sort((a, b) => b.total - a.total || (a.value < b.value ? -1 : 1));
+}
+
+/**
+ * SVG paths of a pie of radius r (centred at r, r) with one slice per share (0..1, summing to 1),
+ * clockwise from 12 o'clock in the given order; '' for an empty share.
+ */
+export function shareSlices(shares: readonly number[], r: number): string[] {
+  const point = (turn: number): string => {
+    const a = turn * 2 * Math.PI;
+    return `${round(r + r * Math.sin(a))} ${round(r - r * Math.cos(a))}`;
+  };
+  let at = 0;
+  return shares.map((share) => {
+    const start = at;
+    at += share;
+    if (share <= 0) return '';
+    // An arc cannot end where it starts: a whole circle is two half arcs.
+    if (share >= 1) return `M ${r} 0 A ${r} ${r} 0 1 1 ${r} ${2 * r} A ${r} ${r} 0 1 1 ${r} 0 Z`;
+    return `M ${r} ${r} L ${point(start)} A ${r} ${r} 0 ${share > 0.5 ? 1 : 0} 1 ${point(at)} Z`;
+  });
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
 }

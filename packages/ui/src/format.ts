@@ -23,34 +23,56 @@ const DURATIONS: readonly [number, string][] = [
 
 export function formatValue(ticks: number, units: Units): string {
   if (!Number.isFinite(ticks)) return '–';
-  const abs = Math.abs(ticks);
-  switch (units.unit) {
-    case 'nanoseconds':
-    case 'microseconds':
-    case 'milliseconds':
-    case 'seconds': {
-      const f = { nanoseconds: 1, microseconds: 1e3, milliseconds: 1e6, seconds: 1e9 }[units.unit];
-      const ns = ticks * f;
-      for (const [d, u] of DURATIONS) if (Math.abs(ns) >= d || d === 1) return `${trim(ns / d)} ${u}`;
-      return `${ns} ns`;
-    }
-    case 'bytes': {
-      const steps = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-      let v = ticks;
-      let k = 0;
-      while (Math.abs(v) >= 1024 && k < steps.length - 1) {
-        v /= 1024;
-        k++;
-      }
-      return `${trim(v)} ${steps[k]}`;
-    }
-    default: {
-      if (abs >= 1e9) return `${trim(ticks / 1e9)} G`;
-      if (abs >= 1e6) return `${trim(ticks / 1e6)} M`;
-      if (abs >= 1e3) return `${trim(ticks / 1e3)} k`;
-      return trim(ticks);
-    }
+  return formatInUnit(ticks, axisUnit(Math.abs(ticks), units));
+}
+
+/** One display unit: `ticksPerUnit` of the profile's ticks make one `suffix` (' s', ' KiB', ' k', ''). */
+export interface DisplayUnit {
+  readonly ticksPerUnit: number;
+  readonly suffix: string;
+}
+
+const TICK_NS: Readonly<Record<string, number>> = {
+  nanoseconds: 1,
+  microseconds: 1e3,
+  milliseconds: 1e6,
+  seconds: 1e9,
+};
+
+/**
+ * The largest unit in which `maxTicks` is at least 1 (ns for 0). A timeline's y axis takes it from
+ * its scale's max so every tick reads in one unit: 0 s, 2.5 s, 5 s, not 0 ns beside 10 s.
+ */
+export function axisUnit(maxTicks: number, units: Units): DisplayUnit {
+  const abs = Math.abs(maxTicks);
+  const ns = TICK_NS[units.unit];
+  if (ns !== undefined) {
+    const d = DURATIONS.find(([dNs]) => abs * ns >= dNs) ?? DURATIONS[DURATIONS.length - 1]!;
+    return { ticksPerUnit: d[0] / ns, suffix: ` ${d[1]}` };
   }
+  if (units.unit === 'bytes') {
+    const steps = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let k = 0;
+    while (abs >= 1024 ** (k + 1) && k < steps.length - 1) k++;
+    return { ticksPerUnit: 1024 ** k, suffix: ` ${steps[k]}` };
+  }
+  if (abs >= 1e9) return { ticksPerUnit: 1e9, suffix: ' G' };
+  if (abs >= 1e6) return { ticksPerUnit: 1e6, suffix: ' M' };
+  if (abs >= 1e3) return { ticksPerUnit: 1e3, suffix: ' k' };
+  return { ticksPerUnit: 1, suffix: '' };
+}
+
+export function formatInUnit(ticks: number, unit: DisplayUnit): string {
+  if (!Number.isFinite(ticks)) return '–';
+  return `${trim(ticks / unit.ticksPerUnit)}${unit.suffix}`;
+}
+
+/** Tick spacings that are round in `unit` (1, 2, 2.5, 5 × 10^k units), in ticks, ascending. */
+export function axisIncrements(unit: DisplayUnit): number[] {
+  const out: number[] = [];
+  for (let k = -3; k <= 12; k++)
+    for (const m of [1, 2, 2.5, 5]) out.push(Number((m * 10 ** k).toPrecision(3)) * unit.ticksPerUnit);
+  return out;
 }
 
 /** Three significant digits at most, without trailing zeros: 38 → "38", 1.5 → "1.5", 123.4 → "123". */

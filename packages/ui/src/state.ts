@@ -18,6 +18,12 @@ export interface UiState {
   readonly rightQuery: string;
   readonly rightFrom: string;
   readonly rightUntil: string;
+  /**
+   * The range the timeline shows ('' = the selection itself; in comparison and diff, the span of both
+   * sides). A drag on the timeline selects within it and leaves it in view; zooming clears it.
+   */
+  readonly timelineFrom: string;
+  readonly timelineUntil: string;
   /** Tag explorer: the label grouped by and the selected value. */
   readonly groupBy: string;
   readonly groupValue: string;
@@ -45,6 +51,8 @@ export const DEFAULT_STATE: UiState = {
   rightQuery: '',
   rightFrom: 'now-1h',
   rightUntil: 'now',
+  timelineFrom: '',
+  timelineUntil: '',
   groupBy: '',
   groupValue: '',
   display: 'both',
@@ -86,6 +94,8 @@ export function parseState(pathname: string, search: string): UiState {
     rightQuery: str('rightQuery', DEFAULT_STATE.rightQuery),
     rightFrom: str('rightFrom', DEFAULT_STATE.rightFrom),
     rightUntil: str('rightUntil', DEFAULT_STATE.rightUntil),
+    timelineFrom: str('timelineFrom', ''),
+    timelineUntil: str('timelineUntil', ''),
     groupBy: str('groupBy', ''),
     groupValue: str('groupValue', ''),
     display: display && DISPLAYS.includes(display) ? display : DEFAULT_STATE.display,
@@ -112,6 +122,8 @@ export function formatState(s: UiState): string {
     'rightQuery',
     'rightFrom',
     'rightUntil',
+    'timelineFrom',
+    'timelineUntil',
     'groupBy',
     'groupValue',
     'display',

@@ -1,9 +1,10 @@
-// Timeline of one or more series (uPlot). Dragging across it selects a time range.
+// Timeline of one or more series (uPlot). Dragging across it selects a time range, shown as a band
+// while the axis keeps the wider range in view; zooming is the caller's separate action (double-click).
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Timeline as TimelineData } from '../api.ts';
-import { formatValue, timeLabel, type Units } from '../format.ts';
+import { axisIncrements, axisUnit, formatInUnit, formatValue, timeLabel, type Units } from '../format.ts';
 
 export interface TimelineSeries {
   readonly label: string;
@@ -39,6 +40,16 @@ export function alignSeries(series: readonly TimelineSeries[]): [number[], ...nu
   return [sorted, ...cols];
 }
 
+/** A selected range painted over the plot as a tinted band with solid edges. */
+export interface TimelineBand {
+  /** Names the band's element: data-testid="band-<id>". */
+  readonly id: string;
+  readonly fromMs: number;
+  readonly untilMs: number;
+  readonly color: string;
+  readonly label: string;
+}
+
 export function Timeline(props: {
   readonly series: readonly TimelineSeries[];
   /** The queried range: the x axis spans it whatever the data covers (one bucket, or none). */
@@ -46,6 +57,9 @@ export function Timeline(props: {
   readonly untilMs: number;
   readonly units: Units;
   readonly onSelect: (fromMs: number, untilMs: number) => void;
+  /** Double-click: zoom the axis to the selection. */
+  readonly onZoom?: () => void;
+  readonly bands?: readonly TimelineBand[];
   readonly height?: number;
   readonly testId?: string;
   readonly theme?: 'light' | 'dark';
@@ -53,10 +67,21 @@ export function Timeline(props: {
   const ref = useRef<HTMLDivElement>(null);
   const onSelectRef = useRef(props.onSelect);
   onSelectRef.current = props.onSelect;
+  const onZoomRef = useRef(props.onZoom);
+  onZoomRef.current = props.onZoom;
+  const bandsKey = JSON.stringify(props.bands ?? []);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     const data = alignSeries(props.series);
+    const bands = (JSON.parse(bandsKey) as TimelineBand[]).map((b) => {
+      const div = document.createElement('div');
+      div.className = 'timeline-band';
+      div.dataset['testid'] = `band-${b.id}`;
+      div.title = b.label;
+      div.style.setProperty('--band-color', b.color);
+      return { band: b, div };
+    });
     // uPlot paints on a canvas, where CSS variables do not resolve: concrete colours per theme.
     const axisColor = props.theme === 'dark' ? '#9aa1ad' : '#667085';
     const gridColor = props.theme === 'dark' ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)';
@@ -81,7 +106,12 @@ export function Timeline(props: {
           stroke: axisColor,
           grid: { stroke: gridColor },
           size: 70,
-          values: (_u, vals) => vals.map((v) => formatValue(v, props.units)),
+          // One unit per axis, from its max, and tick spacings round in that unit.
+          incrs: (_u, _axis, _min, max) => axisIncrements(axisUnit(max, props.units)),
+          values: (_u, vals) => {
+            const unit = axisUnit(Math.max(...vals.map(Math.abs)), props.units);
+            return vals.map((v) => formatInUnit(v, unit));
+          },
         },
       ],
       series: [
@@ -96,6 +126,7 @@ export function Timeline(props: {
         })),
       ],
       hooks: {
+        draw: [(u) => placeBands(u, bands)],
         setSelect: [
           (u) => {
             if (u.select.width < 2) return;
@@ -108,6 +139,9 @@ export function Timeline(props: {
       },
     };
     const plot = new uPlot(opts, data as uPlot.AlignedData, el);
+    for (const b of bands) plot.over.appendChild(b.div);
+    const onDblClick = () => onZoomRef.current?.();
+    plot.over.addEventListener('dblclick', onDblClick);
     const ro = new ResizeObserver(() =>
       plot.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 140 }),
     );
@@ -116,6 +150,17 @@ export function Timeline(props: {
       ro.disconnect();
       plot.destroy();
     };
-  }, [props.series, props.units, props.height, props.theme, props.fromMs, props.untilMs]);
+  }, [props.series, props.units, props.height, props.theme, props.fromMs, props.untilMs, bandsKey]);
   return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
+}
+
+/** Positions each band over the plot area (CSS px of u.over), clipped to the visible x range. */
+function placeBands(u: uPlot, bands: readonly { band: TimelineBand; div: HTMLDivElement }[]): void {
+  for (const { band, div } of bands) {
+    const left = Math.max(0, u.valToPos(band.fromMs / 1000, 'x'));
+    const right = Math.min(u.over.clientWidth, u.valToPos(band.untilMs / 1000, 'x'));
+    div.style.display = right > left ? '' : 'none';
+    div.style.left = `${left}px`;
+    div.style.width = `${Math.max(0, right - left)}px`;
+  }
 }

@@ -1,13 +1,20 @@
 // The four server-backed views: single, tag explorer, comparison and diff. They only wire URL
 // state to API calls and to the flame panel / timeline components.
-import { useMemo } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { labelNames, mergedPprofGzip, render, renderDiff, type RenderResult } from '../api.ts';
-import { groupStats } from '../explore.ts';
+import { groupStats, shareSlices, type GroupStat } from '../explore.ts';
 import { FlamePanel } from '../flame/FlamePanel.tsx';
 import { formatPercent, formatValue, unitsOfProfileType } from '../format.ts';
-import { formatMatchers, parseMatchers, selectorOf, shiftRange, type UiState } from '../state.ts';
+import {
+  describeRange,
+  formatMatchers,
+  parseMatchers,
+  selectorOf,
+  shiftRange,
+  type UiState,
+} from '../state.ts';
 import { ErrorBox, LabelSelector, Loading, ServicePicker, TimePicker, rangeMs, useAsync } from './common.tsx';
-import { SERIES_COLORS, Timeline, type TimelineSeries } from './Timeline.tsx';
+import { SERIES_COLORS, Timeline, type TimelineBand, type TimelineSeries } from './Timeline.tsx';
 
 export interface ViewProps {
   readonly state: UiState;
@@ -43,14 +50,93 @@ function singleSeries(r: RenderResult | null, label: string, color: string): Tim
   return r?.timeline ? [{ label, color, data: r.timeline }] : [];
 }
 
+const SELECTION_COLOR = '#1c7ed6';
+
+/**
+ * The single and tag explorer views' timeline range: the selection (from/until) unless a drag left a
+ * wider range in view (timelineFrom/Until). A drag selects and keeps the view; zoom makes the
+ * selection the view; clear makes the view the selection again.
+ */
+function useSelectionRange(state: UiState, update: ViewProps['update'], nowMs: number) {
+  const selection = rangeMs(state.from, state.until, nowMs);
+  const wide = state.timelineFrom !== '' && state.timelineUntil !== '';
+  const view = wide ? rangeMs(state.timelineFrom, state.timelineUntil, nowMs) : selection;
+  const bands: TimelineBand[] = wide
+    ? [{ id: 'selection', ...selection, color: SELECTION_COLOR, label: 'selection' }]
+    : [];
+  return {
+    selection,
+    wide,
+    view,
+    bands,
+    /** A drag: the flame graph shows [from, until]; the timeline keeps what it showed. */
+    select: (fromMs: number, untilMs: number) =>
+      update({
+        from: String(fromMs),
+        until: String(untilMs),
+        timelineFrom: wide ? state.timelineFrom : state.from,
+        timelineUntil: wide ? state.timelineUntil : state.until,
+        focus: '',
+      }),
+    zoom: () => update({ timelineFrom: '', timelineUntil: '' }),
+    clear: () =>
+      update({
+        from: state.timelineFrom,
+        until: state.timelineUntil,
+        timelineFrom: '',
+        timelineUntil: '',
+        focus: '',
+      }),
+  };
+}
+
+/** Under a timeline with a selection inside a wider view: what is selected, zoom and clear. */
+function SelectionBar(props: {
+  readonly bands: readonly TimelineBand[];
+  readonly onZoom: () => void;
+  readonly onClear?: () => void;
+  readonly children?: ReactNode;
+}) {
+  return (
+    <div className="timeline-bar" data-testid="timeline-bar">
+      {props.children}
+      {props.bands.map((b) => (
+        <span key={b.id} data-testid={`selected-${b.id}`}>
+          <span className="swatch" style={{ background: b.color }} />
+          {b.label}: {describeRange(String(b.fromMs), String(b.untilMs))}
+        </span>
+      ))}
+      {props.bands.length > 0 && (
+        <button onClick={props.onZoom} title="Or double-click the timeline">
+          Zoom to selection
+        </button>
+      )}
+      {props.onClear && props.bands.length > 0 && <button onClick={props.onClear}>Clear selection</button>}
+    </div>
+  );
+}
+
 export function SingleView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const r = useRender(state, state.query, state.from, state.until, nowMs);
+  const range = useSelectionRange(state, update, nowMs);
+  // The timeline of the wider range in view, when a drag left one (no flame graph needed: 1 node).
+  const wide = useRender(
+    state,
+    state.query,
+    state.timelineFrom,
+    state.timelineUntil,
+    nowMs,
+    '',
+    1,
+    range.wide,
+  );
   const units = unitsOfProfileType(state.profileType);
-  const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
+  const { fromMs, untilMs } = range.selection;
+  const timelineData = range.wide ? wide.data : r.data;
   const series = useMemo(
-    () => singleSeries(r.data, state.service, SERIES_COLORS[0]!),
-    [r.data, state.service],
+    () => singleSeries(timelineData, state.service, SERIES_COLORS[0]!),
+    [timelineData, state.service],
   );
   return (
     <>
@@ -68,7 +154,7 @@ export function SingleView(props: ViewProps) {
           id="main"
           from={state.from}
           until={state.until}
-          onChange={(from, until) => update({ from, until })}
+          onChange={(from, until) => update({ from, until, timelineFrom: '', timelineUntil: '' })}
         />
       </div>
       {r.error && <ErrorBox error={r.error} what="the flame graph" />}
@@ -78,11 +164,14 @@ export function SingleView(props: ViewProps) {
           theme={state.theme}
           series={series}
           units={units}
-          fromMs={fromMs}
-          untilMs={untilMs}
-          onSelect={(f, u) => update({ from: String(f), until: String(u) })}
+          fromMs={range.view.fromMs}
+          untilMs={range.view.untilMs}
+          bands={range.bands}
+          onSelect={range.select}
+          onZoom={range.zoom}
         />
       )}
+      <SelectionBar bands={range.bands} onZoom={range.zoom} onClear={range.clear} />
       {r.data && (
         <FlamePanel
           tree={r.data.tree}
@@ -100,9 +189,21 @@ export function SingleView(props: ViewProps) {
 export function ExploreView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const units = unitsOfProfileType(state.profileType);
-  const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
+  const range = useSelectionRange(state, update, nowMs);
+  const { fromMs, untilMs } = range.selection;
   const groupBy = state.groupBy;
   const all = useRender(state, state.query, state.from, state.until, nowMs, groupBy);
+  const wide = useRender(
+    state,
+    state.query,
+    state.timelineFrom,
+    state.timelineUntil,
+    nowMs,
+    groupBy,
+    1,
+    range.wide,
+  );
+  const timelineData = range.wide ? wide.data : all.data;
   const valueQuery =
     groupBy && state.groupValue
       ? formatMatchers([
@@ -121,19 +222,24 @@ export function ExploreView(props: ViewProps) {
     valueQuery !== null,
   );
   const stats = useMemo(() => (all.data?.groups ? groupStats(all.data.groups) : []), [all.data]);
+  // One line per value, coloured as its table row (values the selection lacks are left out).
   const series = useMemo<TimelineSeries[]>(
     () =>
-      all.data?.groups
-        ? stats.map((s, k) => ({
-            label: s.value,
-            color: SERIES_COLORS[k % SERIES_COLORS.length]!,
-            data: all.data!.groups![s.value]!,
-          }))
-        : singleSeries(all.data, state.service, SERIES_COLORS[0]!),
-    [all.data, stats, state.service],
+      timelineData?.groups
+        ? stats
+            .map((s, k) => ({
+              label: s.value,
+              color: SERIES_COLORS[k % SERIES_COLORS.length]!,
+              data: timelineData.groups![s.value]!,
+            }))
+            .filter((s) => s.data !== undefined)
+        : singleSeries(timelineData, state.service, SERIES_COLORS[0]!),
+    [timelineData, stats, state.service],
   );
   const names = useLabelNames(state, fromMs, untilMs);
   const shown = valueQuery ? one.data : all.data;
+  /** A value clicked in the table or chart filters the flame graph to it; clicked again, unfilters. */
+  const pick = (value: string) => update({ groupValue: value === state.groupValue ? '' : value, focus: '' });
   return (
     <>
       <div className="querybar">
@@ -159,11 +265,19 @@ export function ExploreView(props: ViewProps) {
           untilMs={untilMs}
           onChange={(query) => update({ query })}
         />
+        {valueQuery && (
+          <span className="chip value-chip" data-testid="value-filter" title="The flame graph's filter">
+            {groupBy}={JSON.stringify(state.groupValue)}
+            <button aria-label={`Remove ${groupBy} value filter`} onClick={() => pick(state.groupValue)}>
+              ×
+            </button>
+          </span>
+        )}
         <TimePicker
           id="main"
           from={state.from}
           until={state.until}
-          onChange={(from, until) => update({ from, until })}
+          onChange={(from, until) => update({ from, until, timelineFrom: '', timelineUntil: '' })}
         />
       </div>
       {all.error && <ErrorBox error={all.error} what="the tag breakdown" />}
@@ -178,47 +292,53 @@ export function ExploreView(props: ViewProps) {
           theme={state.theme}
           series={series}
           units={units}
-          fromMs={fromMs}
-          untilMs={untilMs}
+          fromMs={range.view.fromMs}
+          untilMs={range.view.untilMs}
+          bands={range.bands}
           height={180}
           testId="explore-timeline"
-          onSelect={(f, u) => update({ from: String(f), until: String(u) })}
+          onSelect={range.select}
+          onZoom={range.zoom}
         />
       )}
+      <SelectionBar bands={range.bands} onZoom={range.zoom} onClear={range.clear} />
       {groupBy && stats.length > 0 && (
-        <table className="stats-table" data-testid="explore-table">
-          <thead>
-            <tr>
-              <th>{groupBy}</th>
-              <th>Average</th>
-              <th>Std. deviation</th>
-              <th>Total</th>
-              <th>Share of total</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stats.map((s, k) => (
-              <tr
-                key={s.value}
-                className={s.value === state.groupValue ? 'selected' : ''}
-                onClick={() => update({ groupValue: s.value === state.groupValue ? '' : s.value, focus: '' })}
-                data-value={s.value}
-              >
-                <td>
-                  <span className="dot" style={{ background: SERIES_COLORS[k % SERIES_COLORS.length] }} />
-                  {s.value}
-                </td>
-                <td>{formatValue(s.avg, units)}</td>
-                <td>{formatValue(s.stddev, units)}</td>
-                <td>{formatValue(s.total, units)}</td>
-                <td className="share-cell">
-                  <span className="bar" style={{ width: `${(s.share * 100).toFixed(1)}%` }} />
-                  {formatPercent(s.share)}
-                </td>
+        <div className="explore-breakdown">
+          <table className="stats-table" data-testid="explore-table">
+            <thead>
+              <tr>
+                <th>{groupBy}</th>
+                <th>Average</th>
+                <th>Std. deviation</th>
+                <th>Total</th>
+                <th>Share of total</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {stats.map((s, k) => (
+                <tr
+                  key={s.value}
+                  className={s.value === state.groupValue ? 'selected' : ''}
+                  onClick={() => pick(s.value)}
+                  data-value={s.value}
+                >
+                  <td>
+                    <span className="dot" style={{ background: SERIES_COLORS[k % SERIES_COLORS.length] }} />
+                    {s.value}
+                  </td>
+                  <td>{formatValue(s.avg, units)}</td>
+                  <td>{formatValue(s.stddev, units)}</td>
+                  <td>{formatValue(s.total, units)}</td>
+                  <td className="share-cell">
+                    <span className="bar" style={{ width: `${(s.share * 100).toFixed(1)}%` }} />
+                    {formatPercent(s.share)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <ShareChart stats={stats} selected={state.groupValue} groupBy={groupBy} onPick={pick} />
+        </div>
       )}
       {valueQuery && (
         <div className="shortcuts">
@@ -263,6 +383,48 @@ export function ExploreView(props: ViewProps) {
   );
 }
 
+/** Share of total per value as a pie, coloured as the table rows; a slice click picks its value. */
+function ShareChart(props: {
+  readonly stats: readonly GroupStat[];
+  readonly selected: string;
+  readonly groupBy: string;
+  readonly onPick: (value: string) => void;
+}) {
+  const r = 70;
+  const paths = shareSlices(
+    props.stats.map((s) => s.share),
+    r,
+  );
+  return (
+    <svg
+      className="share-chart"
+      data-testid="share-chart"
+      viewBox={`-4 -4 ${2 * r + 8} ${2 * r + 8}`}
+      width={2 * r + 8}
+      height={2 * r + 8}
+      role="img"
+      aria-label={`Share of total by ${props.groupBy}`}
+    >
+      {props.stats.map((s, k) =>
+        paths[k] ? (
+          <path
+            key={s.value}
+            d={paths[k]}
+            data-value={s.value}
+            fill={SERIES_COLORS[k % SERIES_COLORS.length]}
+            className={s.value === props.selected ? 'selected' : ''}
+            onClick={() => props.onPick(s.value)}
+          >
+            <title>
+              {s.value}: {formatPercent(s.share)}
+            </title>
+          </path>
+        ) : null,
+      )}
+    </svg>
+  );
+}
+
 function useLabelNames(state: UiState, fromMs: number, untilMs: number): string[] {
   const selector = selectorOf(state.service, '');
   const key = state.service
@@ -279,17 +441,47 @@ const COMPARE_PRESETS: readonly [string, number][] = [
   ['1 week', 604_800_000],
 ];
 
-/** Baseline (left) and comparison (right) selectors with their timelines. */
-function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResult | null }) {
+/**
+ * Baseline (left) and comparison (right) selectors over ONE shared timeline on which each side's range
+ * is a coloured band; a drag sets the range of the side chosen beside it.
+ */
+function Sides(props: ViewProps) {
   const { state, update, nowMs } = props;
   const units = unitsOfProfileType(state.profileType);
   const l = rangeMs(state.from, state.until, nowMs);
   const r = rangeMs(state.rightFrom, state.rightUntil, nowMs);
-  const leftSeries = useMemo(() => singleSeries(props.left, 'baseline', SERIES_COLORS[1]!), [props.left]);
-  const rightSeries = useMemo(
-    () => singleSeries(props.right, 'comparison', SERIES_COLORS[0]!),
-    [props.right],
+  const [dragSide, setDragSide] = useState<'left' | 'right'>('left');
+  // The range in view: set by a drag or the timeline's picker, else the span of both sides (kept as
+  // the sides' own strings, so `now-1h` stays relative).
+  const wide = state.timelineFrom !== '' && state.timelineUntil !== '';
+  const viewFrom = wide ? state.timelineFrom : l.fromMs <= r.fromMs ? state.from : state.rightFrom;
+  const viewUntil = wide ? state.timelineUntil : l.untilMs >= r.untilMs ? state.until : state.rightUntil;
+  const view = rangeMs(viewFrom, viewUntil, nowMs);
+  const sameQuery = selectorOf(state.service, state.query) === selectorOf(state.service, state.rightQuery);
+  const left = useRender(state, state.query, viewFrom, viewUntil, nowMs, '', 1);
+  const right = useRender(state, state.rightQuery, viewFrom, viewUntil, nowMs, '', 1, !sameQuery);
+  const series = useMemo(
+    () =>
+      sameQuery
+        ? singleSeries(left.data, 'baseline and comparison', SERIES_COLORS[8]!)
+        : [
+            ...singleSeries(left.data, 'baseline', SERIES_COLORS[1]!),
+            ...singleSeries(right.data, 'comparison', SERIES_COLORS[0]!),
+          ],
+    [sameQuery, left.data, right.data],
   );
+  const bands: TimelineBand[] = [
+    { id: 'left', ...l, color: SERIES_COLORS[1]!, label: 'baseline' },
+    { id: 'right', ...r, color: SERIES_COLORS[0]!, label: 'comparison' },
+  ];
+  const select = (fromMs: number, untilMs: number) => {
+    const range =
+      dragSide === 'left'
+        ? { from: String(fromMs), until: String(untilMs) }
+        : { rightFrom: String(fromMs), rightUntil: String(untilMs) };
+    update({ ...range, timelineFrom: viewFrom, timelineUntil: viewUntil, focus: '' });
+  };
+  const zoom = () => update({ timelineFrom: '', timelineUntil: '' });
   return (
     <>
       <div className="querybar">
@@ -301,7 +493,13 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
               key={label}
               onClick={() => {
                 const s = shiftRange(state.rightFrom, state.rightUntil, ms, nowMs);
-                update({ from: s.from, until: s.until, query: state.rightQuery });
+                update({
+                  from: s.from,
+                  until: s.until,
+                  query: state.rightQuery,
+                  timelineFrom: '',
+                  timelineUntil: '',
+                });
               }}
             >
               {label}
@@ -318,10 +516,8 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
           from={state.from}
           until={state.until}
           range={l}
-          series={leftSeries}
-          units={units}
           onQuery={(query) => update({ query })}
-          onRange={(from, until) => update({ from, until })}
+          onRange={(from, until) => update({ from, until, timelineFrom: '', timelineUntil: '' })}
         />
         <SelectionSide
           side="right"
@@ -331,17 +527,55 @@ function Sides(props: ViewProps & { left: RenderResult | null; right: RenderResu
           from={state.rightFrom}
           until={state.rightUntil}
           range={r}
-          series={rightSeries}
-          units={units}
           onQuery={(rightQuery) => update({ rightQuery })}
-          onRange={(rightFrom, rightUntil) => update({ rightFrom, rightUntil })}
+          onRange={(rightFrom, rightUntil) =>
+            update({ rightFrom, rightUntil, timelineFrom: '', timelineUntil: '' })
+          }
         />
       </div>
+      {left.error && <ErrorBox error={left.error} what="the baseline timeline" />}
+      {right.error && <ErrorBox error={right.error} what="the comparison timeline" />}
+      <SelectionBar bands={bands} onZoom={zoom}>
+        <span className="field" role="radiogroup" aria-label="Drag selects">
+          <span>Drag selects</span>
+          {(['left', 'right'] as const).map((side) => (
+            <label key={side}>
+              <input
+                type="radio"
+                name="drag-side"
+                checked={dragSide === side}
+                onChange={() => setDragSide(side)}
+              />
+              {side === 'left' ? 'Baseline' : 'Comparison'}
+            </label>
+          ))}
+        </span>
+        <span className="muted">Timeline</span>
+        <TimePicker
+          id="timeline"
+          from={viewFrom}
+          until={viewUntil}
+          onChange={(timelineFrom, timelineUntil) => update({ timelineFrom, timelineUntil })}
+        />
+      </SelectionBar>
+      {series.length > 0 && (
+        <Timeline
+          theme={state.theme}
+          series={series}
+          units={units}
+          fromMs={view.fromMs}
+          untilMs={view.untilMs}
+          bands={bands}
+          testId="timeline-shared"
+          onSelect={select}
+          onZoom={zoom}
+        />
+      )}
     </>
   );
 }
 
-/** One side of a comparison: its label selector, time range and timeline. */
+/** One side of a comparison: its label selector and time range. */
 function SelectionSide(props: {
   side: 'left' | 'right';
   title: string;
@@ -350,15 +584,19 @@ function SelectionSide(props: {
   from: string;
   until: string;
   range: { fromMs: number; untilMs: number };
-  series: TimelineSeries[];
-  units: ReturnType<typeof unitsOfProfileType>;
   onQuery: (query: string) => void;
   onRange: (from: string, until: string) => void;
 }) {
   const { side, state } = props;
   return (
     <div className="side" data-testid={`side-${side}`}>
-      <h3>{props.title}</h3>
+      <h3>
+        <span
+          className="swatch"
+          style={{ background: side === 'left' ? SERIES_COLORS[1] : SERIES_COLORS[0] }}
+        />
+        {props.title}
+      </h3>
       <LabelSelector
         id={side}
         service={state.service}
@@ -368,17 +606,6 @@ function SelectionSide(props: {
         onChange={props.onQuery}
       />
       <TimePicker id={side} from={props.from} until={props.until} onChange={props.onRange} />
-      {props.series.length > 0 && (
-        <Timeline
-          theme={state.theme}
-          series={props.series}
-          units={props.units}
-          fromMs={props.range.fromMs}
-          untilMs={props.range.untilMs}
-          testId={`timeline-${side}`}
-          onSelect={(f, u) => props.onRange(String(f), String(u))}
-        />
-      )}
     </div>
   );
 }
@@ -390,7 +617,7 @@ export function ComparisonView(props: ViewProps) {
   const right = useRender(state, state.rightQuery, state.rightFrom, state.rightUntil, nowMs);
   return (
     <>
-      <Sides {...props} left={left.data} right={right.data} />
+      <Sides {...props} />
       {left.error && <ErrorBox error={left.error} what="the baseline" />}
       {right.error && <ErrorBox error={right.error} what="the comparison" />}
       <div className="sides">
@@ -430,8 +657,6 @@ export function ComparisonView(props: ViewProps) {
 export function DiffView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const units = unitsOfProfileType(state.profileType);
-  const left = useRender(state, state.query, state.from, state.until, nowMs, '', 1);
-  const right = useRender(state, state.rightQuery, state.rightFrom, state.rightUntil, nowMs, '', 1);
   const l = rangeMs(state.from, state.until, nowMs);
   const r = rangeMs(state.rightFrom, state.rightUntil, nowMs);
   const ok = state.service !== '' && state.profileType !== '';
@@ -457,7 +682,7 @@ export function DiffView(props: ViewProps) {
   );
   return (
     <>
-      <Sides {...props} left={left.data} right={right.data} />
+      <Sides {...props} />
       {diff.error && <ErrorBox error={diff.error} what="the diff" />}
       {diff.loading && !diff.data && <Loading />}
       {diff.data && (
