@@ -6,6 +6,7 @@ import { clearApiKey, getApiKey, onUnauthenticated, setApiKey } from './auth.ts'
 import { AdhocView } from './components/Adhoc.tsx';
 import { ErrorBox, Loading, NoData, useAsync } from './components/common.tsx';
 import { ComparisonView, DiffView, ExploreView, SingleView } from './components/views.tsx';
+import { SpansView } from './components/Spans.tsx';
 import { VIEW_PATHS, formatState, parseState, type UiState, type ViewName } from './state.ts';
 
 function readUrl(): UiState {
@@ -18,6 +19,7 @@ const TABS: readonly [ViewName, string][] = [
   ['comparison', 'Comparison'],
   ['diff', 'Diff'],
   ['adhoc', 'Upload'],
+  ['spans', 'Spans'],
 ];
 
 export function App() {
@@ -75,6 +77,8 @@ export function App() {
   else if (!map) body = <Loading />;
   else if (map.size === 0) body = <NoData />;
   else if (!state.service || !state.profileType) body = <Loading />;
+  // A span selector opens the span's flame graph from any view's URL (links from trace viewers).
+  else if (state.view === 'spans' || state.spanSelector !== '') body = <SpansView {...viewProps} />;
   else if (state.view === 'explore') body = <ExploreView {...viewProps} />;
   else if (state.view === 'comparison') body = <ComparisonView {...viewProps} />;
   else if (state.view === 'diff') body = <DiffView {...viewProps} />;
@@ -88,7 +92,7 @@ export function App() {
           href="/"
           onClick={(e) => {
             e.preventDefault();
-            update({ view: 'single' });
+            update({ view: 'single', spanSelector: '' });
           }}
         >
           Hotpath
@@ -102,7 +106,7 @@ export function App() {
               aria-current={state.view === v ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
-                update({ view: v, focus: '' });
+                update({ view: v, focus: '', spanSelector: '' });
               }}
             >
               {label}

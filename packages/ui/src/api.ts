@@ -253,3 +253,107 @@ export async function renderDiff(p: DiffParams, signal?: AbortSignal): Promise<R
     groups: null,
   };
 }
+
+/** One span of GET /api/spans: a request's root span and what its samples add up to. */
+export interface SpanSummary {
+  /** 16 lower-case hex digits. */
+  readonly spanId: string;
+  readonly spanName: string;
+  /** 32 hex digits, or '' when the client sent none. */
+  readonly traceId: string;
+  /** Sum of the span's samples, in the profile type's unit (`unit` of the answer). */
+  readonly value: number;
+  readonly samples: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+}
+
+/** The slowest spans of a selection (largest value first), at most `limit`. */
+export async function listSpans(
+  p: {
+    readonly profileType: string;
+    readonly selector: string;
+    readonly fromMs: number;
+    readonly untilMs: number;
+    readonly limit: number;
+  },
+  signal?: AbortSignal,
+): Promise<{ unit: string; spans: SpanSummary[] }> {
+  const q = new URLSearchParams({
+    query: p.selector,
+    profileType: p.profileType,
+    from: String(Math.round(p.fromMs)),
+    until: String(Math.round(p.untilMs)),
+    limit: String(p.limit),
+  });
+  const j = await getJson<{ unit?: string; spans?: Partial<Record<keyof SpanSummary, string | number>>[] }>(
+    `/api/spans?${q}`,
+    signal,
+  );
+  const spans = (j.spans ?? []).map((s) => ({
+    spanId: String(s.spanId ?? ''),
+    spanName: String(s.spanName ?? ''),
+    traceId: String(s.traceId ?? ''),
+    value: Number(s.value ?? 0),
+    samples: Number(s.samples ?? 0),
+    firstMs: Number(s.firstMs ?? 0),
+    lastMs: Number(s.lastMs ?? 0),
+  }));
+  return { unit: j.unit ?? '', spans };
+}
+
+/** Connect JSON FlameGraph (protojson: int64 as strings). */
+interface FlameGraphJson {
+  names?: string[];
+  levels?: { values?: (string | number)[] }[];
+  total?: string | number;
+  maxSelf?: string | number;
+}
+
+/** Connect's FlameGraph as flamebearer: the same delta-encoded 4-tuples, int64 strings made numbers. */
+export function flamebearerOfFlameGraph(fg: FlameGraphJson | undefined): Flamebearer {
+  return {
+    names: fg?.names ?? [],
+    levels: (fg?.levels ?? []).map((l) => (l.values ?? []).map(Number)),
+    numTicks: Number(fg?.total ?? 0),
+    maxSelf: Number(fg?.maxSelf ?? 0),
+  };
+}
+
+/**
+ * The flame graph of exactly these spans: span ids (16 hex) through SelectMergeSpanProfile, trace ids
+ * (32 hex) through SelectMergeStacktraces' traceIdSelector.
+ */
+export async function spanFlameGraph(
+  p: {
+    readonly profileType: string;
+    readonly selector: string;
+    readonly fromMs: number;
+    readonly untilMs: number;
+    readonly maxNodes: number;
+    readonly spanIds: readonly string[];
+    readonly traceIds: readonly string[];
+  },
+  signal?: AbortSignal,
+): Promise<FlameTree> {
+  const common = {
+    profileTypeID: p.profileType,
+    labelSelector: p.selector,
+    start: Math.round(p.fromMs),
+    end: Math.round(p.untilMs),
+    maxNodes: p.maxNodes,
+  };
+  const r =
+    p.traceIds.length > 0
+      ? await connect<{ flamegraph?: FlameGraphJson }>(
+          'SelectMergeStacktraces',
+          { ...common, traceIdSelector: p.traceIds, spanSelector: p.spanIds },
+          signal,
+        )
+      : await connect<{ flamegraph?: FlameGraphJson }>(
+          'SelectMergeSpanProfile',
+          { ...common, spanSelector: p.spanIds },
+          signal,
+        );
+  return decodeFlamebearer(flamebearerOfFlameGraph(r.flamegraph));
+}

@@ -1,6 +1,6 @@
 // All UI state lives in the URL (shareable links; back/forward work). Pure parse/format of that state.
 
-export type ViewName = 'single' | 'explore' | 'comparison' | 'diff' | 'adhoc';
+export type ViewName = 'single' | 'explore' | 'comparison' | 'diff' | 'adhoc' | 'spans';
 export type Display = 'both' | 'flame' | 'table' | 'sandwich';
 
 export interface UiState {
@@ -39,6 +39,8 @@ export interface UiState {
   readonly diffMode: 'relative' | 'absolute';
   readonly theme: 'light' | 'dark';
   readonly maxNodes: number;
+  /** A span id (16 hex) or trace id (32 hex) whose own flame graph is shown ('' = none). */
+  readonly spanSelector: string;
 }
 
 export const DEFAULT_STATE: UiState = {
@@ -64,6 +66,7 @@ export const DEFAULT_STATE: UiState = {
   diffMode: 'relative',
   theme: 'light',
   maxNodes: 8192,
+  spanSelector: '',
 };
 
 /** Pyroscope's routes: / single, /explore tag explorer, /comparison, /comparison-diff, /adhoc uploads. */
@@ -73,6 +76,7 @@ export const VIEW_PATHS: Readonly<Record<ViewName, string>> = {
   comparison: '/comparison',
   diff: '/comparison-diff',
   adhoc: '/adhoc',
+  spans: '/spans',
 };
 
 const DISPLAYS: readonly Display[] = ['both', 'flame', 'table', 'sandwich'];
@@ -107,6 +111,7 @@ export function parseState(pathname: string, search: string): UiState {
     diffMode: q.get('diffMode') === 'absolute' ? 'absolute' : 'relative',
     theme: q.get('theme') === 'dark' ? 'dark' : 'light',
     maxNodes: Number.isInteger(maxNodes) && maxNodes > 0 ? maxNodes : DEFAULT_STATE.maxNodes,
+    spanSelector: str('spanSelector', ''),
   };
 }
 
@@ -135,6 +140,7 @@ export function formatState(s: UiState): string {
     'diffMode',
     'theme',
     'maxNodes',
+    'spanSelector',
   ];
   for (const k of keys) {
     const v = s[k];
