@@ -15,12 +15,13 @@ import type { GroupCommitOptions } from './ingest/committer.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
 import { defaultUiDir, registerStatic } from './static.ts';
-import { Auth, loopbackHostCheck, originCheck, type AuthMode } from './auth/hook.ts';
+import { Auth, loopbackHostCheck, originCheck, requestTenant, type AuthMode } from './auth/hook.ts';
 import { KeyRing } from './auth/keys.ts';
 import { chargeIngestBytes } from './auth/rate-limit.ts';
 import { registerKeyRoutes } from './auth/routes.ts';
 import { registerSecurityHeaders } from './auth/headers.ts';
 import { serveH2c } from './h2c.ts';
+import { loadRecordingRules } from './rules/service.ts';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -95,6 +96,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   const writePath = new WritePath(full);
   app.decorate('hotpathWritePath', writePath);
+  await loadRecordingRules(deps.store, writePath.rules, (m) => app.log.warn(m));
   const auth = new Auth(deps.auth ?? 'none', new KeyRing(deps.store));
   app.decorate('hotpathAuth', auth);
   app.decorateRequest('hotpathIdentity', null);
@@ -122,14 +124,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (closing) return reply.code(503).type('text/plain').send('shutting down\n');
     return reply.code(200).type('text/plain').send('ready\n');
   });
-  // /metrics names every tenant: admin only when auth is on.
-  app.get(
-    '/metrics',
-    { onRequest: auth.mode === 'keys' ? [auth.guard('admin')] : [] },
-    async (_request, reply) => {
-      return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(full.metrics.render());
-    },
-  );
+  // /metrics names every tenant: admin only when auth is on. It ends with the recording rule series
+  // of the request's tenant (the key's, or X-Scope-OrgID without auth).
+  app.get('/metrics', { onRequest: [auth.guard('admin')] }, async (request, reply) => {
+    const text = full.metrics.render() + writePath.rules.render(requestTenant(request));
+    return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
 
   await app.register(async (scope) => {
     scope.addHook('onRequest', auth.guard('write'));

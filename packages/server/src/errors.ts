@@ -7,6 +7,7 @@ export type ConnectCode =
   | 'unauthenticated'
   | 'permission_denied'
   | 'not_found'
+  | 'already_exists'
   | 'resource_exhausted'
   | 'failed_precondition'
   | 'unimplemented'

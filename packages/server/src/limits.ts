@@ -39,6 +39,10 @@ export interface Limits {
   readonly ingestProfilesPerSecond: number;
   /** Profiles one tenant may send at once above the rate (100,000). */
   readonly ingestBurstProfiles: number;
+  /** Recording rules per tenant (100); one more → 429 too_many_rules. */
+  readonly maxRecordingRulesPerTenant: number;
+  /** Series (distinct group-by values) per recording rule (1,000); increments of more are dropped, counted. */
+  readonly maxRecordingRuleSeries: number;
   /** Flame graph nodes: default and maximum (8,192 / 1,048,576). */
   readonly defaultMaxNodes: number;
   readonly maxMaxNodes: number;
@@ -91,6 +95,8 @@ export const DEFAULT_LIMITS: Limits = {
   ingestBurstBytes: 512 * 1024 * 1024,
   ingestProfilesPerSecond: 10_000,
   ingestBurstProfiles: 100_000,
+  maxRecordingRulesPerTenant: 100,
+  maxRecordingRuleSeries: 1000,
   defaultMaxNodes: 8192,
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,

@@ -2,7 +2,8 @@
 
 type LabelValues = Readonly<Record<string, string>>;
 
-function key(labels: LabelValues): string {
+/** Labels as Prometheus text, sorted by name, values escaped: `a="1",b="x\\"y"`. */
+export function promLabels(labels: LabelValues): string {
   return Object.keys(labels)
     .sort()
     .map(
@@ -18,11 +19,11 @@ export class Counter {
     readonly help: string,
   ) {}
   inc(labels: LabelValues = {}, by = 1): void {
-    const k = key(labels);
+    const k = promLabels(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   get(labels: LabelValues = {}): number {
-    return this.values.get(key(labels)) ?? 0;
+    return this.values.get(promLabels(labels)) ?? 0;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
@@ -39,7 +40,7 @@ export class Gauge {
     readonly help: string,
   ) {}
   set(value: number, labels: LabelValues = {}): void {
-    this.values.set(key(labels), value);
+    this.values.set(promLabels(labels), value);
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
@@ -57,7 +58,7 @@ export class Histogram {
     readonly buckets: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   ) {}
   observe(value: number, labels: LabelValues = {}): void {
-    const k = key(labels);
+    const k = promLabels(labels);
     let s = this.series.get(k);
     if (s === undefined) {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
@@ -106,6 +107,10 @@ export class Metrics {
     'Stacks cut to the depth limit and symbols cut to the length limit, by kind.',
   );
   readonly activeSeries = new Gauge('hotpath_series', 'Series known to the store.');
+  readonly ruleDrops = new Counter(
+    'hotpath_recording_rule_dropped_total',
+    'Recording rule increments not recorded, by tenant, rule id and code (rule_series_limit: the rule has its maximum of series).',
+  );
 
   render(): string {
     return (
@@ -119,6 +124,7 @@ export class Metrics {
         this.queryDuration,
         this.commitDuration,
         this.activeSeries,
+        this.ruleDrops,
       ]
         .map((m) => m.render())
         .join('\n') + '\n'

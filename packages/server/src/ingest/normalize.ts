@@ -21,6 +21,7 @@ import {
 import type { Limits } from '../limits.ts';
 import type { FunctionRecord, ProfileRecord, StackRecord } from '../store/types.ts';
 import { IngestErrors } from './errors.ts';
+import type { RuleEvaluator } from '../rules/recorder.ts';
 
 /** One decoded upload: profiles of one source sharing labels and a time. */
 export interface Upload {
@@ -251,6 +252,8 @@ export class BatchBuilder {
     private readonly nowMs: number,
     /** Stack ids already committed: their dictionary entries (and their ancestors') are not sent again. */
     private readonly committedStacks: ReadonlySet<bigint> = new Set(),
+    /** The tenant's recording rules, shown every profile added (rules/recorder.ts). */
+    private readonly rules?: RuleEvaluator,
   ) {}
 
   add(upload: Upload): void {
@@ -295,6 +298,7 @@ export class BatchBuilder {
         const labels = seriesLabelsFor(upload.labels, promotedCache[set]!, p.type);
         validateSeriesLabels(labels, this.limits);
         this.addRecord(labels, timeMs, sums, ids, p);
+        this.rules?.observe(labels, p.stacks, ids.names, sums);
       }
     }
   }
@@ -310,6 +314,7 @@ export class BatchBuilder {
       rows: this.rows,
       truncatedStacks: this.truncatedStacks,
       truncatedSymbols: this.truncatedSymbols,
+      ruleHits: this.rules?.hits.length ?? 0,
     };
     try {
       this.add(upload);
@@ -319,6 +324,7 @@ export class BatchBuilder {
       this.rows = before.rows;
       this.truncatedStacks = before.truncatedStacks;
       this.truncatedSymbols = before.truncatedSymbols;
+      if (this.rules !== undefined) this.rules.hits.length = before.ruleHits;
       return err;
     }
   }

@@ -34,6 +34,7 @@ import {
 } from './otlp.ts';
 import { decodePushBinary, decodePushJson, type PushRequest } from './push.ts';
 import { SeriesLimiter } from './series-limit.ts';
+import { RuleRecorder, type RuleEvaluator } from '../rules/recorder.ts';
 
 export const PUSH_PATH = '/push.v1.PusherService/Push';
 
@@ -57,6 +58,8 @@ export class WritePath {
   readonly seriesLimiter: SeriesLimiter;
   /** Per-tenant bytes/s and profiles/s buckets (bytes are charged by a hook before the body is read). */
   readonly rateLimiter: IngestRateLimiter;
+  /** Recording rules (rules/): evaluated over each request's normalised profiles, counted once committed. */
+  readonly rules: RuleRecorder;
   /** Stack ids this process has seen committed; their dictionary entries are not re-sent. Bounded. */
   private readonly committedStacks = new Set<bigint>();
   private readonly now: () => number;
@@ -72,13 +75,15 @@ export class WritePath {
       total: this.limits.maxSeriesTotal,
     });
     this.rateLimiter = new IngestRateLimiter(this.limits);
+    this.rules = new RuleRecorder(this.limits.maxRecordingRuleSeries, this.metrics);
   }
 
   /** Validates and normalises every upload, checks the series limit, then waits for the group commit. */
   async write(tenant: string, uploads: readonly Upload[], nowMs: number): Promise<void> {
-    const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks);
+    const rules = this.rules.evaluator(tenant);
+    const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks, rules);
     for (const u of uploads) builder.add(u);
-    await this.commit(tenant, builder, nowMs);
+    await this.commit(tenant, builder, nowMs, rules);
   }
 
   /**
@@ -87,13 +92,19 @@ export class WritePath {
    * rate, commit) still reject it all, by throwing.
    */
   async writeEach(tenant: string, uploads: readonly Upload[], nowMs: number): Promise<unknown[]> {
-    const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks);
+    const rules = this.rules.evaluator(tenant);
+    const builder = new BatchBuilder(tenant, this.limits, nowMs, this.committedStacks, rules);
     const errors = uploads.map((u) => builder.tryAdd(u));
-    if (errors.some((e) => e === undefined)) await this.commit(tenant, builder, nowMs);
+    if (errors.some((e) => e === undefined)) await this.commit(tenant, builder, nowMs, rules);
     return errors;
   }
 
-  private async commit(tenant: string, builder: BatchBuilder, nowMs: number): Promise<void> {
+  private async commit(
+    tenant: string,
+    builder: BatchBuilder,
+    nowMs: number,
+    rules: RuleEvaluator | undefined,
+  ): Promise<void> {
     const batch = builder.result();
     this.rateLimiter.takeProfiles(tenant, batch.profiles.length);
     this.seriesLimiter.admit(
@@ -102,6 +113,7 @@ export class WritePath {
       nowMs,
     );
     await this.committer.submit(batch);
+    if (rules !== undefined) this.rules.apply(rules.hits);
     if (this.committedStacks.size + batch.stacks.length > MAX_REMEMBERED_STACKS) this.committedStacks.clear();
     for (const s of batch.stacks) this.committedStacks.add(s.id);
     this.metrics.ingestedProfiles.inc({ tenant }, batch.profiles.length);

@@ -12,6 +12,7 @@ import { Metrics } from '../metrics.ts';
 import { QueryGate } from './budget.ts';
 import { registerQuerierService, type QueryContext } from './connect.ts';
 import { registerRenderRoutes } from './render.ts';
+import { registerRecordingRulesService } from '../rules/service.ts';
 
 export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -45,4 +46,5 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
   });
   registerQuerierService(app, ctx);
   registerRenderRoutes(app, ctx);
+  registerRecordingRulesService(app, ctx);
 }

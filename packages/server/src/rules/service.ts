@@ -1,0 +1,214 @@
+// Connect `settings.v1.RecordingRulesService` (Get/List/Upsert/Delete), as Grafana's Profiles
+// Drilldown app calls it. Rules are kept per tenant as store documents of kind 'recording_rule'
+// (reloaded by loadRecordingRules at start) and run by the write path's RuleRecorder. Registered
+// inside the read scope; Upsert and Delete also need an admin key when auth is on.
+
+import {
+  create,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type JsonValue,
+  type MessageShape,
+} from '@bufbuild/protobuf';
+import type { FastifyInstance } from 'fastify';
+import { registerUnary, type UnaryMethod } from '../connect/unary.ts';
+import { HotpathError } from '../errors.ts';
+import {
+  DeleteRecordingRuleRequestSchema,
+  DeleteRecordingRuleResponseSchema,
+  GetRecordingRuleRequestSchema,
+  GetRecordingRuleResponseSchema,
+  ListRecordingRulesRequestSchema,
+  ListRecordingRulesResponseSchema,
+  UpsertRecordingRuleRequestSchema,
+  UpsertRecordingRuleResponseSchema,
+} from '../gen/settings/v1/recording_rules_pb.ts';
+import { requestTenant } from '../auth/hook.ts';
+import type { QueryContext } from '../query/connect.ts';
+import type { Store } from '../store/types.ts';
+import type { RuleRecorder } from './recorder.ts';
+import {
+  checkRuleId,
+  newRuleId,
+  ruleErrors,
+  ruleFromJson,
+  ruleFromUpsert,
+  ruleToJson,
+  RULE_KIND,
+} from './rule.ts';
+
+export const RULES_SERVICE = '/settings.v1.RecordingRulesService';
+export const RULES_METHODS = [
+  'GetRecordingRule',
+  'ListRecordingRules',
+  'UpsertRecordingRule',
+  'DeleteRecordingRule',
+] as const;
+const ADMIN_METHODS = new Set([
+  `${RULES_SERVICE}/UpsertRecordingRule`,
+  `${RULES_SERVICE}/DeleteRecordingRule`,
+]);
+
+/** Reads every tenant's rules from the store into the recorder (at start); unreadable ones are logged and skipped. */
+export async function loadRecordingRules(
+  store: Store,
+  rules: RuleRecorder,
+  warn: (message: string) => void,
+): Promise<number> {
+  let loaded = 0;
+  for (const doc of await store.listDocuments(RULE_KIND)) {
+    try {
+      rules.set(doc.tenant, ruleFromJson(doc.body));
+      loaded++;
+    } catch (e) {
+      warn(`recording rule ${doc.tenant}/${doc.id} not loaded: ${(e as Error).message}`);
+    }
+  }
+  return loaded;
+}
+
+function decodeError(code: string, e: unknown): HotpathError {
+  return new HotpathError(code, 400, 'invalid_argument', `invalid request: ${(e as Error).message}`);
+}
+
+/** A unary method over generated messages; decoding errors are coded 400s. */
+function method<Req extends DescMessage, Res extends DescMessage>(
+  name: (typeof RULES_METHODS)[number],
+  req: Req,
+  res: Res,
+  handle: UnaryMethod<MessageShape<Req>, MessageShape<Res>>['handle'],
+): UnaryMethod<MessageShape<Req>, MessageShape<Res>> {
+  return {
+    path: `${RULES_SERVICE}/${name}`,
+    decodeBinary(bytes) {
+      try {
+        return fromBinary(req, bytes);
+      } catch (e) {
+        throw decodeError('malformed_protobuf', e);
+      }
+    },
+    // Unknown fields are ignored, as Pyroscope's Connect server does: the Drilldown app's JSON
+    // carries protobuf-es' `$typeName` keys.
+    decodeJson(json) {
+      try {
+        return fromJson(req, json as JsonValue, { ignoreUnknownFields: true });
+      } catch (e) {
+        throw decodeError('malformed_json', e);
+      }
+    },
+    encodeBinary: (m) => toBinary(res, m),
+    encodeJson: (m) => toJson(res, m),
+    handle,
+  };
+}
+
+export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryContext): void {
+  const store = ctx.deps.store;
+  const rules = app.hotpathWritePath.rules;
+  const adminGuard = app.hotpathAuth.guard('admin');
+  app.addHook('onRoute', (route) => {
+    if (!ADMIN_METHODS.has(route.url)) return;
+    const own =
+      route.onRequest === undefined
+        ? []
+        : Array.isArray(route.onRequest)
+          ? route.onRequest
+          : [route.onRequest];
+    route.onRequest = [...own, adminGuard];
+  });
+  // One change at a time, so a generation check and its write cannot interleave with another's.
+  let changes: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = changes.then(run, run);
+    changes = next.catch(() => undefined);
+    return next;
+  };
+  const opts = {
+    maxDecompressedBytes: ctx.limits.maxQueryBodyBytes,
+    maxJsonDepth: ctx.limits.maxJsonDepth,
+    onDone: (path: string, seconds: number, status: number) =>
+      ctx.metrics.queryDuration.observe(seconds, { method: path, status: String(status) }),
+  };
+
+  registerUnary(
+    app,
+    method(
+      'GetRecordingRule',
+      GetRecordingRuleRequestSchema,
+      GetRecordingRuleResponseSchema,
+      async (req, request) => {
+        const id = checkRuleId(req.id);
+        const rule = rules.get(requestTenant(request), id);
+        if (rule === undefined) throw ruleErrors.notFound(id);
+        return create(GetRecordingRuleResponseSchema, { rule });
+      },
+    ),
+    opts,
+  );
+  registerUnary(
+    app,
+    method(
+      'ListRecordingRules',
+      ListRecordingRulesRequestSchema,
+      ListRecordingRulesResponseSchema,
+      async (_req, request) =>
+        create(ListRecordingRulesResponseSchema, { rules: rules.list(requestTenant(request)) }),
+    ),
+    opts,
+  );
+  registerUnary(
+    app,
+    method(
+      'UpsertRecordingRule',
+      UpsertRecordingRuleRequestSchema,
+      UpsertRecordingRuleResponseSchema,
+      async (req, request) => {
+        const tenant = requestTenant(request);
+        const rule = ruleFromUpsert(req, ctx.limits.maxSymbolLength);
+        const id = req.id.trim() === '' ? newRuleId() : checkRuleId(req.id);
+        return serial(async () => {
+          const existing = rules.get(tenant, id);
+          if (existing === undefined && rules.count(tenant) >= ctx.limits.maxRecordingRulesPerTenant)
+            throw ruleErrors.tooMany(ctx.limits.maxRecordingRulesPerTenant);
+          // A replacement names the generation it was made from (Pyroscope's optimistic concurrency).
+          if (existing !== undefined && req.generation !== existing.generation)
+            throw ruleErrors.conflict(id, Number(req.generation), Number(existing.generation));
+          rule.id = id;
+          rule.generation = existing === undefined ? 1n : existing.generation + 1n;
+          await store.putDocument({
+            tenant,
+            kind: RULE_KIND,
+            id,
+            body: ruleToJson(rule),
+            updatedMs: ctx.now(),
+          });
+          rules.set(tenant, rule);
+          return create(UpsertRecordingRuleResponseSchema, { rule });
+        });
+      },
+    ),
+    opts,
+  );
+  registerUnary(
+    app,
+    method(
+      'DeleteRecordingRule',
+      DeleteRecordingRuleRequestSchema,
+      DeleteRecordingRuleResponseSchema,
+      async (req, request) => {
+        const tenant = requestTenant(request);
+        const id = checkRuleId(req.id);
+        return serial(async () => {
+          if (rules.get(tenant, id) === undefined) throw ruleErrors.notFound(id);
+          await store.deleteDocument(tenant, RULE_KIND, id);
+          rules.delete(tenant, id);
+          return create(DeleteRecordingRuleResponseSchema);
+        });
+      },
+    ),
+    opts,
+  );
+}
