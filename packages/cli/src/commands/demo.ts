@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { installLayout } from '../layout.ts';
+import { slowAndFastDiffLink, slowAndFastReadyAtMs } from '../demo-links.ts';
 
 const { root: REPO, hotpathBin: HOTPATH_BIN } = installLayout();
 const RIDESHARE = join(REPO, 'examples', 'rideshare');
@@ -249,15 +250,20 @@ async function waitUntil(what: string, isUp: () => Promise<boolean>, isDead: () 
   }
 }
 
+/** Local HH:MM:SS. */
+function clock(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
 function guide(
   ui: string,
   regions: Record<string, string>,
   framework: Framework,
   python: string,
   rate: number,
+  periodS: number,
+  linkAtMs: number,
 ): string {
-  const periodS = Number(process.env.RIDESHARE_PERIOD_S || 60);
-  const euNorth = encodeURIComponent('{region="eu-north"}');
   const unit = periodS === 60 ? 'minute' : `${periodS} s period`;
   const phase = periodS === 60 ? 'every other minute (even minutes are slow)' : `every other ${unit}`;
   return `
@@ -274,8 +280,8 @@ What to look at (give it a minute or two to collect):
   2. Tag explorer, group by region: eu-north swings between high and low CPU ${phase}.
        ${ui}explore?service=${APP_NAME}&groupBy=region&from=now-15m
   3. find_nearest_vehicle holds most of the CPU; group by vehicle to see which rides cost most.
-  4. Comparison and diff: eu-north in a slow ${unit} against a fast one; mutex_lock is the change.
-       ${ui}comparison-diff?service=${APP_NAME}&query=${euNorth}&rightQuery=${euNorth}
+  4. Comparison and diff: eu-north in a fast ${unit} against a slow one; mutex_lock is the change.
+       The link, with the two ${unit}s on one timeline, follows here at ${clock(linkAtMs)}, once both are recorded.
   5. memory:inuse_space: the vehicle pools (allocate_vehicle_memory) grow and are trimmed.
 
 Press Ctrl-C to stop everything the demo started.
@@ -310,6 +316,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   };
 
   const ui = `http://127.0.0.1:${port}`;
+  let linkTimer: ReturnType<typeof setTimeout> | undefined;
   const appNames = REGIONS.map((r) => `${options.framework}-${r}`);
   try {
     const serverArgs = [
@@ -364,11 +371,24 @@ async function runDemo(options: DemoOptions): Promise<number> {
       [join(RIDESHARE, 'load_generator.py'), '--targets', targets.join(','), '--rate', String(options.rate)],
       {},
     );
-    process.stdout.write(guide(`${ui}/`, regions, options.framework, found.python, options.rate));
+    const periodS = Number(process.env.RIDESHARE_PERIOD_S || 60);
+    const uploadS = Number(process.env.HOTPATH_UPLOAD_INTERVAL || 10);
+    const linkAtMs = slowAndFastReadyAtMs(Date.now(), periodS, uploadS);
+    process.stdout.write(
+      guide(`${ui}/`, regions, options.framework, found.python, options.rate, periodS, linkAtMs),
+    );
+    linkTimer = setTimeout(
+      () =>
+        process.stdout.write(
+          `\n  4. eu-north, a fast period (baseline) against a slow one (comparison):\n       ${slowAndFastDiffLink(`${ui}/`, APP_NAME, Date.now(), periodS)}\n\n`,
+        ),
+      linkAtMs - Date.now(),
+    );
     await stopRequested;
   } catch (e) {
     if (!(e instanceof StopRequested)) failure = (e as Error).message;
   } finally {
+    clearTimeout(linkTimer);
     process.stdout.write('\nhotpath demo: stopping the load generator, the apps and the server...\n');
     // Load first, then the apps (their profilers upload a last window), the server last.
     await children.stopAll([['load'], appNames, ['hotpath']]);
