@@ -9,6 +9,7 @@ import { QUERIER } from '../../src/query/connect.ts';
 import { pushRequest } from '../support/pprof.ts';
 import { OTLP_GRPC_PATH, OTLP_HTTP_PATH, renumberSampleFields } from '../../src/ingest/otlp.ts';
 import { eBpfPythonRequest, otlpBinary, otlpJson } from '../support/otlp.ts';
+import { RULES_METHODS, RULES_SERVICE } from '../../src/rules/service.ts';
 import {
   chance,
   corpus,
@@ -37,13 +38,13 @@ function allCorpus(): Buffer[] {
   return Object.values(corpus()).flat();
 }
 
-function tenantHeader(r: Rng): Record<string, string> {
+export function tenantHeader(r: Rng): Record<string, string> {
   if (!chance(r, 0.1)) return {};
   return { 'x-scope-orgid': pick(r, ['anonymous', 'other', '', 'a'.repeat(500), 'ten|ant', '../x']) };
 }
 
 /** 1-2 mutations, or none (about 10% of cases stay valid so the accepting paths run too). */
-function damage(r: Rng, body: Buffer, json: boolean): Buffer {
+export function damage(r: Rng, body: Buffer, json: boolean): Buffer {
   if (chance(r, 0.1)) return body;
   if (chance(r, 0.04)) return Buffer.alloc(0);
   let out = body;
@@ -339,6 +340,8 @@ const STACKTRACES = { start: 3, end: 4, maxNodes: 5, format: 6 };
 
 interface MethodSpec {
   readonly name: string;
+  /** The route; default `${QUERIER}/<name>`. */
+  readonly path?: string;
   /** A (mostly) valid request: its protojson object and its binary encoding. */
   request(r: Rng): { json: Record<string, unknown>; binary: Uint8Array };
 }
@@ -506,10 +509,110 @@ function queryFamily(spec: MethodSpec, encoding: 'json' | 'proto'): Family {
       } else if (chance(r, 0.03)) headers['content-encoding'] = pick(r, ODD_ENCODINGS);
       if (chance(r, 0.05)) headers['content-type'] = pick(r, ODD_CONTENT_TYPES);
       const method = chance(r, 0.03) ? pick(r, ['GET', 'PUT', 'DELETE', 'PATCH']) : 'POST';
-      return { method, url: `${QUERIER}/${spec.name}`, headers, body: method === 'GET' ? undefined : body };
+      const url = spec.path ?? `${QUERIER}/${spec.name}`;
+      return { method, url, headers, body: method === 'GET' ? undefined : body };
     },
   };
 }
+
+// Profiles Drilldown services (query/drilldown.ts): settings, ad hoc profiles, feature flags.
+
+const ADHOC_FILES = [
+  Buffer.from('main;work 30\nmain;idle 10\n'),
+  Buffer.from('{"$schema":"https://www.speedscope.app/file-format-schema.json"}'),
+  Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
+  Buffer.alloc(0),
+];
+
+function adhocFile(r: Rng): string {
+  const file = chance(r, 0.5) ? pick(r, allCorpus()) : pick(r, ADHOC_FILES);
+  const text = (chance(r, 0.3) ? mutateBytes(r, file, allCorpus()) : file).toString('base64');
+  return chance(r, 0.1) ? text.slice(0, int(r, text.length + 1)) + pick(r, ['!', '=', ' ', '\u0000']) : text;
+}
+
+const ADHOC_IDS = ['', '0000000000a-0011223344556677', '../x', 'a'.repeat(65), 'nope', '\u0000'];
+
+const DRILLDOWN_METHODS: MethodSpec[] = [
+  {
+    name: 'Settings/Get',
+    path: '/settings.v1.SettingsService/Get',
+    request: () => ({ json: {}, binary: new Uint8Array(0) }),
+  },
+  {
+    name: 'Settings/Set',
+    path: '/settings.v1.SettingsService/Set',
+    request(r) {
+      const name = pick(r, ['pluginSettings', '', 'x'.repeat(300), 'a\u0000b']);
+      const value = pick(r, ['{"maxNodes":16384}', '', 'v'.repeat(70_000)]);
+      const modifiedAt = pick(r, [0, FUZZ_NOW_MS, -1, 2 ** 53, 1]);
+      return {
+        json: { setting: { name, value, modifiedAt: String(modifiedAt) } },
+        binary: new ProtoWriter()
+          .message(1, (w) => w.string(1, name).string(2, value).int64(3, modifiedAt))
+          .finish(),
+      };
+    },
+  },
+  {
+    name: 'Settings/Delete',
+    path: '/settings.v1.SettingsService/Delete',
+    request(r) {
+      const name = pick(r, ['pluginSettings', '', 'zzz']);
+      return { json: { name }, binary: new ProtoWriter().string(1, name).finish() };
+    },
+  },
+  {
+    name: 'FeatureFlags/GetFeatureFlags',
+    path: '/capabilities.v1.FeatureFlagsService/GetFeatureFlags',
+    request: () => ({ json: {}, binary: new Uint8Array(0) }),
+  },
+  {
+    name: 'AdHoc/Upload',
+    path: '/adhocprofiles.v1.AdHocProfileService/Upload',
+    request(r) {
+      const name = pick(r, ['cpu.pb.gz', '', 'x'.repeat(5000)]);
+      const profile = adhocFile(r);
+      const maxNodes = chance(r, 0.3) ? pick(r, [1, 16, ...EXTREMES]) : undefined;
+      const w = new ProtoWriter().string(1, name).string(2, profile);
+      if (maxNodes !== undefined) w.int64(3, maxNodes, true);
+      return { json: { name, profile, ...(maxNodes === undefined ? {} : { maxNodes }) }, binary: w.finish() };
+    },
+  },
+  {
+    name: 'AdHoc/Get',
+    path: '/adhocprofiles.v1.AdHocProfileService/Get',
+    request(r) {
+      const id = pick(r, ADHOC_IDS);
+      const profileType = pick(r, ['', 'cpu', 'alloc_space']);
+      return {
+        json: { id, profileType },
+        binary: new ProtoWriter().string(1, id).string(2, profileType).finish(),
+      };
+    },
+  },
+  {
+    name: 'AdHoc/List',
+    path: '/adhocprofiles.v1.AdHocProfileService/List',
+    request: () => ({ json: {}, binary: new Uint8Array(0) }),
+  },
+  {
+    name: 'AdHoc/Diff',
+    path: '/adhocprofiles.v1.AdHocProfileService/Diff',
+    request(r) {
+      const leftId = pick(r, ADHOC_IDS);
+      const rightId = pick(r, ADHOC_IDS);
+      return {
+        json: { leftId, rightId },
+        binary: new ProtoWriter().string(1, leftId).string(2, rightId).finish(),
+      };
+    },
+  },
+];
+
+export const drilldownFamilies: Family[] = DRILLDOWN_METHODS.flatMap((m) => [
+  queryFamily(m, 'proto'),
+  queryFamily(m, 'json'),
+]);
 
 export const queryFamilies: Family[] = QUERY_METHODS.flatMap((m) => [
   queryFamily(m, 'proto'),
@@ -598,8 +701,10 @@ export const OTHER_ROUTES = [
   OTLP_HTTP_PATH,
   OTLP_GRPC_PATH,
   ...QUERY_METHODS.map((m) => `${QUERIER}/${m.name}`),
+  ...DRILLDOWN_METHODS.map((m) => m.path!),
   KEYS_PATH,
   `${KEYS_PATH}/:id`,
+  ...RULES_METHODS.map((m) => `${RULES_SERVICE}/${m}`),
 ];
 
 const STRANGE_PATHS = [
@@ -685,6 +790,7 @@ export const allFamilies: Family[] = [
   ...pushFamilies,
   ...otlpFamilies,
   ...queryFamilies,
+  ...drilldownFamilies,
   ...httpFamilies,
 ];
 
