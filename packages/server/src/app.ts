@@ -14,6 +14,7 @@ import { resolveLimits, type Limits } from './limits.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
+import { registerDrilldownServices } from './query/drilldown.ts';
 import { defaultUiDir, registerStatic } from './static.ts';
 import { Auth, loopbackHostCheck, originCheck, requestTenant, type AuthMode } from './auth/hook.ts';
 import { KeyRing } from './auth/keys.ts';
@@ -140,6 +141,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     scope.addHook('onRequest', auth.guard('read'));
     await registerQueryRoutes(scope, full);
   });
+  await app.register(async (scope) => registerDrilldownServices(scope, full, auth));
   await app.register(async (scope) => registerKeyRoutes(scope, auth, deps.now ?? Date.now));
   await app.register(async (scope) => registerStatic(scope, deps.uiDir ?? defaultUiDir()));
   // Any other method or path: the same coded JSON body as every other rejection.

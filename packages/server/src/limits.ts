@@ -43,6 +43,15 @@ export interface Limits {
   readonly maxRecordingRulesPerTenant: number;
   /** Series (distinct group-by values) per recording rule (1,000); increments of more are dropped, counted. */
   readonly maxRecordingRuleSeries: number;
+  /** An ad hoc profile (AdHocProfileService/Upload), decoded from base64 (4 MiB, as a pushed profile); larger → 400 adhoc_profile_too_large. */
+  readonly maxAdhocProfileBytes: number;
+  /** Ad hoc profiles kept per tenant (100); an upload beyond it removes the oldest. */
+  readonly maxAdhocProfilesPerTenant: number;
+  /** How long an ad hoc profile is kept (30 d); older ones are removed on the tenant's next upload or list. */
+  readonly adhocRetentionMs: number;
+  /** Settings per tenant (SettingsService, 100) and bytes of one setting's name + value (64 KiB). */
+  readonly maxSettingsPerTenant: number;
+  readonly maxSettingBytes: number;
   /** Flame graph nodes: default and maximum (8,192 / 1,048,576). */
   readonly defaultMaxNodes: number;
   readonly maxMaxNodes: number;
@@ -97,6 +106,11 @@ export const DEFAULT_LIMITS: Limits = {
   ingestBurstProfiles: 100_000,
   maxRecordingRulesPerTenant: 100,
   maxRecordingRuleSeries: 1000,
+  maxAdhocProfileBytes: 4 * 1024 * 1024,
+  maxAdhocProfilesPerTenant: 100,
+  adhocRetentionMs: 30 * 24 * 60 * 60 * 1000,
+  maxSettingsPerTenant: 100,
+  maxSettingBytes: 64 * 1024,
   defaultMaxNodes: 8192,
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,
