@@ -3,8 +3,11 @@
 // the same data, exposition on /metrics per tenant, the series cap, and rules surviving a restart.
 import { fromBinary } from '@bufbuild/protobuf';
 import { decodeFlamebearer, topTable } from '@hotpath/core';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { buildServer } from '../src/app.ts';
 import { ProtoWriter } from '../src/connect/wire.ts';
 import { UpsertRecordingRuleResponseSchema } from '../src/gen/settings/v1/recording_rules_pb.ts';
 import { openDuckDBStore } from '../src/store/duckdb.ts';
@@ -312,5 +315,58 @@ describe('recording rules as profiles arrive', () => {
     expect(await ruleSeries()).toEqual({});
     await ingest(US_EAST);
     expect(await ruleSeries()).toEqual({ [`rides_cpu{profiles_rule_id="${id}"}`]: 18 });
+  });
+});
+
+describe('recording rules under --auth keys', () => {
+  it("List needs read, Upsert and Delete admin; /metrics shows the key's tenant's rules", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hotpath-rules-'));
+    const store = await openDuckDBStore({ dataDir });
+    const app = await buildServer({ store, now: () => NOW_MS, auth: 'keys', groupCommit: { intervalMs: 2 } });
+    onTestFinished(async () => {
+      await app.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const key = async (tenant: string, scope: 'read' | 'write' | 'admin') => ({
+      authorization: `Bearer ${(await app.hotpathAuth.keys.create(tenant, scope, scope, NOW_MS)).key}`,
+    });
+    const [acmeRead, acmeWrite, acmeAdmin, betaAdmin] = [
+      await key('acme', 'read'),
+      await key('acme', 'write'),
+      await key('acme', 'admin'),
+      await key('beta', 'admin'),
+    ];
+    const send = async (method: string, body: unknown, headers: Record<string, string>) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: `${RULES}/${method}`,
+        headers: { 'content-type': 'application/json', ...headers },
+        payload: JSON.stringify(body),
+      });
+      return [res.statusCode, JSON.parse(res.body).error ?? 'ok'];
+    };
+    const rule = appCreate('rides_cpu');
+    expect(await send('UpsertRecordingRule', rule, acmeRead)).toEqual([403, 'insufficient_scope']);
+    expect(await send('UpsertRecordingRule', rule, acmeWrite)).toEqual([403, 'insufficient_scope']);
+    expect(await send('UpsertRecordingRule', rule, {})).toEqual([401, 'missing_api_key']);
+    expect(await send('UpsertRecordingRule', rule, acmeAdmin)).toEqual([200, 'ok']);
+    expect(await send('ListRecordingRules', {}, acmeRead)).toEqual([200, 'ok']);
+    expect(await send('DeleteRecordingRule', { id: 'abc' }, acmeRead)).toEqual([403, 'insufficient_scope']);
+    const ingested = await app.inject({
+      method: 'POST',
+      url: '/ingest?name=ride&format=pprof',
+      headers: acmeWrite,
+      payload: pprofOf('main 4', { timeMs: NOW_MS }),
+    });
+    expect(ingested.statusCode).toBe(200);
+    const metrics = async (headers: Record<string, string>) =>
+      (await app.inject({ method: 'GET', url: '/metrics', headers })).body
+        .split('\n')
+        .filter((l) => l.startsWith('rides_cpu'));
+    expect(await metrics(acmeAdmin)).toEqual([
+      expect.stringMatching(/^rides_cpu\{profiles_rule_id="[a-zA-Z]+"\} 4$/),
+    ]);
+    expect(await metrics(betaAdmin)).toEqual([]);
   });
 });
