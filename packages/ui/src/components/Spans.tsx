@@ -43,7 +43,7 @@ export function SpansView(props: ViewProps) {
           until={state.until}
           onChange={(from, until) => update({ from, until })}
         />
-        <OpenById current={state.spanSelector} onOpen={open} />
+        <OpenById key={state.spanSelector} current={state.spanSelector} onOpen={open} />
       </div>
       {state.spanSelector === '' ? <SpanList {...props} onOpen={open} /> : <SpanFlame {...props} />}
     </>
@@ -126,7 +126,7 @@ function SpanList(props: ViewProps & { readonly onOpen: (spanId: string) => void
               </td>
               <td>{formatValue(s.value, units)}</td>
               <td>{s.samples}</td>
-              <td>{new Date(s.firstMs).toLocaleTimeString()}</td>
+              <td>{new Date(s.firstMs).toLocaleString()}</td>
             </tr>
           ))}
         </tbody>
