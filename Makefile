@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)
 export PYTHON
 
-.PHONY: install build test typecheck format format-check demo bench clean
+.PHONY: install build test typecheck format format-check demo bench pack clean
 
 node_modules/.install-stamp: package.json package-lock.json packages/*/package.json
 	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
@@ -32,6 +32,10 @@ demo: build
 
 bench: install
 	node bench/run.mjs $(B)
+
+# dist/hotpath-<version>.tgz (npm install -g it: the `hotpath` command, compiled) and the SDK's wheel.
+pack: build
+	node scripts/pack.mjs
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/ui/dist test-output

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `hotpath` command. Runs the TypeScript sources through tsx's loader (no build step).
+// The `hotpath` command in a clone of the repository: runs the TypeScript sources through tsx's loader.
+// The npm package (scripts/pack.mjs, `make pack`) runs compiled JavaScript instead.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('../src/bin.ts');

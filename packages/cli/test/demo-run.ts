@@ -30,18 +30,19 @@ export interface RunningDemo {
   kill(): void;
 }
 
-/** Starts `hotpath demo --port <free> --store memory` and waits until it prints its UI address. */
-export async function startDemo(args: string[], env: Record<string, string>): Promise<RunningDemo> {
+/** Starts `hotpath demo --port <free> --store memory` and waits until it prints its UI address;
+ * `bin` runs another `hotpath` (the packed one) from `cwd`. */
+export async function startDemo(
+  args: string[],
+  env: Record<string, string>,
+  { bin = HOTPATH_BIN, cwd = REPO }: { bin?: string; cwd?: string } = {},
+): Promise<RunningDemo> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [HOTPATH_BIN, 'demo', '--port', String(port), '--store', 'memory', ...args],
-    {
-      cwd: REPO,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [bin, 'demo', '--port', String(port), '--store', 'memory', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
