@@ -7,3 +7,4 @@ export * from './top.ts';
 export * from './views.ts';
 export { compareNames, buildNameTree, type NameTree } from './name-tree.ts';
 export * from './regression.ts';
+export * from './changes.ts';

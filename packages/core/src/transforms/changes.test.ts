@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { memoryChangeSource, NS_PER_SAMPLE, rideshareWindows } from '../testing/rideshare.ts';
+import { runsTest, sliceRange, splitSlowFast, whatChanged, type ChangeRange } from './changes.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0); // an even minute: eu-north starts slow
+const MIN = 60_000;
+const TEN_MINUTES: ChangeRange = { startMs: T0, endMs: T0 + 10 * MIN - 1 };
+const TEN_BEFORE: ChangeRange = { startMs: T0 - 10 * MIN, endMs: T0 - 1 };
+const opts = { valuePerSample: NS_PER_SAMPLE };
+
+/** Twenty minutes of the demo's load: eu-north slow in even minutes (periodS 60) or never (0). */
+function demo(seed: number, periodS = 60) {
+  return memoryChangeSource(
+    rideshareWindows({ seed, startMs: T0 - 10 * MIN, durationMs: 20 * MIN, periodS }),
+  );
+}
+
+describe('whatChanged on rideshare-like load', () => {
+  it('the whole app over 10 minutes names eu-north and mutex_lock first, with its slow minutes', async () => {
+    const r = await whatChanged(demo(7), TEN_MINUTES, null, opts);
+    expect(r.labels).toEqual(['region', 'vehicle']);
+    expect(r.findings[0]).toMatchObject({
+      kind: 'periods',
+      label: 'region',
+      value: 'eu-north',
+      function: 'mutex_lock',
+    });
+    const periods = r.periods.find((p) => p.value === 'eu-north')!;
+    // Slow periods start in even minutes (the load's shape), and the example slow step is in one.
+    for (const slow of periods.slow) expect(Math.floor((slow.startMs - T0) / MIN) % 2).toBe(0);
+    expect(Math.floor((periods.slowExample.startMs - T0) / MIN) % 2).toBe(0);
+    expect(Math.floor((periods.fastExample.startMs - T0) / MIN) % 2).toBe(1);
+    expect(periods.fastShare).toBe(0);
+  });
+
+  it('for vehicle, car comes first', async () => {
+    const r = await whatChanged(demo(7), TEN_MINUTES, null, { ...opts, labels: ['vehicle'] });
+    expect(r.findings[0]).toMatchObject({ label: 'vehicle', value: 'car' });
+    expect(r.outliers.map((o) => o.value)).toEqual(['car']);
+  });
+
+  it('against a baseline without the slow minutes: mutex_lock grew, carried by eu-north', async () => {
+    const windows = [
+      ...rideshareWindows({ seed: 1, startMs: T0 - 10 * MIN, durationMs: 10 * MIN, periodS: 0 }),
+      ...rideshareWindows({ seed: 2, startMs: T0, durationMs: 10 * MIN, periodS: 60 }),
+    ];
+    const r = await whatChanged(memoryChangeSource(windows), TEN_MINUTES, TEN_BEFORE, opts);
+    expect(r.grew[0]).toMatchObject({ name: 'mutex_lock', baseSamples: 0 });
+    expect(r.grew[0]!.headSamples).toBeGreaterThan(1000);
+    const region = r.explanations.find((e) => e.label === 'region')!;
+    expect(region.values[0]!.value).toBe('eu-north');
+    expect(region.values[0]!.carried).toBeCloseTo(1, 1);
+    expect(r.findings[0]).toMatchObject({
+      kind: 'changed',
+      function: 'mutex_lock',
+      label: 'region',
+      value: 'eu-north',
+    });
+  });
+
+  it('two ranges of unchanged load report nothing changed, over 20 seeds of both load shapes', async () => {
+    for (let seed = 100; seed < 120; seed++) {
+      for (const periodS of [60, 0]) {
+        const r = await whatChanged(demo(seed, periodS), TEN_MINUTES, TEN_BEFORE, { ...opts, labels: [] });
+        expect({ seed, periodS, changed: [...r.grew, ...r.shrank].map((f) => f.name) }).toEqual({
+          seed,
+          periodS,
+          changed: [],
+        });
+      }
+    }
+  });
+
+  it('steady load has outliers (car is heavier) but no slow periods', async () => {
+    for (let seed = 200; seed < 210; seed++) {
+      const r = await whatChanged(demo(seed, 0), TEN_MINUTES, null, opts);
+      expect({ seed, periods: r.periods.map((p) => p.value) }).toEqual({ seed, periods: [] });
+      expect(r.outliers[0]?.value).toBe('car');
+    }
+  });
+});
+
+describe('periods from the timeline shape', () => {
+  const S = 900;
+  const F = 300;
+  it('slow steps that come in runs are periods', () => {
+    const steps = [S, S, S, S, F, F, F, F, S, S, S, S, F, F, F, F, S, S, S, S, F, F, F, F];
+    const split = splitSlowFast(steps.map((v, i) => v + (i % 3) * 10))!;
+    expect(split.slow.map((s) => (s ? 'S' : '.')).join('')).toBe('SSSS....SSSS....SSSS....');
+    expect(split.runsZ).toBeLessThan(-2);
+  });
+
+  it('levels that alternate step by step are noise, not periods', () => {
+    expect(splitSlowFast([S, F, S, F, S, F, S, F, S, F, S, F])).toBeNull();
+    expect(
+      runsTest([true, false, true, false, true, false, true, false, true, false, true, false]),
+    ).toBeGreaterThan(2);
+  });
+
+  it('a flat timeline has no periods', () => {
+    expect(splitSlowFast([500, 510, 490, 505, 495, 500, 502, 498])).toBeNull();
+  });
+
+  it('slices cover the range exactly, inclusive ends', () => {
+    expect(sliceRange({ startMs: 0, endMs: 9 }, 3)).toEqual([
+      { startMs: 0, endMs: 2 },
+      { startMs: 3, endMs: 5 },
+      { startMs: 6, endMs: 9 },
+    ]);
+  });
+});
