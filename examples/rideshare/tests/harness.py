@@ -201,6 +201,25 @@ def label_values(server: str, name: str, from_ms: int, until_ms: int, **labels: 
         return sorted(json.load(r).get("names", []))
 
 
+def spans(server: str, from_ms: int, until_ms: int, profile_type: str = CPU, **labels: str) -> list[dict]:
+    """GET /api/spans: the spans of the selection, largest value first."""
+    query = urllib.parse.urlencode({"query": selector(**labels), "profileType": profile_type, "from": from_ms, "until": until_ms})
+    return _get_json(f"{server}/api/spans?{query}")["spans"]
+
+
+def span_profile(server: str, span_ids: list[str], from_ms: int, until_ms: int, profile_type: str = CPU, **labels: str) -> dict:
+    """SelectMergeSpanProfile (Connect JSON) as a flamebearer ({names, levels}) for function_ticks."""
+    body = {"profileTypeID": profile_type, "labelSelector": selector(**labels), "spanSelector": span_ids,
+            "start": str(from_ms), "end": str(until_ms), "maxNodes": "8192"}
+    req = urllib.request.Request(
+        f"{server}/querier.v1.QuerierService/SelectMergeSpanProfile", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        graph = json.load(r).get("flamegraph", {})
+    return {"names": graph.get("names", []), "levels": [[int(v) for v in level.get("values", [])] for level in graph.get("levels", [])],
+            "numTicks": int(graph.get("total", 0))}
+
+
 def _get_json(url: str) -> dict:
     status, body = http_get(url, timeout_s=30)
     if status != 200:

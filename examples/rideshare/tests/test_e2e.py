@@ -18,6 +18,8 @@ from harness import (
     missing_prerequisite,
     render,
     render_diff,
+    span_profile,
+    spans,
     start_hotpath,
     start_region,
 )
@@ -116,6 +118,24 @@ class RideshareEndToEnd(unittest.TestCase):
         self.assertEqual(label_values(self.server, "method", *self.range_ms), ["GET"])
         ticks = function_ticks(render(self.server, *self.range_ms, endpoint="Handler.do_GET", vehicle="car")["flamebearer"])
         self.assertIn("order_car", ticks)
+
+    def test_the_slowest_car_order_in_eu_north_has_its_own_flame_graph(self) -> None:
+        # The demo guide's steps: the spans of eu-north, slowest first; the first GET /car; its profile.
+        listed = spans(self.server, *self.range_ms, region="eu-north")
+        self.assertTrue(listed, "no spans in eu-north")
+        self.assertLessEqual({s["spanName"] for s in listed}, {"GET /car", "GET /bike", "GET /scooter"})
+        values = [s["value"] for s in listed]
+        self.assertEqual(values, sorted(values, reverse=True))
+        car = next((s for s in listed if s["spanName"] == "GET /car"), None)
+        self.assertIsNotNone(car, listed)
+        profile = span_profile(self.server, [car["spanId"]], *self.range_ms, region="eu-north")
+        ticks = function_ticks(profile)
+        self.assertIn("order_car", ticks)
+        self.assertFalse({"order_bike", "order_scooter"} & set(ticks), sorted(ticks))
+        self.assertEqual(profile["numTicks"], car["value"])
+        # Per request, never per series: no span label among the series labels.
+        self.assertEqual(label_values(self.server, "span_id", *self.range_ms), [])
+        self.assertEqual(label_values(self.server, "span_name", *self.range_ms), [])
 
     def test_order_car_is_the_largest_order_function(self) -> None:
         ticks = function_ticks(render(self.server, *self.range_ms)["flamebearer"])
