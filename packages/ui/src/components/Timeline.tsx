@@ -110,7 +110,10 @@ export function Timeline(props: {
           incrs: (_u, _axis, _min, max) => axisIncrements(axisUnit(max, props.units)),
           values: (_u, vals) => {
             const unit = axisUnit(Math.max(...vals.map(Math.abs)), props.units);
-            return vals.map((v) => formatInUnit(v, unit));
+            const labels = vals.map((v) => formatInUnit(v, unit));
+            // The canvas hides its text from the DOM: the labels also go on the element, for tests.
+            el.dataset['yTicks'] = labels.join('|');
+            return labels;
           },
         },
       ],
