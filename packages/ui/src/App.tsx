@@ -7,6 +7,7 @@ import { AdhocView } from './components/Adhoc.tsx';
 import { ErrorBox, Loading, NoData, useAsync } from './components/common.tsx';
 import { ComparisonView, DiffView, ExploreView, SingleView } from './components/views.tsx';
 import { SpansView } from './components/Spans.tsx';
+import { RulesView } from './components/Rules.tsx';
 import { VIEW_PATHS, formatState, parseState, type UiState, type ViewName } from './state.ts';
 
 function readUrl(): UiState {
@@ -20,6 +21,7 @@ const TABS: readonly [ViewName, string][] = [
   ['diff', 'Diff'],
   ['adhoc', 'Upload'],
   ['spans', 'Spans'],
+  ['rules', 'Rules'],
 ];
 
 export function App() {
@@ -73,6 +75,7 @@ export function App() {
   const viewProps = { state, update, services: map ?? new Map<string, string[]>(), nowMs };
   let body;
   if (state.view === 'adhoc') body = <AdhocView {...viewProps} />;
+  else if (state.view === 'rules') body = <RulesView {...viewProps} />;
   else if (services.error) body = <ErrorBox error={services.error} what="the list of applications" />;
   else if (!map) body = <Loading />;
   else if (map.size === 0) body = <NoData />;

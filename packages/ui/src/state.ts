@@ -1,6 +1,6 @@
 // All UI state lives in the URL (shareable links; back/forward work). Pure parse/format of that state.
 
-export type ViewName = 'single' | 'explore' | 'comparison' | 'diff' | 'adhoc' | 'spans';
+export type ViewName = 'single' | 'explore' | 'comparison' | 'diff' | 'adhoc' | 'spans' | 'rules';
 export type Display = 'both' | 'flame' | 'table' | 'sandwich';
 
 export interface UiState {
@@ -77,6 +77,7 @@ export const VIEW_PATHS: Readonly<Record<ViewName, string>> = {
   diff: '/comparison-diff',
   adhoc: '/adhoc',
   spans: '/spans',
+  rules: '/rules',
 };
 
 const DISPLAYS: readonly Display[] = ['both', 'flame', 'table', 'sandwich'];

@@ -28,6 +28,8 @@ export interface FlameGraphProps {
   readonly focus: NodeIndex;
   readonly onFocus: (node: NodeIndex) => void;
   readonly onSandwich?: (name: string) => void;
+  /** Offers "Track this function" (a recording rule, components/Rules.tsx) in the context menu. */
+  readonly onTrack?: (name: string) => void;
   readonly label?: string;
 }
 
@@ -225,13 +227,14 @@ export function FlameGraph(props: FlameGraphProps) {
     if (next >= 0) setSelected(next);
   };
 
-  const menuAction = (action: 'focus' | 'copy' | 'sandwich' | 'reset') => {
+  const menuAction = (action: 'focus' | 'copy' | 'sandwich' | 'track' | 'reset') => {
     if (!menu) return;
     const name = nodeName(tree, menu.node);
     if (action === 'focus') props.onFocus(menu.node);
     if (action === 'reset') props.onFocus(0);
     if (action === 'copy') void navigator.clipboard?.writeText(name).catch(() => undefined);
     if (action === 'sandwich') props.onSandwich?.(name);
+    if (action === 'track') props.onTrack?.(name);
     setMenu(null);
   };
 
@@ -271,6 +274,11 @@ export function FlameGraph(props: FlameGraphProps) {
           {props.onSandwich && (
             <li role="menuitem" onClick={() => menuAction('sandwich')}>
               Open in sandwich view
+            </li>
+          )}
+          {props.onTrack && menu.node > 0 && (
+            <li role="menuitem" onClick={() => menuAction('track')}>
+              Track this function (recording rule)
             </li>
           )}
           <li role="menuitem" onClick={() => menuAction('reset')}>

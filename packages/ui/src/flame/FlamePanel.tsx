@@ -9,7 +9,8 @@ import { collapseRecursion, sandwich, searchTree } from './transforms.ts';
 import { findNodeByPath, nodeName, nodePath, type FlameTree, type NodeIndex } from './tree.ts';
 import { downloadBlob, downloadText } from '../download.ts';
 import { formatPercent, formatValue, type Units } from '../format.ts';
-import type { Display, UiState } from '../state.ts';
+import { selectorOf, type Display, type UiState } from '../state.ts';
+import { TrackFunctionDialog } from '../components/Rules.tsx';
 
 export interface FlamePanelProps {
   readonly tree: FlameTree;
@@ -31,6 +32,10 @@ export function FlamePanel(props: FlamePanelProps) {
   const { state, update, units } = props;
   const panelRef = useRef<HTMLDivElement>(null);
   const [exportStatus, setExportStatus] = useState('');
+  // "Track this function": the single view's stored data only (not diffs, uploads or spans).
+  const [track, setTrack] = useState('');
+  const trackable =
+    state.view === 'single' && state.spanSelector === '' && !props.tree.diff && state.service !== '';
   const tree = useMemo(
     () => (state.collapse ? collapseRecursion(props.tree) : props.tree),
     [props.tree, state.collapse],
@@ -56,6 +61,7 @@ export function FlamePanel(props: FlamePanelProps) {
       focus={f}
       onFocus={focusable ? onFocus : () => undefined}
       onSandwich={onSandwich}
+      {...(trackable ? { onTrack: setTrack } : {})}
       label={label}
     />
   );
@@ -198,6 +204,16 @@ export function FlamePanel(props: FlamePanelProps) {
         </span>
       </nav>
       {tree.diff && <DiffLegend theme={state.theme} mode={state.diffMode} />}
+      {track !== '' && (
+        <TrackFunctionDialog
+          functionName={track}
+          service={state.service}
+          selector={selectorOf(state.service, state.query)}
+          profileType={props.profileTypeId}
+          onClose={() => setTrack('')}
+          onShowRules={() => update({ view: 'rules' })}
+        />
+      )}
       {tree.numTicks === 0 ? (
         <p className="empty">No samples in this selection.</p>
       ) : display === 'sandwich' ? (
