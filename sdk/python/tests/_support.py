@@ -223,6 +223,59 @@ def decode_push(body: bytes) -> List[Dict[str, Any]]:
     return out
 
 
+# -- a real Hotpath server --------------------------------------------------------------------------
+
+
+def start_hotpath_server(test: Any) -> str:
+    """Starts `hotpath server --store memory` on a free port for `test` (a unittest.TestCase), stopped
+    by its cleanups; returns its URL. Skips the test when node, the CLI or node_modules is missing."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    cli = os.path.join(REPO_ROOT, "packages", "cli", "bin", "hotpath.js")
+    node = shutil.which("node")
+    if node is None:
+        test.skipTest("node is not installed: cannot start the Hotpath server")
+    if not os.path.exists(cli):
+        test.skipTest(f"the Hotpath CLI is missing ({os.path.relpath(cli, REPO_ROOT)})")
+    if not os.path.isdir(os.path.join(REPO_ROOT, "node_modules")):
+        test.skipTest("node_modules is missing: run `make install` to start the Hotpath server")
+    data_dir = tempfile.mkdtemp(prefix="hotpath-e2e-")
+    test.addCleanup(shutil.rmtree, data_dir, True)
+    server = subprocess.Popen(
+        [node, cli, "server", "--port", str(free_port()), "--data-dir", data_dir, "--store", "memory"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+
+    def stop() -> None:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout:
+            server.stdout.close()
+
+    test.addCleanup(stop)
+    assert server.stdout is not None
+    deadline = time.monotonic() + 20
+    lines = []
+    while time.monotonic() < deadline:
+        line = server.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Hotpath listening on" in line:
+            return line.split("Hotpath listening on", 1)[1].strip()
+    test.skipTest("the Hotpath server did not start: " + "".join(lines)[-500:])
+    raise AssertionError("unreachable")
+
+
 # -- a local HTTP server ---------------------------------------------------------------------------
 
 

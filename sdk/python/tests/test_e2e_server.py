@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,11 +14,10 @@ import time
 import unittest
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
-from _support import REPO_ROOT, SDK_DIR, free_port
+from _support import SDK_DIR, start_hotpath_server
 
-CLI = os.path.join(REPO_ROOT, "packages", "cli", "bin", "hotpath.js")
 APP_SECONDS = 14
 
 APP = textwrap.dedent(
@@ -56,55 +54,8 @@ APP = textwrap.dedent(
 
 
 class EndToEnd(unittest.TestCase):
-    server: Optional[subprocess.Popen] = None
-
     def start_server(self) -> str:
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node is not installed: cannot start the Hotpath server")
-        if not os.path.exists(CLI):
-            self.skipTest(f"the Hotpath CLI is missing ({os.path.relpath(CLI, REPO_ROOT)})")
-        if not os.path.isdir(os.path.join(REPO_ROOT, "node_modules")):
-            self.skipTest("node_modules is missing: run `make install` to start the Hotpath server")
-        self.data_dir = tempfile.mkdtemp(prefix="hotpath-e2e-")
-        port = free_port()
-        self.server = subprocess.Popen(
-            [node, CLI, "server", "--port", str(port), "--data-dir", self.data_dir, "--store", "memory"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=REPO_ROOT,
-        )
-        assert self.server.stdout is not None
-        deadline = time.monotonic() + 20
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.server.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Hotpath listening on" in line:
-                return line.split("Hotpath listening on", 1)[1].strip()
-        self.stop_server()
-        self.skipTest("the Hotpath server did not start: " + "".join(lines)[-500:])
-        raise AssertionError("unreachable")
-
-    def stop_server(self) -> None:
-        if self.server is not None:
-            self.server.terminate()
-            try:
-                self.server.wait(10)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
-            if self.server.stdout:
-                self.server.stdout.close()
-            self.server = None
-
-    def tearDown(self) -> None:
-        self.stop_server()
-        if getattr(self, "data_dir", None):
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        return start_hotpath_server(self)
 
     def render(self, url: str, selector: str) -> Dict[str, Any]:
         query = urllib.parse.urlencode(

@@ -1,22 +1,30 @@
-"""hotpath.span: samples taken while a local root span is open carry span_id and span_name sample labels."""
+"""hotpath.span: samples taken while a local root span is open carry span_id and span_name sample labels;
+through a real server, each span's profile (SelectMergeSpanProfile) holds only its own work."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import sys
 import threading
+import time
 import unittest
+import urllib.parse
+import urllib.request
 from typing import Any, Dict, List, Set
 
 import _support
-from _support import Recorder, decode_pprof, decode_push
+from _support import Recorder, decode_pprof, decode_push, start_hotpath_server
 
 import hotpath
 from hotpath import tags as T
 from hotpath.memory import AllocationTags
 from hotpath.sampler import Sampler
 from hotpath.spans import format_span_id
+
+CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 
 
 def labels_here() -> Dict[str, str]:
@@ -128,42 +136,50 @@ async def work_of_task_d() -> None:
         await asyncio.sleep(0)
 
 
-class SpanProfilesEndToEnd(unittest.TestCase):
-    def setUp(self) -> None:
-        self.server = Recorder(lambda n: 200)
+OWN_WORK = {"a" * 16: "work_of_thread_a", "b" * 16: "work_of_thread_b", "c" * 16: "work_of_task_c", "d" * 16: "work_of_task_d"}
 
+
+def run_four_spans() -> None:
+    """Two threads and two asyncio tasks (on a third thread), each in its own span, all at once."""
+
+    def thread(span_id: str, work: Any) -> None:
+        with hotpath.span(span_id=span_id, name="thread request"):
+            work()
+
+    async def task(span_id: str, work: Any) -> None:
+        with hotpath.span(span_id=span_id, name="task request"):
+            await work()
+
+    async def two_tasks() -> None:
+        await asyncio.gather(task("c" * 16, work_of_task_c), task("d" * 16, work_of_task_d))
+
+    threads = [threading.Thread(target=thread, args=("a" * 16, work_of_thread_a)),
+               threading.Thread(target=thread, args=("b" * 16, work_of_thread_b)),
+               threading.Thread(target=asyncio.run, args=(two_tasks(),))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+
+def span_name_of(span_id: str) -> str:
+    return "task request" if span_id[0] in "cd" else "thread request"
+
+
+class SpanProfilesEndToEnd(unittest.TestCase):
     def tearDown(self) -> None:
         hotpath.shutdown(timeout=1.0)
-        self.server.close()
 
-    def test_two_threads_and_two_tasks_each_spans_samples_hold_only_its_own_work(self) -> None:
-        hotpath.configure(application_name="span-test", server_address=self.server.url, upload_interval=3600,
+    def test_the_uploaded_pprof_labels_each_spans_samples_and_only_its_own_work(self) -> None:
+        server = Recorder(lambda n: 200)
+        self.addCleanup(server.close)
+        hotpath.configure(application_name="span-test", server_address=server.url, upload_interval=3600,
                           tags={"region": "eu-north"}, auto_tags=False)
-        own = {"a" * 16: "work_of_thread_a", "b" * 16: "work_of_thread_b",
-               "c" * 16: "work_of_task_c", "d" * 16: "work_of_task_d"}
-
-        def thread(span_id: str, work: Any) -> None:
-            with hotpath.span(span_id=span_id, name="thread request"):
-                work()
-
-        async def task(span_id: str, work: Any) -> None:
-            with hotpath.span(span_id=span_id, name="task request"):
-                await work()
-
-        async def two_tasks() -> None:
-            await asyncio.gather(task("c" * 16, work_of_task_c), task("d" * 16, work_of_task_d))
-
-        threads = [threading.Thread(target=thread, args=("a" * 16, work_of_thread_a)),
-                   threading.Thread(target=thread, args=("b" * 16, work_of_thread_b)),
-                   threading.Thread(target=asyncio.run, args=(two_tasks(),))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        run_four_spans()
         self.assertTrue(hotpath.shutdown(timeout=5.0))
 
         cpu: Dict[str, int] = {}
-        for r in self.server.requests:
+        for r in server.requests:
             for series in decode_push(r["body"]):
                 self.assertEqual(series["labels"], [("__name__", "process_cpu"), ("region", "eu-north"),
                                                     ("service_name", "span-test")])
@@ -172,16 +188,45 @@ class SpanProfilesEndToEnd(unittest.TestCase):
                         span_id = s["labels"].get("span_id")
                         if span_id is None:
                             continue
-                        self.assertIn(own[span_id], s["stack"], s)
-                        others = [w for i, w in own.items() if i != span_id]
+                        self.assertIn(OWN_WORK[span_id], s["stack"], s)
+                        others = [w for i, w in OWN_WORK.items() if i != span_id]
                         self.assertFalse([w for w in others if w in s["stack"]], s)
-                        self.assertEqual(s["labels"]["span_name"], "task request" if span_id[0] in "cd" else "thread request")
+                        self.assertEqual(s["labels"]["span_name"], span_name_of(span_id))
                         cpu[span_id] = cpu.get(span_id, 0) + s["values"][0]
         # Every span ran 250 ms of CPU; the sampler charges measured thread CPU to the stack it sees.
-        self.assertEqual(set(cpu), set(own), cpu)
+        self.assertEqual(set(cpu), set(OWN_WORK), cpu)
         for span_id in ("a" * 16, "b" * 16):
             self.assertGreater(cpu[span_id], 0.15e9, cpu)
 
+    @unittest.skipIf(
+        os.environ.get("HOTPATH_TEST_EXTRA_INTERPRETER") == "1",
+        "a real server (~15 s): runs under the main test interpreter only; the pprof test above runs on every one",
+    )
+    def test_through_a_real_server_each_spans_profile_holds_only_its_own_work(self) -> None:
+        url = start_hotpath_server(self)
+        hotpath.configure(application_name="span-e2e", server_address=url, upload_interval=3600, auto_tags=False)
+        started_ms = int(time.time() * 1000) - 60_000
+        run_four_spans()
+        self.assertTrue(hotpath.shutdown(timeout=10.0))
+        until_ms = int(time.time() * 1000) + 60_000
+
+        query = urllib.parse.urlencode({"query": '{service_name="span-e2e"}', "profileType": CPU,
+                                        "from": started_ms, "until": until_ms})
+        with urllib.request.urlopen(f"{url}/api/spans?{query}", timeout=30) as r:
+            listed = {s["spanId"]: s for s in json.load(r)["spans"]}
+        self.assertEqual(set(listed), set(OWN_WORK), listed)
+        for span_id, work in OWN_WORK.items():
+            self.assertEqual(listed[span_id]["spanName"], span_name_of(span_id))
+            body = {"profileTypeID": CPU, "labelSelector": '{service_name="span-e2e"}', "spanSelector": [span_id],
+                    "start": started_ms, "end": until_ms}
+            req = urllib.request.Request(f"{url}/querier.v1.QuerierService/SelectMergeSpanProfile",
+                                         data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                graph = json.load(r)["flamegraph"]
+            functions = {n.split(" (", 1)[0] for n in graph["names"]}
+            self.assertIn(work, functions, span_id)
+            self.assertFalse((set(OWN_WORK.values()) - {work}) & functions, (span_id, sorted(functions)))
+            self.assertEqual(int(graph["total"]), listed[span_id]["value"])
 
 if __name__ == "__main__":
     unittest.main()
