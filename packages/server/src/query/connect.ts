@@ -37,7 +37,7 @@ import {
   selectMergeStacktracesJson,
   selectSeriesJson,
   seriesResponseJson,
-  type FlameGraphDiffMessage,
+  type DiffResponse,
   type ProfileStatsMessage,
   type ProfileTypeMessage,
   type SelectMergeStacktracesResponse,
@@ -45,6 +45,7 @@ import {
   type SeriesMessage,
 } from './messages.ts';
 import { pprofToJson } from './pprof-json.ts';
+import { functionTableDiffOf, isProjection, projectionOf } from './functions.ts';
 import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile, selectSeries } from './readpath.ts';
 import { parseSelector } from './selector.ts';
 
@@ -186,6 +187,9 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
     const q = profileQueryOf(req, requestTenant(request), limits);
     const maxNodes = resolveMaxNodes(req.maxNodes, limits);
     if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q, deadline) };
+    // The Drilldown app's top table and sandwich: from the whole merged profile (functions.ts).
+    if (isProjection(req.format))
+      return projectionOf(await selectMergedProfile(store, q, deadline), req, maxNodes);
     // TREE (Pyroscope's internal tree bytes) and DOT are answered with the flame graph: documented.
     const fb = await selectFlamebearer(store, q, maxNodes, deadline);
     return { flamegraph: { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf } };
@@ -276,12 +280,23 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       DiffRequestCodec,
       encodeDiffResponse,
       diffResponseJson,
-      async (req, request, deadline): Promise<FlameGraphDiffMessage> => {
+      async (req, request, deadline): Promise<DiffResponse> => {
         if (req.left === undefined) throw queryErrors.missingDiffSide('left');
         if (req.right === undefined) throw queryErrors.missingDiffSide('right');
         const tenant = requestTenant(request);
         const left = profileQueryOf(req.left, tenant, limits);
         const right = profileQueryOf(req.right, tenant, limits);
+        if (req.format === ProfileFormat.Functions) {
+          // One row limit for the joined table, on the outer request (the app's shape).
+          const limit = resolveMaxNodes(req.maxNodes ?? req.left.maxNodes, limits);
+          if (left.profileTypeId !== right.profileTypeId)
+            throw queryErrors.profileTypeMismatch(left.profileTypeId, right.profileTypeId);
+          const [l, r] = await Promise.all([
+            selectMergedProfile(store, left, deadline),
+            selectMergedProfile(store, right, deadline),
+          ]);
+          return { functions: functionTableDiffOf(l, r, limit) };
+        }
         const maxNodes = resolveMaxNodes(req.left.maxNodes ?? req.right.maxNodes, limits);
         const fb = await selectFlamebearerDiff(store, left, right, maxNodes, deadline);
         return {

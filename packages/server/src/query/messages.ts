@@ -6,6 +6,15 @@ import { clampSampleValue, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN } from '../connect/wire.ts';
 import { jsonInt64, jsonString, jsonStrings } from '../connect/unary.ts';
+import { toBinary, toJson } from '@bufbuild/protobuf';
+import {
+  FunctionTableDiffSchema,
+  FunctionTableSchema,
+  SandwichReportSchema,
+  type FunctionTable,
+  type FunctionTableDiff,
+  type SandwichReport,
+} from '../gen/querier/v1/functions_pb.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Request types
@@ -34,6 +43,9 @@ export enum ProfileFormat {
   Tree = 2,
   Dot = 3,
   Pprof = 4,
+  /** Hotpath's numbers for the Drilldown app's formats (proto/querier/v1/functions.proto). */
+  Functions = 5,
+  Sandwich = 6,
 }
 const PROFILE_FORMAT_NAMES = [
   'PROFILE_FORMAT_UNSPECIFIED',
@@ -41,6 +53,8 @@ const PROFILE_FORMAT_NAMES = [
   'PROFILE_FORMAT_TREE',
   'PROFILE_FORMAT_DOT',
   'PROFILE_FORMAT_PPROF',
+  'PROFILE_FORMAT_FUNCTIONS',
+  'PROFILE_FORMAT_SANDWICH',
 ];
 
 export interface SelectRequest extends RangeRequest {
@@ -52,6 +66,8 @@ export interface SelectRequest extends RangeRequest {
   /** True when a stack_trace_selector was sent (not supported: ignored → documented). */
   hasStackTraceSelector: boolean;
   spanSelector: string[];
+  /** PROFILE_FORMAT_SANDWICH's function (field 12, Hotpath's number); '' when absent. */
+  sandwichFunction?: string;
 }
 
 export interface SelectSeriesRequest extends RangeRequest {
@@ -67,6 +83,10 @@ export interface SelectSeriesRequest extends RangeRequest {
 export interface DiffRequest {
   left: SelectRequest | undefined;
   right: SelectRequest | undefined;
+  /** PROFILE_FORMAT_FUNCTIONS asks for the joined function table (fields 3 and 4: Hotpath's numbers). */
+  format: ProfileFormat;
+  /** Rows of the function table; undefined when absent. */
+  maxNodes: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +118,9 @@ export interface SelectMergeStacktracesResponse {
   dot?: string;
   /** google.v1.Profile bytes (not gzipped). */
   pprof?: Uint8Array;
+  /** PROFILE_FORMAT_FUNCTIONS (field 6) and PROFILE_FORMAT_SANDWICH (field 7): functions.proto. */
+  functions?: FunctionTable;
+  sandwich?: SandwichReport;
 }
 
 export interface SeriesMessage {
@@ -294,6 +317,7 @@ function emptySelect(): SelectRequest {
     format: 0,
     hasStackTraceSelector: false,
     spanSelector: [],
+    sandwichFunction: '',
   };
 }
 
@@ -305,6 +329,7 @@ interface SelectLayout {
   format?: number;
   stackTraceSelector?: number;
   spanSelector?: number;
+  sandwichFunction?: number;
 }
 const STACKTRACES: SelectLayout = {
   start: 3,
@@ -313,6 +338,7 @@ const STACKTRACES: SelectLayout = {
   format: 6,
   stackTraceSelector: 7,
   spanSelector: 11,
+  sandwichFunction: 12,
 };
 const MERGE_PROFILE: SelectLayout = { start: 3, end: 4, maxNodes: 5, stackTraceSelector: 6 };
 const SPAN_PROFILE: SelectLayout = { start: 4, end: 5, maxNodes: 6, format: 7, spanSelector: 3 };
@@ -327,6 +353,7 @@ function decodeSelectFrom(r: ProtoReader, layout: SelectLayout): SelectRequest {
     else if (f === layout.maxNodes) out.maxNodes = int(rr, f, w);
     else if (f === layout.format) out.format = int(rr, f, w);
     else if (f === layout.spanSelector) out.spanSelector.push(str(rr, f, w));
+    else if (f === layout.sandwichFunction) out.sandwichFunction = str(rr, f, w);
     else if (f === layout.stackTraceSelector && w === WIRE_LEN) {
       if (rr.bytes().length > 0) out.hasStackTraceSelector = true;
     } else return false;
@@ -347,6 +374,7 @@ function decodeSelectJson(j: Json): SelectRequest {
   const sts = jsonObject(field(j, 'stackTraceSelector', 'stack_trace_selector'), 'stackTraceSelector');
   out.hasStackTraceSelector = sts !== undefined && Object.keys(sts).length > 0;
   out.spanSelector = jsonStrings(field(j, 'spanSelector', 'span_selector'), 'spanSelector');
+  out.sandwichFunction = jsonString(field(j, 'sandwichFunction', 'sandwich_function'), 'sandwichFunction');
   return out;
 }
 
@@ -423,7 +451,7 @@ export const SelectSeriesRequestCodec = {
 
 export const DiffRequestCodec = {
   binary(bytes: Uint8Array): DiffRequest {
-    const out: DiffRequest = { left: undefined, right: undefined };
+    const out: DiffRequest = { left: undefined, right: undefined, format: 0, maxNodes: undefined };
     readFields(bytes, (f, w, r) => {
       if ((f === 1 || f === 2) && w === WIRE_LEN) {
         const side = decodeSelectFrom(r.message(), STACKTRACES);
@@ -431,14 +459,24 @@ export const DiffRequestCodec = {
         else out.right = side;
         return true;
       }
-      return false;
+      if (f === 3) out.format = int(r, f, w);
+      else if (f === 4) out.maxNodes = int(r, f, w);
+      else return false;
+      return true;
     });
     return out;
   },
   json(j: Json): DiffRequest {
     const left = jsonObject(j.left, 'left');
     const right = jsonObject(j.right, 'right');
-    return { left: left && decodeSelectJson(left), right: right && decodeSelectJson(right) };
+    return {
+      left: left && decodeSelectJson(left),
+      right: right && decodeSelectJson(right),
+      format: jsonEnum(j.format, PROFILE_FORMAT_NAMES, 'format'),
+      maxNodes: has(j, 'maxNodes', 'max_nodes')
+        ? jsonInt64(field(j, 'maxNodes', 'max_nodes'), 'maxNodes')
+        : undefined,
+    };
   },
 };
 
@@ -567,6 +605,8 @@ export function encodeSelectMergeStacktraces(res: SelectMergeStacktracesResponse
   if (res.dot !== undefined) w.string(3, res.dot);
   const pprof = res.pprof;
   if (pprof !== undefined) w.message(5, (m) => m.bytes(1, pprof, true));
+  if (res.functions !== undefined) w.bytes(6, toBinary(FunctionTableSchema, res.functions), true);
+  if (res.sandwich !== undefined) w.bytes(7, toBinary(SandwichReportSchema, res.sandwich), true);
   return w.finish();
 }
 
@@ -578,15 +618,23 @@ export function selectMergeStacktracesJson(
   if (res.flamegraph !== undefined) o.flamegraph = flameGraphJson(res.flamegraph);
   if (res.dot) o.dot = res.dot;
   if (res.pprof !== undefined && pprofJson !== undefined) o.pprof = { profile: pprofJson(res.pprof) };
+  if (res.functions !== undefined) o.functions = toJson(FunctionTableSchema, res.functions);
+  if (res.sandwich !== undefined) o.sandwich = toJson(SandwichReportSchema, res.sandwich);
   return o;
 }
 
-export function encodeDiffResponse(fg: FlameGraphDiffMessage): Uint8Array {
-  return new ProtoWriter().message(1, (m) => writeFlameGraph(m, fg)).finish();
+/** A diff flame graph (field 1), or with PROFILE_FORMAT_FUNCTIONS the joined function table (field 2). */
+export type DiffResponse = FlameGraphDiffMessage | { functions: FunctionTableDiff };
+
+export function encodeDiffResponse(res: DiffResponse): Uint8Array {
+  if ('functions' in res)
+    return new ProtoWriter().bytes(2, toBinary(FunctionTableDiffSchema, res.functions), true).finish();
+  return new ProtoWriter().message(1, (m) => writeFlameGraph(m, res)).finish();
 }
 
-export function diffResponseJson(fg: FlameGraphDiffMessage): unknown {
-  return { flamegraph: flameGraphJson(fg) };
+export function diffResponseJson(res: DiffResponse): unknown {
+  if ('functions' in res) return { functions: toJson(FunctionTableDiffSchema, res.functions) };
+  return { flamegraph: flameGraphJson(res) };
 }
 
 export function encodeSelectSeriesResponse(series: SeriesMessage[]): Uint8Array {
