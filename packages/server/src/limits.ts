@@ -57,6 +57,8 @@ export interface Limits {
   readonly maxMaxNodes: number;
   /** Longest query range (querier.max-query-length = 24 h; Hotpath allows 7 d to match max lookback). */
   readonly maxQueryRangeMs: number;
+  /** Span and trace ids of one span selector, and spans of one GET /api/spans answer (1,000). */
+  readonly maxSpansPerQuery: number;
 
   // Bounded work per request (DESIGN.md "Trust boundary at the edge").
   /** Body of a read route before and after decompression (a query needs a few KiB); Hotpath: 1 MiB. */
@@ -114,6 +116,7 @@ export const DEFAULT_LIMITS: Limits = {
   defaultMaxNodes: 8192,
   maxMaxNodes: 1_048_576,
   maxQueryRangeMs: 7 * 24 * 60 * 60 * 1000,
+  maxSpansPerQuery: 1000,
   maxQueryBodyBytes: 1024 * 1024,
   maxInflatingBytes: 256 * 1024 * 1024,
   maxJsonDepth: 64,

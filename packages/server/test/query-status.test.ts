@@ -108,7 +108,10 @@ const connectRows: Record<string, Row[]> = {
   ],
   SelectMergeSpanProfile: [
     ['valid', 'POST', sel, 200],
-    ['span selector', 'POST', { ...sel, spanSelector: ['abc'] }, 400, 'span_selector_unsupported'],
+    ['span selector', 'POST', { ...sel, spanSelector: ['9a517183f26a089d'] }, 200],
+    ['short span id', 'POST', { ...sel, spanSelector: ['abc'] }, 400, 'invalid_span_id'],
+    ['non-hex span id', 'POST', { ...sel, spanSelector: ['9a517183f26a089z'] }, 400, 'invalid_span_id'],
+    ['format tree', 'POST', { ...sel, spanSelector: ['9a517183f26a089d'], format: 2 }, 200],
   ],
   GetProfileStats: [['empty body object', 'POST', {}, 200]],
 };

@@ -167,6 +167,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes without a tag or length (formats built from varints, such as Pyroscope's tree bytes). */
+  rawBytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
   private tag(field: number, wire: number): void {
     this.rawVarint(field * 8 + wire);
   }

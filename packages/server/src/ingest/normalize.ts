@@ -2,7 +2,9 @@
 // one series per profile type and per distinct promoted sample-label set, series labels per compat
 // spec §1.6 (profile type id, __name__ relabel rules, private __type__/__unit__/... labels,
 // service_name fallback), content-hash stack ids (core ids.ts), one row per distinct stack with
-// values summed and zeros dropped, deep stacks truncated and long symbols shortened.
+// values summed and zeros dropped, deep stacks truncated and long symbols shortened. Samples with a
+// span (sample labels span_id or profile_id, span_name, trace_id) keep it per row (ProfileRecord.spanIds),
+// never as a series label, so the number of series does not grow with the number of spans.
 // Everything here validates before anything is appended: a rejected upload leaves no trace.
 
 import {
@@ -19,7 +21,7 @@ import {
   type ProfileType,
 } from '@hotpath/core';
 import type { Limits } from '../limits.ts';
-import type { FunctionRecord, ProfileRecord, StackRecord } from '../store/types.ts';
+import type { FunctionRecord, ProfileRecord, SpanRecord, StackRecord } from '../store/types.ts';
 import { IngestErrors } from './errors.ts';
 import type { RuleEvaluator } from '../rules/recorder.ts';
 
@@ -51,7 +53,45 @@ export interface Normalized {
 /** Labels the server itself sets; not counted against the per-series label limit. */
 const PRIVATE = new Set(['__profile_type__', '__type__', '__unit__', '__period_type__', '__period_unit__']);
 /** Sample labels that stay per sample (§1.6) and never become series labels. */
-const NOT_PROMOTED = new Set(['trace_id', 'span_id', 'profile_id']);
+const NOT_PROMOTED = new Set(['trace_id', 'span_id', 'profile_id', 'span_name']);
+/** A span id as clients send it: up to 16 hex digits (Pyroscope's 16 lower-case ones). */
+const SPAN_ID = /^[0-9a-fA-F]{1,16}$/;
+const TRACE_ID = /^[0-9a-fA-F]{1,32}$/;
+
+/** What a sample label set says about a span; its id is 0n when the set names none (or a malformed one). */
+interface SpanOfSet {
+  readonly spanId: bigint;
+  readonly name: string;
+  readonly traceId: string;
+}
+const NO_SPAN: SpanOfSet = { spanId: 0n, name: '', traceId: '' };
+
+/** The span of a sample label set: `span_id`, else `profile_id` (Pyroscope renames it span_id). */
+export function spanOfLabels(set: Labels, maxNameLength: number): SpanOfSet {
+  let id: string | undefined;
+  let profileId: string | undefined;
+  let name = '';
+  let traceId = '';
+  for (const l of set) {
+    if (l.name === 'span_id') id = l.value;
+    else if (l.name === 'profile_id') profileId = l.value;
+    else if (l.name === 'span_name') name = l.value.slice(0, maxNameLength);
+    else if (l.name === 'trace_id' && TRACE_ID.test(l.value))
+      traceId = l.value.toLowerCase().padStart(32, '0');
+  }
+  const text = id ?? profileId;
+  if (text === undefined || !SPAN_ID.test(text)) return NO_SPAN;
+  const spanId = BigInt(`0x${text}`);
+  return spanId === 0n ? NO_SPAN : { spanId, name, traceId };
+}
+
+/** Per-span sums of one series of one profile: stack index → value, plus the span's totals. */
+interface SpanSums {
+  readonly span: SpanOfSet;
+  readonly sums: Map<number, number>;
+  total: number;
+  samples: number;
+}
 const UNKNOWN_SERVICE = 'unknown_service';
 const YEAR_1971_MS = Date.UTC(1971, 0, 1);
 
@@ -270,8 +310,10 @@ export class BatchBuilder {
         idsByTable.set(p.stacks, ids);
         this.truncatedSymbols += ids.truncatedSymbols;
       }
-      // Sum per (label set, effective stack index); zeros dropped later.
+      // Sum per (label set, effective stack index), and per span apart; zeros dropped later.
       const perSet = new Map<number, Float64Array>();
+      const spansPerSet = new Map<number, Map<bigint, SpanSums>>();
+      const spanOfSet = this.spansOf(p);
       const { stack, value, labelSet } = p.samples;
       // Sum of |value × scale| over the profile: bounding it bounds every per-stack sum too.
       let magnitude = 0;
@@ -285,7 +327,19 @@ export class BatchBuilder {
         const set = this.promotedSetOf(p, labelSet[i]!);
         let sums = perSet.get(set);
         if (sums === undefined) perSet.set(set, (sums = new Float64Array(p.stacks.length)));
-        sums[ids.effective[s]!]! += v;
+        const span = spanOfSet[labelSet[i]!]!;
+        if (span.spanId === 0n) {
+          sums[ids.effective[s]!]! += v;
+          continue;
+        }
+        let bySpan = spansPerSet.get(set);
+        if (bySpan === undefined) spansPerSet.set(set, (bySpan = new Map()));
+        let ss = bySpan.get(span.spanId);
+        if (ss === undefined) bySpan.set(span.spanId, (ss = { span, sums: new Map(), total: 0, samples: 0 }));
+        const e = ids.effective[s]!;
+        ss.sums.set(e, (ss.sums.get(e) ?? 0) + v);
+        ss.total += v;
+        ss.samples++;
       }
       if (magnitude > MAX_SAMPLE_VALUE)
         throw IngestErrors.sampleValueOutOfRange(
@@ -297,8 +351,15 @@ export class BatchBuilder {
       for (const [set, sums] of perSet) {
         const labels = seriesLabelsFor(upload.labels, promotedCache[set]!, p.type);
         validateSeriesLabels(labels, this.limits);
-        this.addRecord(labels, timeMs, sums, ids, p);
-        this.rules?.observe(labels, p.stacks, ids.names, sums);
+        this.addRecord(labels, timeMs, sums, ids, p, spansPerSet.get(set));
+        const spans = spansPerSet.get(set)?.values() ?? [];
+        this.rules?.observe(
+          labels,
+          p.stacks,
+          ids.names,
+          sums,
+          [...spans].map((ss) => ss.sums),
+        );
       }
     }
   }
@@ -331,6 +392,18 @@ export class BatchBuilder {
 
   /** Ids per shared frame/stack table, across uploads (OTLP profiles of one request share one). */
   private readonly idsByTable = new WeakMap<object, TableIds>();
+
+  private spansBySet = new WeakMap<Profile['sampleLabelSets'], SpanOfSet[]>();
+
+  /** The span of each sample label set of p (NO_SPAN for most), computed once per label set table. */
+  private spansOf(p: Profile): SpanOfSet[] {
+    let spans = this.spansBySet.get(p.sampleLabelSets);
+    if (spans === undefined) {
+      spans = p.sampleLabelSets.map((set) => spanOfLabels(set, this.limits.maxLabelValueLength));
+      this.spansBySet.set(p.sampleLabelSets, spans);
+    }
+    return spans;
+  }
 
   private promotedBySet = new WeakMap<Profile['sampleLabelSets'], { map: Int32Array; sets: Labels[] }>();
 
@@ -366,22 +439,51 @@ export class BatchBuilder {
     return entry;
   }
 
-  private addRecord(labels: Labels, timeMs: number, sums: Float64Array, ids: TableIds, p: Profile): void {
-    const byId = new Map<bigint, number>();
-    for (let s = 0; s < sums.length; s++) {
-      const v = sums[s]!;
-      if (v === 0) continue;
+  private addRecord(
+    labels: Labels,
+    timeMs: number,
+    sums: Float64Array,
+    ids: TableIds,
+    p: Profile,
+    spans: Map<bigint, SpanSums> | undefined,
+  ): void {
+    // Rows per span: span id → stack id → value; 0n holds the samples without a span.
+    const bySpan = new Map<bigint, Map<bigint, number>>([[0n, new Map()]]);
+    const add = (span: bigint, s: number, v: number): void => {
+      if (v === 0) return;
+      let byId = bySpan.get(span);
+      if (byId === undefined) bySpan.set(span, (byId = new Map()));
       const id = ids.idOf(s);
       byId.set(id, (byId.get(id) ?? 0) + v);
       this.addStackChain(s, ids, p);
-    }
-    const stackIds = new BigUint64Array(byId.size);
-    const values = new Float64Array(byId.size);
+    };
+    for (let s = 0; s < sums.length; s++) add(0n, s, sums[s]!);
+    for (const [spanId, ss] of spans ?? []) for (const [s, v] of ss.sums) add(spanId, s, v);
+    let size = 0;
+    for (const byId of bySpan.values()) size += byId.size;
+    const stackIds = new BigUint64Array(size);
+    const values = new Float64Array(size);
+    const spanIds = spans === undefined ? undefined : new BigUint64Array(size);
+    const records: SpanRecord[] = [];
     let i = 0;
-    for (const [id, v] of byId) {
-      if (v === 0) continue;
-      stackIds[i] = id;
-      values[i++] = v;
+    for (const [spanId, byId] of bySpan) {
+      const first = i;
+      for (const [id, v] of byId) {
+        if (v === 0) continue;
+        stackIds[i] = id;
+        values[i] = v;
+        if (spanIds !== undefined) spanIds[i] = spanId;
+        i++;
+      }
+      const ss = spans?.get(spanId);
+      if (ss !== undefined && i > first)
+        records.push({
+          spanId,
+          name: ss.span.name,
+          traceId: ss.span.traceId,
+          total: ss.total,
+          samples: ss.samples,
+        });
     }
     if (i === 0) return;
     this.rows += i;
@@ -391,6 +493,9 @@ export class BatchBuilder {
       timeMs,
       stackIds: i === stackIds.length ? stackIds : stackIds.slice(0, i),
       values: i === values.length ? values : values.slice(0, i),
+      ...(spanIds !== undefined && records.length > 0
+        ? { spanIds: i === spanIds.length ? spanIds : spanIds.slice(0, i), spans: records }
+        : {}),
     });
   }
 

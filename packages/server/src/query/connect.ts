@@ -48,6 +48,8 @@ import { pprofToJson } from './pprof-json.ts';
 import { functionTableDiffOf, isProjection, projectionOf } from './functions.ts';
 import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile, selectSeries } from './readpath.ts';
 import { parseSelector } from './selector.ts';
+import { attachSpanExemplars, spanSelectorOf, wantsExemplars } from './spans.ts';
+import { encodeTreeBytes } from './tree-bytes.ts';
 
 export const QUERIER = '/querier.v1.QuerierService';
 /** ProfileTypes accepts a zero range (Grafana's health check sends 1000..4000): read all time then. */
@@ -90,13 +92,21 @@ export function profileTypeMessage(id: string): ProfileTypeMessage {
   };
 }
 
-/** Validates a Select* request into a store query. */
+/** Validates a Select* request into a store query; span and trace id selectors keep only their spans' samples. */
 function profileQueryOf(req: SelectRequest, tenant: string, limits: Limits): ProfileQuery {
   const type = checkProfileType(req.profileTypeId);
   if (req.labelSelector === '') throw queryErrors.missingLabelSelector();
   const matchers = parseSelector(req.labelSelector);
   checkRange(req.start, req.end, limits);
-  return { tenant, profileTypeId: type.id, matchers, startMs: req.start, endMs: req.end };
+  const spans = spanSelectorOf(req.spanSelector, req.traceIdSelector, limits);
+  return {
+    tenant,
+    profileTypeId: type.id,
+    matchers,
+    startMs: req.start,
+    endMs: req.end,
+    ...(spans !== undefined ? { spans } : {}),
+  };
 }
 
 export function registerQuerierService(app: FastifyInstance, ctx: QueryContext): void {
@@ -185,13 +195,21 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
     deadline: Deadline,
   ): Promise<SelectMergeStacktracesResponse> => {
     const q = profileQueryOf(req, requestTenant(request), limits);
+    return mergedAs(q, req, deadline);
+  };
+  const mergedAs = async (
+    q: ProfileQuery,
+    req: SelectRequest,
+    deadline: Deadline,
+  ): Promise<SelectMergeStacktracesResponse> => {
     const maxNodes = resolveMaxNodes(req.maxNodes, limits);
     if (req.format === ProfileFormat.Pprof) return { pprof: await pprofOf(q, deadline) };
     // The Drilldown app's top table and sandwich: from the whole merged profile (functions.ts).
     if (isProjection(req.format))
       return projectionOf(await selectMergedProfile(store, q, deadline), req, maxNodes);
-    // TREE (Pyroscope's internal tree bytes) and DOT are answered with the flame graph: documented.
     const fb = await selectFlamebearer(store, q, maxNodes, deadline);
+    // TREE is Pyroscope's serialized tree (tree-bytes.ts); DOT is answered with the flame graph: documented.
+    if (req.format === ProfileFormat.Tree) return { tree: encodeTreeBytes(fb) };
     return { flamegraph: { names: fb.names, levels: fb.levels, total: fb.numTicks, maxSelf: fb.maxSelf } };
   };
   const pprofOf = async (q: ProfileQuery, deadline: Deadline): Promise<Uint8Array> => {
@@ -219,10 +237,11 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       encodeSelectMergeStacktraces,
       (r) => selectMergeStacktracesJson(r),
       async (req, request, deadline) => {
-        // Spans are not stored, so a span selector cannot be honoured: say so rather than answer
-        // with the whole service's profile.
-        if (req.spanSelector.length > 0) throw queryErrors.spanSelectorUnsupported(req.spanSelector.length);
-        return mergeStacktraces({ ...req, format: ProfileFormat.Flamegraph }, request, deadline);
+        // The profile of exactly the selected spans: an empty selector selects none (an empty graph).
+        const q = profileQueryOf(req, requestTenant(request), limits);
+        const spans = q.spans ?? { spanIds: [], traceIds: [] };
+        const format = req.format === ProfileFormat.Tree ? ProfileFormat.Tree : ProfileFormat.Flamegraph;
+        return mergedAs({ ...q, spans }, { ...req, format }, deadline);
       },
     ),
     opts,
@@ -253,21 +272,28 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       selectSeriesJson,
       async (req, request): Promise<SeriesMessage[]> => {
         const q = profileQueryOf(
-          { ...req, maxNodes: undefined, format: 0, hasStackTraceSelector: false, spanSelector: [] },
+          {
+            ...req,
+            maxNodes: undefined,
+            format: 0,
+            hasStackTraceSelector: false,
+            spanSelector: [],
+            traceIdSelector: [],
+          },
           requestTenant(request),
           limits,
         );
         if (!(req.step > 0 && Number.isFinite(req.step))) throw queryErrors.missingStep();
         if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
-        const series = await selectSeries(
-          store,
-          { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation },
-          req.limit,
-        );
-        return series.map((s) => ({
+        const exemplars = wantsExemplars(req.exemplarType);
+        const tq = { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation };
+        const series = await selectSeries(store, tq, req.limit);
+        const out: SeriesMessage[] = series.map((s) => ({
           labels: s.labels,
           points: Array.from(s.timestampsMs, (t, i) => ({ value: s.values[i]!, timestampMs: t })),
         }));
+        if (exemplars) await attachSpanExemplars(store, tq, out);
+        return out;
       },
     ),
     opts,

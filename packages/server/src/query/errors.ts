@@ -57,12 +57,29 @@ export const queryErrors = {
       `${param}=${JSON.stringify(value)} is not a time between 1970 and 9999 (ms/s/µs/ns digits, YYYYMMDD, now or now-1h)`,
       { param, actual: value },
     ),
-  spanSelectorUnsupported: (count: number) =>
-    bad(
-      'span_selector_unsupported',
-      `span selectors are not supported: Hotpath does not store span ids (got ${count})`,
-      { actual: count },
-    ),
+  invalidSpanId: (value: string) =>
+    bad('invalid_span_id', `span id ${JSON.stringify(value.slice(0, 64))} is not 16 hex digits`, {
+      actual: value.slice(0, 64),
+    }),
+  invalidTraceId: (value: string) =>
+    bad('invalid_trace_id', `trace id ${JSON.stringify(value.slice(0, 64))} is not 32 hex digits`, {
+      actual: value.slice(0, 64),
+    }),
+  tooManySpans: (param: string, limit: number, actual: number) =>
+    bad('too_many_spans', `${param} asks for ${actual} spans, the limit is ${limit}`, {
+      param,
+      limit,
+      actual,
+    }),
+  invalidExemplarType: (actual: number) =>
+    bad('invalid_exemplar_type', `exemplarType ${actual} is not NONE (1), INDIVIDUAL (2) or SPAN (3)`, {
+      actual,
+    }),
+  invalidLimit: (param: string, value: string) =>
+    bad('invalid_limit', `${param}=${JSON.stringify(value.slice(0, 64))} is not a whole number >= 1`, {
+      param,
+      actual: value.slice(0, 64),
+    }),
 };
 
 /** Validates a Connect time range: both ends required, start ≤ end, length within the limit. */

@@ -68,6 +68,8 @@ export interface SelectRequest extends RangeRequest {
   spanSelector: string[];
   /** PROFILE_FORMAT_SANDWICH's function (field 12, Hotpath's number); '' when absent. */
   sandwichFunction?: string;
+  /** trace_id_selector (SelectMergeStacktraces 10, SelectMergeProfile 8). */
+  traceIdSelector: string[];
 }
 
 export interface SelectSeriesRequest extends RangeRequest {
@@ -78,6 +80,8 @@ export interface SelectSeriesRequest extends RangeRequest {
   step: number;
   aggregation: 'sum' | 'avg';
   limit: number;
+  /** types.v1.ExemplarType: 0 unspecified, 1 none, 2 individual, 3 span. */
+  exemplarType: number;
 }
 
 export interface DiffRequest {
@@ -115,6 +119,8 @@ export interface FlameGraphDiffMessage extends FlameGraphMessage {
 
 export interface SelectMergeStacktracesResponse {
   flamegraph?: FlameGraphMessage;
+  /** PROFILE_FORMAT_TREE: Pyroscope's serialized tree (tree-bytes.ts). */
+  tree?: Uint8Array;
   dot?: string;
   /** google.v1.Profile bytes (not gzipped). */
   pprof?: Uint8Array;
@@ -123,9 +129,18 @@ export interface SelectMergeStacktracesResponse {
   sandwich?: SandwichReport;
 }
 
+/** types.v1.Exemplar: Hotpath's exemplars are spans (span_id, trace_id, `span_name` label). */
+export interface ExemplarMessage {
+  timestampMs: number;
+  spanId: string;
+  traceId: string;
+  value: number;
+  labels: Labels;
+}
+
 export interface SeriesMessage {
   labels: Labels;
-  points: { value: number; timestampMs: number }[];
+  points: { value: number; timestampMs: number; exemplars?: ExemplarMessage[] }[];
 }
 
 export interface ProfileStatsMessage {
@@ -318,6 +333,7 @@ function emptySelect(): SelectRequest {
     hasStackTraceSelector: false,
     spanSelector: [],
     sandwichFunction: '',
+    traceIdSelector: [],
   };
 }
 
@@ -330,6 +346,7 @@ interface SelectLayout {
   stackTraceSelector?: number;
   spanSelector?: number;
   sandwichFunction?: number;
+  traceIdSelector?: number;
 }
 const STACKTRACES: SelectLayout = {
   start: 3,
@@ -337,10 +354,17 @@ const STACKTRACES: SelectLayout = {
   maxNodes: 5,
   format: 6,
   stackTraceSelector: 7,
+  traceIdSelector: 10,
   spanSelector: 11,
   sandwichFunction: 12,
 };
-const MERGE_PROFILE: SelectLayout = { start: 3, end: 4, maxNodes: 5, stackTraceSelector: 6 };
+const MERGE_PROFILE: SelectLayout = {
+  start: 3,
+  end: 4,
+  maxNodes: 5,
+  stackTraceSelector: 6,
+  traceIdSelector: 8,
+};
 const SPAN_PROFILE: SelectLayout = { start: 4, end: 5, maxNodes: 6, format: 7, spanSelector: 3 };
 
 function decodeSelectFrom(r: ProtoReader, layout: SelectLayout): SelectRequest {
@@ -354,6 +378,7 @@ function decodeSelectFrom(r: ProtoReader, layout: SelectLayout): SelectRequest {
     else if (f === layout.format) out.format = int(rr, f, w);
     else if (f === layout.spanSelector) out.spanSelector.push(str(rr, f, w));
     else if (f === layout.sandwichFunction) out.sandwichFunction = str(rr, f, w);
+    else if (f === layout.traceIdSelector) out.traceIdSelector.push(str(rr, f, w));
     else if (f === layout.stackTraceSelector && w === WIRE_LEN) {
       if (rr.bytes().length > 0) out.hasStackTraceSelector = true;
     } else return false;
@@ -375,6 +400,7 @@ function decodeSelectJson(j: Json): SelectRequest {
   out.hasStackTraceSelector = sts !== undefined && Object.keys(sts).length > 0;
   out.spanSelector = jsonStrings(field(j, 'spanSelector', 'span_selector'), 'spanSelector');
   out.sandwichFunction = jsonString(field(j, 'sandwichFunction', 'sandwich_function'), 'sandwichFunction');
+  out.traceIdSelector = jsonStrings(field(j, 'traceIdSelector', 'trace_id_selector'), 'traceIdSelector');
   return out;
 }
 
@@ -394,6 +420,12 @@ export const SelectMergeSpanProfileRequestCodec = {
 };
 
 const AGGREGATION_NAMES = ['TIME_SERIES_AGGREGATION_TYPE_SUM', 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE'];
+const EXEMPLAR_TYPE_NAMES = [
+  'EXEMPLAR_TYPE_UNSPECIFIED',
+  'EXEMPLAR_TYPE_NONE',
+  'EXEMPLAR_TYPE_INDIVIDUAL',
+  'EXEMPLAR_TYPE_SPAN',
+];
 
 function aggregationOf(v: number): 'sum' | 'avg' {
   if (v === 0) return 'sum';
@@ -418,6 +450,7 @@ export const SelectSeriesRequestCodec = {
       step: 0,
       aggregation: 'sum',
       limit: 0,
+      exemplarType: 0,
     };
     readFields(bytes, (f, w, r) => {
       if (f === 1) out.profileTypeId = str(r, f, w);
@@ -430,6 +463,7 @@ export const SelectSeriesRequestCodec = {
         out.step = r.double();
       } else if (f === 7) out.aggregation = aggregationOf(int(r, f, w));
       else if (f === 9) out.limit = int(r, f, w);
+      else if (f === 10) out.exemplarType = int(r, f, w);
       else return false;
       return true;
     });
@@ -445,6 +479,7 @@ export const SelectSeriesRequestCodec = {
       step: jsonDouble(j.step, 'step'),
       aggregation: aggregationOf(jsonEnum(j.aggregation, AGGREGATION_NAMES, 'aggregation')),
       limit: jsonInt64(j.limit, 'limit'),
+      exemplarType: jsonEnum(field(j, 'exemplarType', 'exemplar_type'), EXEMPLAR_TYPE_NAMES, 'exemplarType'),
     };
   },
 };
@@ -500,6 +535,8 @@ export function encodeSelectRequest(
   const l = layout === 'stacktraces' ? STACKTRACES : layout === 'profile' ? MERGE_PROFILE : SPAN_PROFILE;
   const w = new ProtoWriter().string(1, req.profileTypeId ?? '').string(2, req.labelSelector ?? '');
   for (const s of req.spanSelector ?? []) if (l.spanSelector !== undefined) w.string(l.spanSelector, s, true);
+  for (const t of req.traceIdSelector ?? [])
+    if (l.traceIdSelector !== undefined) w.string(l.traceIdSelector, t, true);
   w.int64(l.start, req.start ?? 0).int64(l.end, req.end ?? 0);
   if (req.maxNodes !== undefined) w.int64(l.maxNodes, req.maxNodes, true);
   if (l.format !== undefined) w.int64(l.format, req.format ?? 0);
@@ -602,6 +639,7 @@ export function encodeSelectMergeStacktraces(res: SelectMergeStacktracesResponse
   const w = new ProtoWriter();
   const fg = res.flamegraph;
   if (fg !== undefined) w.message(1, (m) => writeFlameGraph(m, fg));
+  if (res.tree !== undefined) w.bytes(2, res.tree, true);
   if (res.dot !== undefined) w.string(3, res.dot);
   const pprof = res.pprof;
   if (pprof !== undefined) w.message(5, (m) => m.bytes(1, pprof, true));
@@ -616,6 +654,7 @@ export function selectMergeStacktracesJson(
 ): unknown {
   const o: Json = {};
   if (res.flamegraph !== undefined) o.flamegraph = flameGraphJson(res.flamegraph);
+  if (res.tree !== undefined && res.tree.length > 0) o.tree = Buffer.from(res.tree).toString('base64');
   if (res.dot) o.dot = res.dot;
   if (res.pprof !== undefined && pprofJson !== undefined) o.pprof = { profile: pprofJson(res.pprof) };
   if (res.functions !== undefined) o.functions = toJson(FunctionTableSchema, res.functions);
@@ -642,7 +681,16 @@ export function encodeSelectSeriesResponse(series: SeriesMessage[]): Uint8Array 
   for (const s of series) {
     w.message(1, (m) => {
       writeLabels(m, 1, s.labels);
-      for (const p of s.points) m.message(2, (pm) => pm.double(1, p.value).int64(2, p.timestampMs));
+      for (const p of s.points)
+        m.message(2, (pm) => {
+          pm.double(1, p.value).int64(2, p.timestampMs);
+          for (const e of p.exemplars ?? [])
+            pm.message(4, (em) => {
+              em.int64(1, e.timestampMs).string(3, e.spanId).int64(4, e.value);
+              writeLabels(em, 5, e.labels);
+              em.string(6, e.traceId);
+            });
+        });
     });
   }
   return w.finish();
@@ -659,6 +707,14 @@ export function selectSeriesJson(series: SeriesMessage[]): unknown {
           const po: Json = {};
           if (p.value !== 0) po.value = p.value;
           if (p.timestampMs !== 0) po.timestamp = s64(p.timestampMs);
+          if (p.exemplars !== undefined && p.exemplars.length > 0)
+            po.exemplars = p.exemplars.map((e) => {
+              const eo: Json = { timestamp: s64(e.timestampMs), spanId: e.spanId };
+              if (e.value !== 0) eo.value = s64(e.value);
+              if (e.labels.length > 0) eo.labels = labelsJson(e.labels);
+              if (e.traceId !== '') eo.traceId = e.traceId;
+              return eo;
+            });
           return po;
         });
       }

@@ -22,14 +22,14 @@ import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile } from '.
 import { parseMetricSelector, parseQuery } from './selector.ts';
 import { exportDotText } from './dot.ts';
 
-type Query = Record<string, string | string[] | undefined>;
+export type Query = Record<string, string | string[] | undefined>;
 
 function params(q: Query, name: string): string[] {
   const v = q[name];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-function param(q: Query, name: string): string | undefined {
+export function param(q: Query, name: string): string | undefined {
   return params(q, name)[0];
 }
 
@@ -63,7 +63,7 @@ export interface Timeline {
 }
 
 /** Parses a required time parameter; 0 and absent are "missing" (400) like Pyroscope's render. */
-function timeParam(q: Query, name: string, nowMs: number): number {
+export function timeParam(q: Query, name: string, nowMs: number): number {
   const raw = param(q, name);
   if (raw === undefined || raw === '') return nowMs;
   const ms = parseAttime(raw, nowMs);
@@ -125,7 +125,7 @@ function flamebearerJson(fb: Flamebearer): Record<string, unknown> {
   return { names: fb.names, levels: fb.levels, numTicks: fb.numTicks, maxSelf: fb.maxSelf };
 }
 
-function timed(
+export function timed(
   ctx: QueryContext,
   name: string,
   handler: (request: FastifyRequest, reply: FastifyReply, deadline: Deadline) => Promise<unknown>,
@@ -143,7 +143,7 @@ function timed(
 }
 
 /** 405 for every method but GET on a read route. */
-function getOnly(
+export function getOnly(
   app: FastifyInstance,
   url: string,
   handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,

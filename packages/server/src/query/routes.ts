@@ -10,8 +10,10 @@ import { HotpathError } from '../errors.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
 import { QueryGate } from './budget.ts';
+import { registerChangesService } from './changes.ts';
 import { registerQuerierService, type QueryContext } from './connect.ts';
 import { registerRenderRoutes } from './render.ts';
+import { registerSpanRoutes } from './spans.ts';
 import { registerRecordingRulesService } from '../rules/service.ts';
 
 export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
@@ -45,6 +47,8 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
     return sendError(reply, err);
   });
   registerQuerierService(app, ctx);
+  registerChangesService(app, ctx);
   registerRenderRoutes(app, ctx);
+  registerSpanRoutes(app, ctx);
   registerRecordingRulesService(app, ctx);
 }

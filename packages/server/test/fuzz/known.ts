@@ -9,7 +9,8 @@ import { buildServer } from '../../src/app.ts';
 import { openDuckDBStore } from '../../src/store/duckdb.ts';
 import { openMemoryStore } from '../../src/store/memory.ts';
 import { FUZZ_NOW_MS } from './harness.ts';
-import { KNOWN_SERVICE } from './families.ts';
+import { KNOWN_SERVICE, KNOWN_SPAN_ID } from './families.ts';
+import { pprofOf } from '../support/pprof.ts';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 /** A tenant no fuzz case names, so its data must come back exactly as written. */
@@ -63,6 +64,19 @@ async function ingestKnown(app: FastifyInstance, service: string, tenant: string
 export async function writeKnown(app: FastifyInstance): Promise<void> {
   await ingestKnown(app, KNOWN_SERVICE, 'anonymous');
   await ingestKnown(app, KNOWN_SERVICE, CHECK_TENANT);
+  // Samples of a span, so span selectors, exemplars and /api/spans have something to find.
+  const spans = await app.inject({
+    method: 'POST',
+    url: `/ingest?name=${KNOWN_SERVICE}&format=pprof`,
+    payload: pprofOf(
+      `main;serve;parse 4 {span_id=${KNOWN_SPAN_ID},span_name=GET /,trace_id=${'ab'.repeat(16)}}`,
+      {
+        timeMs: FUZZ_NOW_MS,
+      },
+    ),
+  });
+  if (spans.statusCode !== 200)
+    throw new Error(`known span ingest answered ${spans.statusCode}: ${spans.body}`);
 }
 
 /** Flamebearer levels (x-delta, total, self, name index) → folded stacks with their self values. */
