@@ -12,6 +12,7 @@ request's profile is one selector away and a deep trace does not multiply the sa
 from __future__ import annotations
 
 import os
+import random
 import sys
 from types import FrameType
 from typing import Any, Optional, Union
@@ -23,15 +24,21 @@ SPAN_NAME = "span_name"
 # Labels that identify one request: kept off memory profiles (see memory.AllocationTags.record).
 SPAN_KEYS = frozenset((SPAN_ID, SPAN_NAME))
 
+# New span ids: a generator of our own (an application's random.seed() must not make ids repeat),
+# seeded from os.urandom, and again in each forked child (pre-fork workers must not share ids).
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)
+
 
 def format_span_id(span_id: Union[int, str, None]) -> str:
     """16 lower-case hex digits from an OpenTelemetry-style int, a hex string, or None (a new
     random id). Raises ValueError on anything else, and on 0 (OpenTelemetry's invalid span id)."""
     if span_id is None:
         while True:
-            hex_id = os.urandom(8).hex()  # not `random`: forked workers would repeat each other's ids
-            if hex_id != "0" * 16:
-                return hex_id
+            value = _ids.getrandbits(64)
+            if value:
+                return format(value, "016x")
     if isinstance(span_id, bool) or not isinstance(span_id, (int, str)):
         raise ValueError(f"span_id must be an int or 16 hex digits, got {type(span_id).__name__}")
     if isinstance(span_id, str):

@@ -73,6 +73,25 @@ class SpanLabels(unittest.TestCase):
         with self.assertRaises(ValueError):
             hotpath.span(name=3)  # type: ignore[arg-type]
 
+    def test_new_ids_repeat_neither_after_random_seed_nor_in_forked_children(self) -> None:
+        import random
+
+        random.seed(7)
+        first = format_span_id(None)
+        random.seed(7)
+        self.assertNotEqual(format_span_id(None), first)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its next id, then out without running the parent's cleanups
+            os.write(write, format_span_id(None).encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        os.close(write)
+        child = os.read(read, 16).decode()
+        os.close(read)
+        self.assertRegex(child, r"^[0-9a-f]{16}$")
+        self.assertNotEqual(child, format_span_id(None))
+
     def test_two_asyncio_tasks_on_one_thread_each_carry_their_own_span(self) -> None:
         seen: List[tuple] = []
 
