@@ -33,6 +33,8 @@ const HOUR_MS = 3_600_000;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 /** Written before every run (see known.ts) so selectors have something to match. */
 export const KNOWN_SERVICE = 'fuzz-known';
+/** A span of the known data (known.ts writes samples with this span_id). */
+export const KNOWN_SPAN_ID = '00000000000a11ce';
 
 function allCorpus(): Buffer[] {
   return Object.values(corpus()).flat();
@@ -424,14 +426,20 @@ export const QUERY_METHODS: MethodSpec[] = [
       const s = selectOf(r);
       const w = new ProtoWriter();
       writeSelect(w, s, layout);
-      return { json: { ...s, start: JSON_INT64(s.start), end: JSON_INT64(s.end) }, binary: w.finish() };
+      // trace_id_selector: field 10 of SelectMergeStacktraces, 8 of SelectMergeProfile.
+      const traces = chance(r, 0.2) ? [pick(r, TRACE_IDS)] : [];
+      for (const x of traces) w.string(name === 'SelectMergeStacktraces' ? 10 : 8, x);
+      return {
+        json: { ...s, traceIdSelector: traces, start: JSON_INT64(s.start), end: JSON_INT64(s.end) },
+        binary: w.finish(),
+      };
     },
   })),
   {
     name: 'SelectMergeSpanProfile',
     request(r) {
       const s = selectOf(r);
-      const spans = chance(r, 0.2) ? ['0123456789abcdef'] : [];
+      const spans = chance(r, 0.5) ? Array.from({ length: 1 + int(r, 3) }, () => pick(r, SPAN_IDS)) : [];
       const w = new ProtoWriter();
       writeSelect(w, s, { start: 4, end: 5, maxNodes: 6, format: 7 });
       for (const x of spans) w.string(3, x);
@@ -455,7 +463,8 @@ export const QUERY_METHODS: MethodSpec[] = [
         .int64(3, s.start)
         .int64(4, s.end);
       for (const g of groupBy) w.string(5, g);
-      w.double(6, step).int64(7, aggregation).int64(9, limit);
+      const exemplarType = chance(r, 0.8) ? int(r, 4) : pick(r, [4, -1, 2 ** 40]);
+      w.double(6, step).int64(7, aggregation).int64(9, limit).int64(10, exemplarType);
       return {
         json: {
           profileTypeID: s.profileTypeID,
@@ -467,6 +476,7 @@ export const QUERY_METHODS: MethodSpec[] = [
           step: Number.isFinite(step) ? step : String(step),
           aggregation,
           limit: JSON_INT64(limit),
+          exemplarType,
         },
         binary: w.finish(),
       };
@@ -636,8 +646,22 @@ export const queryFamilies: Family[] = QUERY_METHODS.flatMap((m) => [
 // ---------------------------------------------------------------------------------------------
 // Legacy HTTP read routes and every other registered route
 
+/** Span and trace ids for span selectors: valid, of a known span (known.ts), and malformed. */
+const SPAN_IDS = [
+  '0123456789abcdef',
+  KNOWN_SPAN_ID,
+  'ABCDEF0123456789',
+  'abc',
+  'zzzzzzzzzzzzzzzz',
+  '',
+  'a'.repeat(1000),
+];
+const TRACE_IDS = ['0af7651916cd43dd8448eb211c80319c', '0af7', 'x'.repeat(32), ''];
+
 const RENDER_PARAMS = [
   'query',
+  'profileType',
+  'limit',
   'from',
   'until',
   'maxNodes',
@@ -688,6 +712,11 @@ function renderQuery(r: Rng, route: string): string {
     case '/labels':
     case '/api/apps':
       return `query=${q(pick(r, SELECTORS))}&from=${from}&until=${until}`;
+    case '/api/spans': {
+      const limit = pick(r, ['', '&limit=10', '&limit=1000', '&limit=1001', '&limit=0', '&limit=1e3']);
+      const type = chance(r, 0.8) ? `&profileType=${CPU}` : '';
+      return `query=${q(pick(r, RENDER_QUERIES))}${type}&from=${from}&until=${until}${limit}`;
+    }
     default:
       return '';
   }
@@ -702,6 +731,7 @@ export const READ_ROUTES = [
   '/label-values',
   '/labels',
   '/api/apps',
+  '/api/spans',
 ];
 
 /** Every route buildServer registers besides the ones above (compared with printRoutes by the suite). */
