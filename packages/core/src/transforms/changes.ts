@@ -172,6 +172,16 @@ export interface Finding {
   /** Share points moved (0..1): what findings are ranked by. */
   readonly score: number;
   readonly text: string;
+  /** The two sides to compare or diff to see it (left = before / the rest, right = after / the value). */
+  readonly left: Side;
+  readonly right: Side;
+}
+
+/** One side of a comparison: the selection narrowed by `where` and `not` (label != value), over a range. */
+export interface Side {
+  readonly range: ChangeRange;
+  readonly where: LabelEq[];
+  readonly not: LabelEq[];
 }
 
 export interface ChangeReport {
@@ -404,6 +414,8 @@ export async function whatChanged(
       kind: 'changed',
       function: top.name,
       ...(e !== undefined && v !== undefined ? { label: e.label, value: v.value } : {}),
+      left: { range: baseline!, where: [], not: [] },
+      right: { range: head, where: [], not: [] },
       score: Math.abs(top.totalDelta),
       text:
         `${top.name} ${top.direction} ${pts(top.totalDelta)} of the total (z ${top.z.toFixed(1)}, ` +
@@ -414,6 +426,8 @@ export async function whatChanged(
       findings.push({
         kind: 'changed',
         function: c.name,
+        left: { range: baseline!, where: [], not: [] },
+        right: { range: head, where: [], not: [] },
         score: Math.abs(c.totalDelta),
         text: `${c.name} ${c.direction} ${pts(c.totalDelta)} of the total (z ${c.z.toFixed(1)})`,
       });
@@ -431,8 +445,13 @@ export async function whatChanged(
         ? ''
         : `; ${p.slow.length} slow period(s) at ×${(p.slowMean / Math.max(p.fastMean, 1e-300)).toFixed(2)} the cost ` +
           `of its fast ones, where ${p.function} is ${pct(p.slowShare)} against ${pct(p.fastShare)}`;
+    const eq = [{ name: o.label, value: o.value }];
     findings.push({
       kind: p === undefined ? 'outlier' : 'periods',
+      // Periods: a typical fast step against a typical slow one of the value; else the value against the rest.
+      left:
+        p === undefined ? { range: head, where: [], not: eq } : { range: p.fastExample, where: eq, not: [] },
+      right: { range: p === undefined ? head : p.slowExample, where: eq, not: [] },
       function: o.function,
       label: o.label,
       value: o.value,
