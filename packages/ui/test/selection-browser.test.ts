@@ -189,6 +189,18 @@ describe('timeline selection in Chromium against a real server', () => {
       .locator('[data-testid="timeline-shared"] .timeline-band')
       .evaluateAll((els) => els.map((e) => getComputedStyle(e).borderLeftColor));
     expect(new Set(colors).size).toBe(2);
+    // Its end handle drags the comparison's end alone, from 80 % to 90 % of the view.
+    const handle = (await page.getByTestId('handle-right-end').boundingBox())!;
+    const plot = (await page.locator('[data-testid="timeline-shared"] .u-over').boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width * 0.9, handle.y + handle.height / 2, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => param('rightUntil')).not.toBe(right.until);
+    expect(Math.abs(Number(param('rightUntil')) - (whole.from + 0.9 * span))).toBeLessThan(0.02 * span);
+    expect(param('rightFrom')).toBe(right.from);
+    expect([param('from'), param('until')]).toEqual([left.from, left.until]);
+    right.until = param('rightUntil')!;
     await screenshot(page, 'selection-02-comparison');
     // The link reproduces both selections in the diff view: its diff query uses exactly them.
     const diffUrl = page.url().replace('/comparison?', '/comparison-diff?');

@@ -60,6 +60,8 @@ export function Timeline(props: {
   /** Double-click: zoom the axis to the selection. */
   readonly onZoom?: () => void;
   readonly bands?: readonly TimelineBand[];
+  /** A band's edge handle was dragged: its new range. */
+  readonly onBandChange?: (id: string, fromMs: number, untilMs: number) => void;
   readonly height?: number;
   readonly testId?: string;
   readonly theme?: 'light' | 'dark';
@@ -69,19 +71,54 @@ export function Timeline(props: {
   onSelectRef.current = props.onSelect;
   const onZoomRef = useRef(props.onZoom);
   onZoomRef.current = props.onZoom;
+  const onBandChangeRef = useRef(props.onBandChange);
+  onBandChangeRef.current = props.onBandChange;
   const bandsKey = JSON.stringify(props.bands ?? []);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     const data = alignSeries(props.series);
-    const bands = (JSON.parse(bandsKey) as TimelineBand[]).map((b) => {
+    const bands: PlacedBand[] = (JSON.parse(bandsKey) as TimelineBand[]).map((band) => {
       const div = document.createElement('div');
       div.className = 'timeline-band';
-      div.dataset['testid'] = `band-${b.id}`;
-      div.title = b.label;
-      div.style.setProperty('--band-color', b.color);
-      return { band: b, div };
+      div.dataset['testid'] = `band-${band.id}`;
+      div.title = band.label;
+      div.style.setProperty('--band-color', band.color);
+      const placed = { band, div };
+      for (const edge of ['start', 'end'] as const) {
+        const handle = document.createElement('div');
+        handle.className = `timeline-band-handle ${edge}`;
+        handle.dataset['testid'] = `handle-${band.id}-${edge}`;
+        handle.title = `Drag to move the ${edge} of the ${band.label}`;
+        handle.addEventListener('mousedown', (e) => dragEdge(e, placed, edge));
+        div.appendChild(handle);
+      }
+      return placed;
     });
+    // An edge drag moves the band live and reports its range on release; the handle stops the
+    // mousedown so uPlot does not start a new selection under it.
+    const dragEdge = (down: MouseEvent, placed: PlacedBand, edge: 'start' | 'end') => {
+      down.preventDefault();
+      down.stopPropagation();
+      const move = (e: MouseEvent) => {
+        const rect = plot.over.getBoundingClientRect();
+        const cssPxX = Math.min(rect.width, Math.max(0, e.clientX - rect.left));
+        const ms = Math.round(plot.posToVal(cssPxX, 'x') * 1000);
+        const b = placed.band;
+        placed.band = edge === 'start' ? { ...b, fromMs: ms } : { ...b, untilMs: ms };
+        placeBands(plot, bands);
+      };
+      const up = (e: MouseEvent) => {
+        move(e);
+        document.removeEventListener('mousemove', move);
+        document.removeEventListener('mouseup', up);
+        const { id, fromMs, untilMs } = placed.band;
+        if (untilMs !== fromMs)
+          onBandChangeRef.current?.(id, Math.min(fromMs, untilMs), Math.max(fromMs, untilMs));
+      };
+      document.addEventListener('mousemove', move);
+      document.addEventListener('mouseup', up);
+    };
     // uPlot paints on a canvas, where CSS variables do not resolve: concrete colours per theme.
     const axisColor = props.theme === 'dark' ? '#9aa1ad' : '#667085';
     const gridColor = props.theme === 'dark' ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)';
@@ -157,11 +194,17 @@ export function Timeline(props: {
   return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
 }
 
+interface PlacedBand {
+  band: TimelineBand;
+  readonly div: HTMLDivElement;
+}
+
 /** Positions each band over the plot area (CSS px of u.over), clipped to the visible x range. */
-function placeBands(u: uPlot, bands: readonly { band: TimelineBand; div: HTMLDivElement }[]): void {
+function placeBands(u: uPlot, bands: readonly PlacedBand[]): void {
   for (const { band, div } of bands) {
-    const left = Math.max(0, u.valToPos(band.fromMs / 1000, 'x'));
-    const right = Math.min(u.over.clientWidth, u.valToPos(band.untilMs / 1000, 'x'));
+    const [a, b] = [band.fromMs, band.untilMs].sort((x, y) => x - y) as [number, number];
+    const left = Math.max(0, u.valToPos(a / 1000, 'x'));
+    const right = Math.min(u.over.clientWidth, u.valToPos(b / 1000, 'x'));
     div.style.display = right > left ? '' : 'none';
     div.style.left = `${left}px`;
     div.style.width = `${Math.max(0, right - left)}px`;

@@ -168,6 +168,7 @@ export function SingleView(props: ViewProps) {
           untilMs={range.view.untilMs}
           bands={range.bands}
           onSelect={range.select}
+          onBandChange={(_id, f, u) => range.select(f, u)}
           onZoom={range.zoom}
         />
       )}
@@ -298,6 +299,7 @@ export function ExploreView(props: ViewProps) {
           height={180}
           testId="explore-timeline"
           onSelect={range.select}
+          onBandChange={(_id, f, u) => range.select(f, u)}
           onZoom={range.zoom}
         />
       )}
@@ -474,9 +476,9 @@ function Sides(props: ViewProps) {
     { id: 'left', ...l, color: SERIES_COLORS[1]!, label: 'baseline' },
     { id: 'right', ...r, color: SERIES_COLORS[0]!, label: 'comparison' },
   ];
-  const select = (fromMs: number, untilMs: number) => {
+  const setSide = (side: string, fromMs: number, untilMs: number) => {
     const range =
-      dragSide === 'left'
+      side === 'left'
         ? { from: String(fromMs), until: String(untilMs) }
         : { rightFrom: String(fromMs), rightUntil: String(untilMs) };
     update({ ...range, timelineFrom: viewFrom, timelineUntil: viewUntil, focus: '' });
@@ -567,7 +569,8 @@ function Sides(props: ViewProps) {
           untilMs={view.untilMs}
           bands={bands}
           testId="timeline-shared"
-          onSelect={select}
+          onSelect={(f, u) => setSide(dragSide, f, u)}
+          onBandChange={setSide}
           onZoom={zoom}
         />
       )}
