@@ -22,7 +22,7 @@ import { chargeIngestBytes } from './auth/rate-limit.ts';
 import { registerKeyRoutes } from './auth/routes.ts';
 import { registerSecurityHeaders } from './auth/headers.ts';
 import { serveH2c } from './h2c.ts';
-import { loadRecordingRules } from './rules/service.ts';
+import { keepRecordingRulesLoaded } from './rules/service.ts';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -97,7 +97,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   const writePath = new WritePath(full);
   app.decorate('hotpathWritePath', writePath);
-  await loadRecordingRules(deps.store, writePath.rules, (m) => app.log.warn(m));
+  await keepRecordingRulesLoaded(app, deps.store, writePath.rules);
   const auth = new Auth(deps.auth ?? 'none', new KeyRing(deps.store));
   app.decorate('hotpathAuth', auth);
   app.decorateRequest('hotpathIdentity', null);

@@ -11,6 +11,9 @@ import { buildServer } from '../src/app.ts';
 import { ProtoWriter } from '../src/connect/wire.ts';
 import { UpsertRecordingRuleResponseSchema } from '../src/gen/settings/v1/recording_rules_pb.ts';
 import { openDuckDBStore } from '../src/store/duckdb.ts';
+import { openMemoryStore } from '../src/store/memory.ts';
+import { syncRecordingRules } from '../src/rules/service.ts';
+import type { FastifyInstance } from 'fastify';
 import { PUSH_PATH } from '../src/ingest/routes.ts';
 import { pprofOf, pushRequest } from './support/pprof.ts';
 import { NOW_MS, openTestServer, type TestServer } from './support/server.ts';
@@ -368,5 +371,56 @@ describe('recording rules under --auth keys', () => {
       expect.stringMatching(/^rides_cpu\{profiles_rule_id="[a-zA-Z]+"\} 4$/),
     ]);
     expect(await metrics(betaAdmin)).toEqual([]);
+  });
+});
+
+describe('recording rules over replicas sharing a store', () => {
+  it('a rule made through one server applies on the other after its reload; unchanged rules keep their counts', async () => {
+    const store = await openMemoryStore();
+    const open = () => buildServer({ store, now: () => NOW_MS, groupCommit: { intervalMs: 2 } });
+    const [a, b] = [await open(), await open()];
+    onTestFinished(async () => {
+      await a.close();
+      await b.close();
+    });
+    const upsert = async (app: FastifyInstance, body: unknown) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: `${RULES}/UpsertRecordingRule`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      return JSON.parse(res.body);
+    };
+    const push = (app: FastifyInstance) =>
+      app.inject({
+        method: 'POST',
+        url: '/ingest?name=ride&format=pprof',
+        payload: pprofOf('main 3', { timeMs: NOW_MS }),
+      });
+    const series = async (app: FastifyInstance) =>
+      (await app.inject({ method: 'GET', url: '/metrics' })).body
+        .split('\n')
+        .filter((l) => l.startsWith('rides'));
+    const { rule } = await upsert(a, appCreate('rides_cpu'));
+    // B counts with it only once it has reloaded; a reload keeps the counts of an unchanged rule.
+    await push(b);
+    expect(await series(b)).toEqual([]);
+    await syncRecordingRules(store, b.hotpathWritePath.rules);
+    await push(b);
+    await syncRecordingRules(store, b.hotpathWritePath.rules);
+    await push(b);
+    expect(await series(b)).toEqual([`rides_cpu{profiles_rule_id="${rule.id}"} 6`]);
+    // Generations are checked against the store: B cannot overwrite A's newer version.
+    expect(
+      (await upsert(a, { ...appCreate('rides_cpu2'), id: rule.id, generation: '1' })).rule.generation,
+    ).toBe('2');
+    expect((await upsert(b, { ...appCreate('rides_cpu3'), id: rule.id, generation: '1' })).error).toBe(
+      'rule_conflict',
+    );
+    await syncRecordingRules(store, b.hotpathWritePath.rules);
+    expect(await series(b)).toEqual([]);
+    await push(b);
+    expect(await series(b)).toEqual([`rides_cpu2{profiles_rule_id="${rule.id}"} 3`]);
   });
 });

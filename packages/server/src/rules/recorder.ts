@@ -89,6 +89,36 @@ export class RuleRecorder {
     private readonly metrics: Metrics,
   ) {}
 
+  private changes: Promise<unknown> = Promise.resolve();
+
+  /** Runs `change` after every change queued before it: a check and the write it guards never interleave. */
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.changes.then(change, change);
+    this.changes = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Makes the rules those of `all` (every tenant's, as stored): a rule at the same generation keeps
+   * its counters, a changed one starts again from zero, one no longer listed is dropped.
+   */
+  replaceAll(all: readonly { readonly tenant: string; readonly rule: RecordingRule }[]): void {
+    const next = new Map<string, Map<string, RuleState>>();
+    for (const { tenant, rule } of all) {
+      const old = this.tenants.get(tenant)?.get(rule.id);
+      let rules = next.get(tenant);
+      if (rules === undefined) next.set(tenant, (rules = new Map()));
+      rules.set(
+        rule.id,
+        old !== undefined && old.compiled.rule.generation === rule.generation
+          ? old
+          : { tenant, compiled: compileRule(rule), counters: new Map() },
+      );
+    }
+    this.tenants.clear();
+    for (const [tenant, rules] of next) this.tenants.set(tenant, rules);
+  }
+
   /** Adds or replaces a (validated) rule; a replaced rule's counters restart from zero. */
   set(tenant: string, rule: RecordingRule): void {
     let rules = this.tenants.get(tenant);
@@ -101,21 +131,6 @@ export class RuleRecorder {
     const had = rules?.delete(id) ?? false;
     if (rules?.size === 0) this.tenants.delete(tenant);
     return had;
-  }
-
-  get(tenant: string, id: string): RecordingRule | undefined {
-    return this.tenants.get(tenant)?.get(id)?.compiled.rule;
-  }
-
-  /** The tenant's rules by id. */
-  list(tenant: string): RecordingRule[] {
-    return [...(this.tenants.get(tenant)?.values() ?? [])]
-      .map((s) => s.compiled.rule)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  }
-
-  count(tenant: string): number {
-    return this.tenants.get(tenant)?.size ?? 0;
   }
 
   /** An evaluator over the tenant's current rules, or undefined when it has none (no cost then). */

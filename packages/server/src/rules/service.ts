@@ -29,6 +29,7 @@ import {
 import { requestTenant } from '../auth/hook.ts';
 import type { QueryContext } from '../query/connect.ts';
 import type { Store } from '../store/types.ts';
+import type { RecordingRule } from '../gen/settings/v1/recording_rules_pb.ts';
 import type { RuleRecorder } from './recorder.ts';
 import {
   checkRuleId,
@@ -52,22 +53,56 @@ const ADMIN_METHODS = new Set([
   `${RULES_SERVICE}/DeleteRecordingRule`,
 ]);
 
-/** Reads every tenant's rules from the store into the recorder (at start); unreadable ones are logged and skipped. */
-export async function loadRecordingRules(
+/** How often a server reads the rules again, so rules changed through another replica apply here too. */
+export const RULES_RELOAD_MS = 10_000;
+
+/** Makes the recorder's rules the stored ones (unreadable documents are logged and skipped). */
+export async function syncRecordingRules(
   store: Store,
   rules: RuleRecorder,
-  warn: (message: string) => void,
-): Promise<number> {
-  let loaded = 0;
-  for (const doc of await store.listDocuments(RULE_KIND)) {
+  warn: (message: string) => void = () => undefined,
+): Promise<void> {
+  await rules.exclusive(async () => {
+    const all = [];
+    for (const doc of await store.listDocuments(RULE_KIND)) {
+      try {
+        all.push({ tenant: doc.tenant, rule: ruleFromJson(doc.body) });
+      } catch (e) {
+        warn(`recording rule ${doc.tenant}/${doc.id} not loaded: ${(e as Error).message}`);
+      }
+    }
+    rules.replaceAll(all);
+  });
+}
+
+/** Loads the rules now (at start), then every RULES_RELOAD_MS until the app closes. */
+export async function keepRecordingRulesLoaded(
+  app: FastifyInstance,
+  store: Store,
+  rules: RuleRecorder,
+): Promise<void> {
+  const warn = (m: string) => app.log.warn(m);
+  await syncRecordingRules(store, rules, warn);
+  const timer = setInterval(() => {
+    syncRecordingRules(store, rules, warn).catch((e: unknown) =>
+      warn(`recording rules not reloaded: ${(e as Error).message}`),
+    );
+  }, RULES_RELOAD_MS);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/** The tenant's stored rules by id (the store is the truth; the recorder may be one reload behind). */
+async function storedRules(store: Store, tenant: string): Promise<Map<string, RecordingRule>> {
+  const out = new Map<string, RecordingRule>();
+  for (const doc of await store.listDocuments(RULE_KIND, tenant)) {
     try {
-      rules.set(doc.tenant, ruleFromJson(doc.body));
-      loaded++;
-    } catch (e) {
-      warn(`recording rule ${doc.tenant}/${doc.id} not loaded: ${(e as Error).message}`);
+      out.set(doc.id, ruleFromJson(doc.body));
+    } catch {
+      // unreadable: skipped, as syncRecordingRules does (and logs)
     }
   }
-  return loaded;
+  return out;
 }
 
 function decodeError(code: string, e: unknown): HotpathError {
@@ -119,13 +154,6 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
           : [route.onRequest];
     route.onRequest = [...own, adminGuard];
   });
-  // One change at a time, so a generation check and its write cannot interleave with another's.
-  let changes: Promise<unknown> = Promise.resolve();
-  const serial = <T>(run: () => Promise<T>): Promise<T> => {
-    const next = changes.then(run, run);
-    changes = next.catch(() => undefined);
-    return next;
-  };
   const opts = {
     maxDecompressedBytes: ctx.limits.maxQueryBodyBytes,
     maxJsonDepth: ctx.limits.maxJsonDepth,
@@ -141,7 +169,7 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
       GetRecordingRuleResponseSchema,
       async (req, request) => {
         const id = checkRuleId(req.id);
-        const rule = rules.get(requestTenant(request), id);
+        const rule = (await storedRules(store, requestTenant(request))).get(id);
         if (rule === undefined) throw ruleErrors.notFound(id);
         return create(GetRecordingRuleResponseSchema, { rule });
       },
@@ -155,7 +183,9 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
       ListRecordingRulesRequestSchema,
       ListRecordingRulesResponseSchema,
       async (_req, request) =>
-        create(ListRecordingRulesResponseSchema, { rules: rules.list(requestTenant(request)) }),
+        create(ListRecordingRulesResponseSchema, {
+          rules: [...(await storedRules(store, requestTenant(request))).values()],
+        }),
     ),
     opts,
   );
@@ -169,9 +199,10 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
         const tenant = requestTenant(request);
         const rule = ruleFromUpsert(req, ctx.limits.maxSymbolLength);
         const id = req.id.trim() === '' ? newRuleId() : checkRuleId(req.id);
-        return serial(async () => {
-          const existing = rules.get(tenant, id);
-          if (existing === undefined && rules.count(tenant) >= ctx.limits.maxRecordingRulesPerTenant)
+        return rules.exclusive(async () => {
+          const stored = await storedRules(store, tenant);
+          const existing = stored.get(id);
+          if (existing === undefined && stored.size >= ctx.limits.maxRecordingRulesPerTenant)
             throw ruleErrors.tooMany(ctx.limits.maxRecordingRulesPerTenant);
           // A replacement names the generation it was made from (Pyroscope's optimistic concurrency).
           if (existing !== undefined && req.generation !== existing.generation)
@@ -201,9 +232,8 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
       async (req, request) => {
         const tenant = requestTenant(request);
         const id = checkRuleId(req.id);
-        return serial(async () => {
-          if (rules.get(tenant, id) === undefined) throw ruleErrors.notFound(id);
-          await store.deleteDocument(tenant, RULE_KIND, id);
+        return rules.exclusive(async () => {
+          if (!(await store.deleteDocument(tenant, RULE_KIND, id))) throw ruleErrors.notFound(id);
           rules.delete(tenant, id);
           return create(DeleteRecordingRuleResponseSchema);
         });
