@@ -6,6 +6,7 @@ import { ProtoWriter } from '../../src/connect/wire.ts';
 import { PUSH_PATH } from '../../src/ingest/routes.ts';
 import { KEYS_PATH } from '../../src/auth/routes.ts';
 import { QUERIER } from '../../src/query/connect.ts';
+import { CHANGES_SERVICE } from '../../src/query/changes.ts';
 import { pushRequest } from '../support/pprof.ts';
 import { OTLP_GRPC_PATH, OTLP_HTTP_PATH, renumberSampleFields } from '../../src/ingest/otlp.ts';
 import { eBpfPythonRequest, otlpBinary, otlpJson } from '../support/otlp.ts';
@@ -638,6 +639,56 @@ export const drilldownFamilies: Family[] = DRILLDOWN_METHODS.flatMap((m) => [
   queryFamily(m, 'json'),
 ]);
 
+/** hotpath.v1.ChangesService (query/changes.ts): baselines, labels and thresholds, valid and not. */
+export const CHANGES_METHODS: MethodSpec[] = [
+  {
+    name: 'Changes/WhatChanged',
+    path: `${CHANGES_SERVICE}/WhatChanged`,
+    request(r) {
+      const s = selectOf(r);
+      const baseline = pick(r, ['', 'previous', '1h', '1d', '1w', '0h', '999999w', 'x', '-1h']);
+      const labels = chance(r, 0.5) ? ['service_name', 'env', '__name__'].slice(0, int(r, 4)) : [];
+      const explicit = chance(r, 0.2)
+        ? { baselineStart: time(r, s.start - HOUR_MS), baselineEnd: time(r, s.start) }
+        : {};
+      const minZ = chance(r, 0.8) ? 0 : pick(r, [1, -1, 1e300, NaN]);
+      const w = new ProtoWriter()
+        .string(1, s.profileTypeID)
+        .string(2, s.labelSelector)
+        .int64(3, s.start)
+        .int64(4, s.end);
+      w.string(5, baseline);
+      if (explicit.baselineStart !== undefined)
+        w.int64(6, explicit.baselineStart).int64(7, explicit.baselineEnd!);
+      for (const l of labels) w.string(8, l);
+      w.double(9, minZ);
+      return {
+        json: {
+          profileTypeId: s.profileTypeID,
+          labelSelector: s.labelSelector,
+          start: JSON_INT64(s.start),
+          end: JSON_INT64(s.end),
+          baseline,
+          labels,
+          ...(explicit.baselineStart !== undefined
+            ? {
+                baselineStart: JSON_INT64(explicit.baselineStart),
+                baselineEnd: JSON_INT64(explicit.baselineEnd!),
+              }
+            : {}),
+          minZ: Number.isFinite(minZ) ? minZ : String(minZ),
+        },
+        binary: w.finish(),
+      };
+    },
+  },
+];
+
+export const changesFamilies: Family[] = CHANGES_METHODS.flatMap((m) => [
+  queryFamily(m, 'proto'),
+  queryFamily(m, 'json'),
+]);
+
 export const queryFamilies: Family[] = QUERY_METHODS.flatMap((m) => [
   queryFamily(m, 'proto'),
   queryFamily(m, 'json'),
@@ -746,6 +797,7 @@ export const OTHER_ROUTES = [
   OTLP_GRPC_PATH,
   ...QUERY_METHODS.map((m) => `${QUERIER}/${m.name}`),
   ...DRILLDOWN_METHODS.map((m) => m.path!),
+  ...CHANGES_METHODS.map((m) => m.path!),
   KEYS_PATH,
   `${KEYS_PATH}/:id`,
   ...RULES_METHODS.map((m) => `${RULES_SERVICE}/${m}`),
@@ -835,6 +887,7 @@ export const allFamilies: Family[] = [
   ...otlpFamilies,
   ...queryFamilies,
   ...drilldownFamilies,
+  ...changesFamilies,
   ...httpFamilies,
 ];
 
