@@ -141,5 +141,27 @@ describe.skipIf(skipReason !== undefined)(
       });
       await shows('diff', ['mutex_lock']);
     }, 60_000);
+
+    it('the diff link the demo prints opens a fast and a slow eu-north period, not one range twice', async () => {
+      const link = await until(
+        'the demo to print its diff link',
+        async () => /^\s+(http:\S+\/comparison-diff\?\S+)$/m.exec(demo.output())?.[1],
+        60_000,
+      );
+      const q = new URL(link).searchParams;
+      const [from, until_, rightFrom, rightUntil] = ['from', 'until', 'rightFrom', 'rightUntil'].map((k) =>
+        Number(q.get(k)),
+      );
+      // Baseline a whole odd period (fast), comparison a whole even one (slow), both already over.
+      expect([until_ - from, rightUntil - rightFrom]).toEqual([PERIOD_S * 1000, PERIOD_S * 1000]);
+      expect((from / 1000 / PERIOD_S) % 2).toBe(1);
+      expect((rightFrom / 1000 / PERIOD_S) % 2).toBe(0);
+      expect(Math.max(until_, rightUntil)).toBeLessThanOrEqual(Date.now());
+      expect(q.get('query')).toBe('{region="eu-north"}');
+      expect(q.get('rightQuery')).toBe('{region="eu-north"}');
+      await page.goto(link);
+      await shows('printed-diff-link', ['mutex_lock']);
+      expect(await page.locator('[data-testid="timeline-shared"] .timeline-band').count()).toBe(2);
+    }, 90_000);
   },
 );
