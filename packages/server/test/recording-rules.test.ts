@@ -268,6 +268,20 @@ describe('recording rules as profiles arrive', () => {
     expect(await ruleSeries('team-b')).toEqual({});
   });
 
+  it('samples of a span (kept per sample, apart from the others) count too', async () => {
+    t = await openTestServer();
+    const id = (await call('UpsertRecordingRule', appCreate('rides_fnv_cpu', 'find_nearest_vehicle'))).body
+      .rule.id;
+    await ingest(`
+      main;find_nearest_vehicle 5 {span_id=00000000000000a1}
+      main;find_nearest_vehicle;find_nearest_vehicle 7 {span_id=00000000000000b2}
+      main;find_nearest_vehicle 11
+      main;idle 13 {span_id=00000000000000a1}
+    `);
+    expect(await flameTotal('{service_name="ride"}', 'find_nearest_vehicle')).toBe(23);
+    expect(await ruleSeries()).toEqual({ [`rides_fnv_cpu{profiles_rule_id="${id}"}`]: 23 });
+  });
+
   it('a rejected request adds nothing, not even its valid series', async () => {
     t = await openTestServer();
     await call('UpsertRecordingRule', appCreate('rides_cpu'));
