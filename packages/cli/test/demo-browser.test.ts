@@ -151,7 +151,7 @@ describe.skipIf(skipReason !== undefined)(
       const q = new URL(link).searchParams;
       const [from, until_, rightFrom, rightUntil] = ['from', 'until', 'rightFrom', 'rightUntil'].map((k) =>
         Number(q.get(k)),
-      );
+      ) as [number, number, number, number];
       // Baseline a whole odd period (fast), comparison a whole even one (slow), both already over.
       expect([until_ - from, rightUntil - rightFrom]).toEqual([PERIOD_S * 1000, PERIOD_S * 1000]);
       expect((from / 1000 / PERIOD_S) % 2).toBe(1);
