@@ -52,6 +52,14 @@ def stack(*names: str) -> FakeFrame:
     return frame
 
 
+def labels_here() -> Dict[str, str]:
+    """The labels the sampler would attach to a sample of the calling code, right now."""
+    from hotpath.sampler import Sampler
+
+    s = Sampler(cpu_clock=lambda ident: 0)
+    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
+
+
 class FakeClock:
     """Monotonic ns clock and per-thread CPU clocks that tests advance by hand."""
 

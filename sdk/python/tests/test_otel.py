@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
-import threading
 import types
 import unittest
 from unittest import mock
 from typing import Any, Dict, List
 
-from _support import SDK_DIR  # noqa: F401  (puts the SDK on sys.path)
+from _support import labels_here
 
 import hotpath
 from hotpath import tags as T
-from hotpath.sampler import Sampler
 
 FAKE_SDK = '''
 import contextlib
@@ -110,12 +108,6 @@ def install_fake_sdk() -> types.ModuleType:
 def remove_fake_sdk() -> None:
     for name in ("opentelemetry.sdk.trace", "opentelemetry.sdk", "opentelemetry"):
         sys.modules.pop(name, None)
-
-
-def labels_here() -> Dict[str, str]:
-    """The labels the sampler would attach to a sample of the calling code, right now."""
-    s = Sampler(cpu_clock=lambda ident: 0)
-    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
 
 
 class WithoutTheSdk(unittest.TestCase):

@@ -16,21 +16,14 @@ import urllib.request
 from typing import Any, Dict, List, Set
 
 import _support
-from _support import Recorder, decode_pprof, decode_push, start_hotpath_server
+from _support import Recorder, decode_pprof, decode_push, labels_here, start_hotpath_server
 
 import hotpath
 from hotpath import tags as T
 from hotpath.memory import AllocationTags
-from hotpath.sampler import Sampler
 from hotpath.spans import format_span_id
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
-
-
-def labels_here() -> Dict[str, str]:
-    """The labels the sampler would attach to a sample of the calling code, right now."""
-    s = Sampler(cpu_clock=lambda ident: 0)
-    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
 
 
 class SpanLabels(unittest.TestCase):

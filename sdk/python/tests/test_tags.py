@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import threading
 import unittest
 from typing import Any, Dict, Iterator, List
 
-from _support import FakeClock
+from _support import FakeClock, labels_here
 
 import hotpath
 from hotpath import tags as T
 from hotpath.sampler import Sampler
-
-
-def labels_here() -> Dict[str, str]:
-    """The labels the sampler would attach to a sample of the calling code, right now."""
-    s = Sampler(cpu_clock=lambda ident: 0)
-    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
 
 
 class TagWrapper(unittest.TestCase):

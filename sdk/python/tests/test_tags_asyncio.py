@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 import unittest
 from typing import Any, Dict, List, Tuple
 
-from _support import SDK_DIR  # noqa: F401  (puts the SDK on sys.path)
+from _support import labels_here
 
 import hotpath
 from hotpath import tags as T
-from hotpath.sampler import Sampler
-
-
-def labels_here() -> Dict[str, str]:
-    """The labels the sampler would attach to a sample of the calling code, right now."""
-    s = Sampler(cpu_clock=lambda ident: 0)
-    return dict(s._walk(threading.get_ident(), sys._getframe(1))[1])
 
 
 async def turn() -> None:
