@@ -58,6 +58,14 @@ export const drilldownErrors = {
       `setting ${JSON.stringify(name)} was modified at ${storedMs}, after this write's modifiedAt ${givenMs}`,
       { name, stored: storedMs, actual: givenMs },
     ),
+  invalidHeatmapQueryType: (actual: number) =>
+    bad(
+      'invalid_heatmap_query_type',
+      `queryType ${actual} is not UNSPECIFIED (0), INDIVIDUAL (1) or SPAN (2)`,
+      {
+        actual,
+      },
+    ),
   missingSandwichFunction: () =>
     bad('missing_sandwich_function', 'sandwichFunction is required with format PROFILE_FORMAT_SANDWICH'),
 };

@@ -12,6 +12,8 @@ import { Metrics } from '../metrics.ts';
 import { QueryGate } from './budget.ts';
 import { registerChangesService } from './changes.ts';
 import { registerQuerierService, type QueryContext } from './connect.ts';
+import { registerHeatmap } from './heatmap.ts';
+import { registerAnalyzeQuery } from './analyze.ts';
 import { registerRenderRoutes } from './render.ts';
 import { registerSpanRoutes } from './spans.ts';
 import { registerRecordingRulesService } from '../rules/service.ts';
@@ -47,6 +49,8 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
     return sendError(reply, err);
   });
   registerQuerierService(app, ctx);
+  registerHeatmap(app, ctx);
+  registerAnalyzeQuery(app, ctx);
   registerChangesService(app, ctx);
   registerRenderRoutes(app, ctx);
   registerSpanRoutes(app, ctx);

@@ -559,6 +559,49 @@ const ADHOC_IDS = ['', '0000000000a-0011223344556677', '../x', 'a'.repeat(65), '
 
 const DRILLDOWN_METHODS: MethodSpec[] = [
   {
+    name: 'SelectHeatmap',
+    path: `${QUERIER}/SelectHeatmap`,
+    request(r) {
+      const s = selectOf(r);
+      const step = chance(r, 0.9) ? pick(r, [15, 60, 600]) : pick(r, [0, -1, 1e-9, 1e300]);
+      const groupBy = chance(r, 0.5) ? ['service_name'] : [];
+      const queryType = pick(r, [0, 1, 2, 2, 7]);
+      const exemplarType = pick(r, [0, 1, 2, 3, 9]);
+      const w = new ProtoWriter()
+        .string(1, s.profileTypeID)
+        .string(2, s.labelSelector)
+        .int64(3, s.start)
+        .int64(4, s.end)
+        .double(5, step);
+      for (const g of groupBy) w.string(6, g);
+      w.int64(7, queryType).int64(8, exemplarType);
+      if (chance(r, 0.3)) w.int64(9, pick(r, [1, 0, -1]), true);
+      const json = {
+        ...s,
+        start: JSON_INT64(s.start),
+        end: JSON_INT64(s.end),
+        step,
+        groupBy,
+        queryType,
+        exemplarType,
+      };
+      return { json, binary: w.finish() };
+    },
+  },
+  {
+    name: 'AnalyzeQuery',
+    path: `${QUERIER}/AnalyzeQuery`,
+    request(r) {
+      const query = pick(r, [...RENDER_QUERIES, '', 'x{']);
+      const start = time(r, FUZZ_NOW_MS - HOUR_MS);
+      const end = time(r, FUZZ_NOW_MS + HOUR_MS);
+      return {
+        json: { start: JSON_INT64(start), end: JSON_INT64(end), query },
+        binary: new ProtoWriter().int64(2, start).int64(3, end).string(4, query).finish(),
+      };
+    },
+  },
+  {
     name: 'Settings/Get',
     path: '/settings.v1.SettingsService/Get',
     request: () => ({ json: {}, binary: new Uint8Array(0) }),

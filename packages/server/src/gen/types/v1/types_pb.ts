@@ -5,8 +5,8 @@
 // @generated from file types/v1/types.proto (package types.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from '@bufbuild/protobuf/codegenv2';
-import { fileDesc, messageDesc } from '@bufbuild/protobuf/codegenv2';
+import type { GenEnum, GenFile, GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { enumDesc, fileDesc, messageDesc } from '@bufbuild/protobuf/codegenv2';
 import type { Message } from '@bufbuild/protobuf';
 
 /**
@@ -15,7 +15,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_types_v1_types: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'ChR0eXBlcy92MS90eXBlcy5wcm90bxIIdHlwZXMudjEiKAoJTGFiZWxQYWlyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAliBnByb3RvMw',
+    'ChR0eXBlcy92MS90eXBlcy5wcm90bxIIdHlwZXMudjEiKAoJTGFiZWxQYWlyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiiAEKCEV4ZW1wbGFyEhEKCXRpbWVzdGFtcBgBIAEoAxISCgpwcm9maWxlX2lkGAIgASgJEg8KB3NwYW5faWQYAyABKAkSDQoFdmFsdWUYBCABKAMSIwoGbGFiZWxzGAUgAygLMhMudHlwZXMudjEuTGFiZWxQYWlyEhAKCHRyYWNlX2lkGAYgASgJIloKDUhlYXRtYXBTZXJpZXMSIwoGbGFiZWxzGAEgAygLMhMudHlwZXMudjEuTGFiZWxQYWlyEiQKBXNsb3RzGAIgAygLMhUudHlwZXMudjEuSGVhdG1hcFNsb3QiZgoLSGVhdG1hcFNsb3QSEQoJdGltZXN0YW1wGAEgASgDEg0KBXlfbWluGAIgAygBEg4KBmNvdW50cxgDIAMoBRIlCglleGVtcGxhcnMYBCADKAsyEi50eXBlcy52MS5FeGVtcGxhcip7CgxFeGVtcGxhclR5cGUSHQoZRVhFTVBMQVJfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkVYRU1QTEFSX1RZUEVfTk9ORRABEhwKGEVYRU1QTEFSX1RZUEVfSU5ESVZJRFVBTBACEhYKEkVYRU1QTEFSX1RZUEVfU1BBThADYgZwcm90bzM',
   );
 
 /**
@@ -38,3 +38,140 @@ export type LabelPair = Message<'types.v1.LabelPair'> & {
  * Use `create(LabelPairSchema)` to create a new message.
  */
 export const LabelPairSchema: GenMessage<LabelPair> = /*@__PURE__*/ messageDesc(file_types_v1_types, 0);
+
+/**
+ * @generated from message types.v1.Exemplar
+ */
+export type Exemplar = Message<'types.v1.Exemplar'> & {
+  /**
+   * ms since epoch of the profile.
+   *
+   * @generated from field: int64 timestamp = 1;
+   */
+  timestamp: bigint;
+
+  /**
+   * @generated from field: string profile_id = 2;
+   */
+  profileId: string;
+
+  /**
+   * @generated from field: string span_id = 3;
+   */
+  spanId: string;
+
+  /**
+   * @generated from field: int64 value = 4;
+   */
+  value: bigint;
+
+  /**
+   * Labels of the exemplar's series beyond the group-by labels.
+   *
+   * @generated from field: repeated types.v1.LabelPair labels = 5;
+   */
+  labels: LabelPair[];
+
+  /**
+   * 32 lower-case hex digits.
+   *
+   * @generated from field: string trace_id = 6;
+   */
+  traceId: string;
+};
+
+/**
+ * Describes the message types.v1.Exemplar.
+ * Use `create(ExemplarSchema)` to create a new message.
+ */
+export const ExemplarSchema: GenMessage<Exemplar> = /*@__PURE__*/ messageDesc(file_types_v1_types, 1);
+
+/**
+ * @generated from message types.v1.HeatmapSeries
+ */
+export type HeatmapSeries = Message<'types.v1.HeatmapSeries'> & {
+  /**
+   * @generated from field: repeated types.v1.LabelPair labels = 1;
+   */
+  labels: LabelPair[];
+
+  /**
+   * @generated from field: repeated types.v1.HeatmapSlot slots = 2;
+   */
+  slots: HeatmapSlot[];
+};
+
+/**
+ * Describes the message types.v1.HeatmapSeries.
+ * Use `create(HeatmapSeriesSchema)` to create a new message.
+ */
+export const HeatmapSeriesSchema: GenMessage<HeatmapSeries> =
+  /*@__PURE__*/
+  messageDesc(file_types_v1_types, 2);
+
+/**
+ * @generated from message types.v1.HeatmapSlot
+ */
+export type HeatmapSlot = Message<'types.v1.HeatmapSlot'> & {
+  /**
+   * ms since epoch of the slot's right edge: it covers (timestamp - step, timestamp].
+   *
+   * @generated from field: int64 timestamp = 1;
+   */
+  timestamp: bigint;
+
+  /**
+   * Lower bound of each value bucket; counts[i] points fall in bucket i.
+   *
+   * @generated from field: repeated double y_min = 2;
+   */
+  yMin: number[];
+
+  /**
+   * @generated from field: repeated int32 counts = 3;
+   */
+  counts: number[];
+
+  /**
+   * @generated from field: repeated types.v1.Exemplar exemplars = 4;
+   */
+  exemplars: Exemplar[];
+};
+
+/**
+ * Describes the message types.v1.HeatmapSlot.
+ * Use `create(HeatmapSlotSchema)` to create a new message.
+ */
+export const HeatmapSlotSchema: GenMessage<HeatmapSlot> = /*@__PURE__*/ messageDesc(file_types_v1_types, 3);
+
+/**
+ * Which exemplars a query returns (SelectSeries, SelectHeatmap).
+ *
+ * @generated from enum types.v1.ExemplarType
+ */
+export enum ExemplarType {
+  /**
+   * @generated from enum value: EXEMPLAR_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EXEMPLAR_TYPE_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * @generated from enum value: EXEMPLAR_TYPE_INDIVIDUAL = 2;
+   */
+  INDIVIDUAL = 2,
+
+  /**
+   * @generated from enum value: EXEMPLAR_TYPE_SPAN = 3;
+   */
+  SPAN = 3,
+}
+
+/**
+ * Describes the enum types.v1.ExemplarType.
+ */
+export const ExemplarTypeSchema: GenEnum<ExemplarType> = /*@__PURE__*/ enumDesc(file_types_v1_types, 0);
