@@ -193,6 +193,30 @@ export function diffViewLink(
   fromMs: number,
   untilMs: number,
 ): string {
+  return viewLink(
+    server,
+    'comparison-diff',
+    typeId,
+    { selector: base, fromMs, untilMs },
+    { selector: head, fromMs, untilMs },
+  );
+}
+
+export interface ViewSide {
+  /** A full label selector, service_name included. */
+  readonly selector: string;
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
+/** The UI's comparison or diff view on two sides, each with its own selector and range. */
+export function viewLink(
+  server: string,
+  view: 'comparison' | 'comparison-diff',
+  typeId: string,
+  left: ViewSide,
+  right: ViewSide,
+): string {
   const service = (sel: string) => /service_name\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(sel)?.[1] ?? '';
   const extra = (sel: string) => {
     const inner = sel
@@ -203,16 +227,16 @@ export function diffViewLink(
     return inner.length > 0 ? `{${inner.join(',')}}` : '';
   };
   const q = new URLSearchParams({
-    service: service(base) || service(head),
+    service: service(left.selector) || service(right.selector),
     profileType: typeId,
-    query: extra(base),
-    from: String(fromMs),
-    until: String(untilMs),
-    rightQuery: extra(head),
-    rightFrom: String(fromMs),
-    rightUntil: String(untilMs),
+    query: extra(left.selector),
+    from: String(left.fromMs),
+    until: String(left.untilMs),
+    rightQuery: extra(right.selector),
+    rightFrom: String(right.fromMs),
+    rightUntil: String(right.untilMs),
   });
-  return `${server}/comparison-diff?${q}`;
+  return `${server}/${view}?${q}`;
 }
 
 /** The comparison view shares the diff view's URL state: only the path differs. */

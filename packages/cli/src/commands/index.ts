@@ -5,6 +5,7 @@ import { demo } from './demo.ts';
 import { convert } from './convert.ts';
 import { top } from './top.ts';
 import { diff } from './diff.ts';
+import { changes } from './changes.ts';
 import { ingest } from './ingest.ts';
 import { query } from './query.ts';
 import { exportCommand } from './export.ts';
@@ -20,4 +21,5 @@ export const commands: Record<string, Command> = {
   convert,
   top,
   diff,
+  changes,
 };
