@@ -1,31 +1,37 @@
 """Span profiles from the demo: a real rideshare app's uploads label each order's samples with the span
-id its answer names, and only that order's stacks carry it (decoded from the pprof the SDK sends)."""
+id its answer names, and only that order's stacks carry it (decoded from the pprof the SDK sends), with
+`hotpath.span` and with the OpenTelemetry SDK (a fake of it: the real one is not installable here)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 import threading
 import unittest
 import urllib.request
+from pathlib import Path
 
 import harness
 
-sys.path.insert(0, str(harness.REPO / "sdk" / "python" / "tests"))
+SDK_TESTS = harness.REPO / "sdk" / "python" / "tests"
+sys.path.insert(0, str(SDK_TESTS))
 from _support import Recorder, decode_pprof, decode_push  # noqa: E402  (the SDK tests' pprof reader)
 
 ORDERS = {"car": "order_car", "scooter": "order_scooter", "bike": "order_bike"}
 
 
 class SpanProfilesOfOrders(unittest.TestCase):
-    def test_each_orders_samples_carry_its_span_and_only_its_own_stacks(self) -> None:
+    def order_all_at_once(self, env: dict[str, str], tracer: str) -> None:
+        """Orders a car, a scooter and a bike at once; checks the uploads against the answers."""
         recorder = Recorder(lambda n: 200)
         self.addCleanup(recorder.close)
         procs = harness.Processes()
         self.addCleanup(procs.close)
-        env = {"RIDESHARE_WORK_SCALE": "0.5", "HOTPATH_UPLOAD_INTERVAL": "3600", "HOTPATH_MEM_ENABLED": "false"}
+        env = {"RIDESHARE_WORK_SCALE": "0.5", "HOTPATH_UPLOAD_INTERVAL": "3600", "HOTPATH_MEM_ENABLED": "false", **env}
         base = harness.start_region(procs, "stdlib", "us-east", recorder.url, sys.executable, env)
-        self.assertEqual(json.loads(harness.http_get(base + "/")[1])["tracer"], "hotpath")  # no OpenTelemetry SDK here
+        self.assertEqual(json.loads(harness.http_get(base + "/")[1])["tracer"], tracer)
 
         answers: dict[str, dict] = {}
 
@@ -65,6 +71,20 @@ class SpanProfilesOfOrders(unittest.TestCase):
         # the three threads share the GIL: every span has CPU, the car's the most.
         self.assertTrue(all(cpu.values()), cpu)
         self.assertGreater(cpu["car"], cpu["bike"], cpu)
+
+    def test_with_hotpath_span(self) -> None:
+        self.order_all_at_once({}, "hotpath")  # no OpenTelemetry SDK in this Python
+
+    def test_with_the_opentelemetry_sdk_and_hotpaths_span_processor(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            package = Path(d, "opentelemetry", "sdk", "trace")
+            package.mkdir(parents=True)
+            for parent in (package.parent.parent, package.parent):
+                (parent / "__init__.py").write_text("")
+            (package / "__init__.py").write_text((SDK_TESTS / "fake_opentelemetry.py").read_text())
+            path = os.pathsep.join(p for p in (d, os.environ.get("PYTHONPATH", "")) if p)
+            self.order_all_at_once({"PYTHONPATH": path}, "opentelemetry")
+
 
 if __name__ == "__main__":
     unittest.main()

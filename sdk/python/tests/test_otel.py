@@ -1,10 +1,8 @@
 """hotpath.otel.HotpathSpanProcessor against a fake of the opentelemetry.sdk.trace objects it touches.
 
-The OpenTelemetry SDK is not installed where these tests run, so FAKE_SDK below stands in for it: a
-module named `opentelemetry.sdk.trace` (the processor finds the application's frame by skipping
-frames of that name) with SpanProcessor, SpanContext (span_id, is_remote), spans with `name`,
-`context`, `parent`, `set_attribute` and `end`, and a tracer whose `start_as_current_span` is a
-generator context manager keeping the current span in a contextvar, as the real SDK's does.
+The OpenTelemetry SDK is not installed where these tests run, so fake_opentelemetry.py stands in for
+it, loaded as the module `opentelemetry.sdk.trace` (the processor finds the application's frame by
+skipping frames of that name).
 """
 
 from __future__ import annotations
@@ -17,88 +15,20 @@ import unittest
 from unittest import mock
 from typing import Any, Dict, List
 
+import fake_opentelemetry
 from _support import labels_here
 
 import hotpath
 from hotpath import tags as T
-
-FAKE_SDK = '''
-import contextlib
-import contextvars
-import os
-
-
-class SpanProcessor:
-    def on_start(self, span, parent_context=None): pass
-    def _on_ending(self, span): pass
-    def on_end(self, span): pass
-    def shutdown(self): pass
-    def force_flush(self, timeout_millis=30000): return True
-
-
-class SpanContext:
-    def __init__(self, span_id, is_remote=False):
-        self.span_id = span_id
-        self.is_remote = is_remote
-
-
-class Span:
-    def __init__(self, name, context, parent, processors):
-        self.name, self.context, self.parent = name, context, parent
-        self.attributes = {}
-        self._processors = processors
-
-    def set_attribute(self, key, value):
-        self.attributes[key] = value
-
-    def end(self):
-        for p in self._processors:
-            p.on_end(self)
-
-
-_current = contextvars.ContextVar("current_span", default=None)
-
-
-class Tracer:
-    def __init__(self, processors):
-        self._processors = processors
-
-    def start_span(self, name, parent=None):
-        if parent is None and _current.get() is not None:
-            parent = _current.get().context
-        span = Span(name, SpanContext(int.from_bytes(os.urandom(8), "big") or 1), parent, self._processors)
-        for p in self._processors:
-            p.on_start(span, parent_context=None)
-        return span
-
-    @contextlib.contextmanager
-    def start_as_current_span(self, name, parent=None):
-        span = self.start_span(name, parent)
-        token = _current.set(span)
-        try:
-            yield span
-        finally:
-            _current.reset(token)
-            span.end()
-
-
-class TracerProvider:
-    def __init__(self):
-        self._processors = []
-
-    def add_span_processor(self, processor):
-        self._processors.append(processor)
-
-    def get_tracer(self, name):
-        return Tracer(self._processors)
-'''
 
 
 def install_fake_sdk() -> types.ModuleType:
     mods: Dict[str, types.ModuleType] = {}
     for name in ("opentelemetry", "opentelemetry.sdk", "opentelemetry.sdk.trace"):
         mods[name] = types.ModuleType(name)
-    exec(compile(FAKE_SDK, "<fake opentelemetry.sdk.trace>", "exec"), mods["opentelemetry.sdk.trace"].__dict__)
+    with open(fake_opentelemetry.__file__) as fh:
+        source = fh.read()
+    exec(compile(source, fake_opentelemetry.__file__, "exec"), mods["opentelemetry.sdk.trace"].__dict__)
     mods["opentelemetry"].sdk = mods["opentelemetry.sdk"]  # type: ignore[attr-defined]
     mods["opentelemetry.sdk"].trace = mods["opentelemetry.sdk.trace"]  # type: ignore[attr-defined]
     sys.modules.update(mods)
