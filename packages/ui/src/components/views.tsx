@@ -13,6 +13,7 @@ import {
   shiftRange,
   type UiState,
 } from '../state.ts';
+import { Changes } from './Changes.tsx';
 import { ErrorBox, LabelSelector, Loading, ServicePicker, TimePicker, rangeMs, useAsync } from './common.tsx';
 import { SERIES_COLORS, Timeline, type TimelineBand, type TimelineSeries } from './Timeline.tsx';
 
@@ -57,9 +58,20 @@ const SELECTION_COLOR = '#1c7ed6';
  * wider range in view (timelineFrom/Until). A drag selects and keeps the view; zoom makes the
  * selection the view; clear makes the view the selection again.
  */
-function useSelectionRange(state: UiState, update: ViewProps['update'], nowMs: number) {
+function useSelectionRange(state: UiState, update: ViewProps['update'], nowMs: number, groupBy = '') {
   const selection = rangeMs(state.from, state.until, nowMs);
   const wide = state.timelineFrom !== '' && state.timelineUntil !== '';
+  // The timeline of the wider range in view, when a drag left one (no flame graph needed: 1 node).
+  const wideRender = useRender(
+    state,
+    state.query,
+    state.timelineFrom,
+    state.timelineUntil,
+    nowMs,
+    groupBy,
+    1,
+    wide,
+  );
   const view = wide ? rangeMs(state.timelineFrom, state.timelineUntil, nowMs) : selection;
   const bands: TimelineBand[] = wide
     ? [{ id: 'selection', ...selection, color: SELECTION_COLOR, label: 'selection' }]
@@ -67,6 +79,7 @@ function useSelectionRange(state: UiState, update: ViewProps['update'], nowMs: n
   return {
     selection,
     wide,
+    wideData: wideRender.data,
     view,
     bands,
     /** A drag: the flame graph shows [from, until]; the timeline keeps what it showed. */
@@ -120,20 +133,9 @@ export function SingleView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const r = useRender(state, state.query, state.from, state.until, nowMs);
   const range = useSelectionRange(state, update, nowMs);
-  // The timeline of the wider range in view, when a drag left one (no flame graph needed: 1 node).
-  const wide = useRender(
-    state,
-    state.query,
-    state.timelineFrom,
-    state.timelineUntil,
-    nowMs,
-    '',
-    1,
-    range.wide,
-  );
   const units = unitsOfProfileType(state.profileType);
   const { fromMs, untilMs } = range.selection;
-  const timelineData = range.wide ? wide.data : r.data;
+  const timelineData = range.wide ? range.wideData : r.data;
   const series = useMemo(
     () => singleSeries(timelineData, state.service, SERIES_COLORS[0]!),
     [timelineData, state.service],
@@ -173,6 +175,7 @@ export function SingleView(props: ViewProps) {
         />
       )}
       <SelectionBar bands={range.bands} onZoom={range.zoom} onClear={range.clear} />
+      <Changes state={state} update={update} nowMs={nowMs} />
       {r.data && (
         <FlamePanel
           tree={r.data.tree}
@@ -190,21 +193,11 @@ export function SingleView(props: ViewProps) {
 export function ExploreView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const units = unitsOfProfileType(state.profileType);
-  const range = useSelectionRange(state, update, nowMs);
-  const { fromMs, untilMs } = range.selection;
   const groupBy = state.groupBy;
+  const range = useSelectionRange(state, update, nowMs, groupBy);
+  const { fromMs, untilMs } = range.selection;
   const all = useRender(state, state.query, state.from, state.until, nowMs, groupBy);
-  const wide = useRender(
-    state,
-    state.query,
-    state.timelineFrom,
-    state.timelineUntil,
-    nowMs,
-    groupBy,
-    1,
-    range.wide,
-  );
-  const timelineData = range.wide ? wide.data : all.data;
+  const timelineData = range.wide ? range.wideData : all.data;
   const valueQuery =
     groupBy && state.groupValue
       ? formatMatchers([
