@@ -357,3 +357,146 @@ export async function spanFlameGraph(
         );
   return decodeFlamebearer(flamebearerOfFlameGraph(r.flamegraph));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ad hoc profiles (adhocprofiles.v1.AdHocProfileService): uploaded files kept per tenant, by id.
+
+const ADHOC = '/adhocprofiles.v1.AdHocProfileService';
+
+/** One profile type of a stored upload, as the server renders it. */
+export interface AdhocProfile {
+  readonly id: string;
+  readonly name: string;
+  readonly uploadedAtMs: number;
+  readonly profileType: string;
+  readonly profileTypes: readonly string[];
+  readonly tree: FlameTree;
+  /** Flamebearer metadata: `name` is the sample type, `units` e.g. samples, bytes, objects. */
+  readonly units: string;
+  readonly sampleType: string;
+}
+
+interface AdhocJson {
+  id: string;
+  name?: string;
+  uploadedAt?: string;
+  profileType?: string;
+  profileTypes?: string[];
+  flamebearerProfile: string;
+}
+
+async function adhoc<T>(method: string, body: unknown): Promise<T> {
+  const res = await fetch(`${ADHOC}/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+function adhocProfileOf(j: AdhocJson): AdhocProfile {
+  const fb = JSON.parse(j.flamebearerProfile) as {
+    flamebearer: Flamebearer;
+    metadata?: { name?: string; units?: string };
+  };
+  return {
+    id: j.id,
+    name: j.name ?? '',
+    uploadedAtMs: Number(j.uploadedAt ?? 0),
+    profileType: j.profileType ?? '',
+    profileTypes: j.profileTypes ?? [],
+    tree: decodeFlamebearer(fb.flamebearer),
+    units: fb.metadata?.units ?? '',
+    sampleType: fb.metadata?.name ?? '',
+  };
+}
+
+/** Stores a file (any format the server reads) and returns its first profile type, rendered. */
+export async function uploadAdhoc(
+  fileName: string,
+  bytes: Uint8Array,
+  maxNodes: number,
+): Promise<AdhocProfile> {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return adhocProfileOf(
+    await adhoc<AdhocJson>('Upload', { name: fileName, profile: btoa(binary), maxNodes }),
+  );
+}
+
+export async function getAdhoc(id: string, profileType: string, maxNodes: number): Promise<AdhocProfile> {
+  return adhocProfileOf(
+    await adhoc<AdhocJson>('Get', { id, maxNodes, ...(profileType ? { profileType } : {}) }),
+  );
+}
+
+/** The tenant's stored uploads, newest first. */
+export async function listAdhoc(): Promise<{ id: string; name: string; uploadedAtMs: number }[]> {
+  const j = await adhoc<{ profiles?: { id: string; name?: string; uploadedAt?: string }[] }>('List', {});
+  return (j.profiles ?? []).map((p) => ({
+    id: p.id,
+    name: p.name ?? '',
+    uploadedAtMs: Number(p.uploadedAt ?? 0),
+  }));
+}
+
+/** One side of a "what changed?" finding: the selector and range to compare or diff. */
+export interface ChangeSide {
+  readonly labelSelector: string;
+  readonly start: string;
+  readonly end: string;
+}
+
+/** hotpath.v1.ChangesService/WhatChanged's protojson answer (defaults omitted, int64 as strings). */
+export interface WhatChangedAnswer {
+  readonly baseline?: { start: string; end: string };
+  readonly minZ: number;
+  readonly minShareDelta: number;
+  readonly minSamples: number;
+  readonly findings?: readonly {
+    kind: string;
+    function: string;
+    label?: string;
+    value?: string;
+    score?: number;
+    text: string;
+    left: ChangeSide;
+    right: ChangeSide;
+  }[];
+  readonly grew?: readonly {
+    name: string;
+    totalDelta?: number;
+    headSamples?: number;
+    baseSamples?: number;
+  }[];
+  readonly shrank?: readonly {
+    name: string;
+    totalDelta?: number;
+    headSamples?: number;
+    baseSamples?: number;
+  }[];
+  readonly labels?: readonly string[];
+}
+
+/** "What changed?" for a selection against a baseline ('' none, previous, 1d, 1w). */
+export async function whatChanged(
+  p: { profileType: string; selector: string; fromMs: number; untilMs: number; baseline: string },
+  signal?: AbortSignal,
+): Promise<WhatChangedAnswer> {
+  const res = await fetch('/hotpath.v1.ChangesService/WhatChanged', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
+    body: JSON.stringify({
+      profileTypeId: p.profileType,
+      labelSelector: p.selector,
+      start: String(p.fromMs),
+      end: String(p.untilMs),
+      baseline: p.baseline,
+    }),
+    signal: signal ?? null,
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as WhatChangedAnswer;
+}
