@@ -9,8 +9,9 @@
 On a local root span's start (no parent, or a parent from another process) the processor sets the
 span attribute `pyroscope.profile.id` to the span id in 16 hex digits (what Tempo and Grafana read
 to link a trace to its profile) and opens a `hotpath.span` for the frame that started it, so every
-sample taken below that frame, and in asyncio tasks it creates, carries `span_id` and `span_name`;
-on the span's end the labels end. Child spans add nothing (one label set per request, not per span).
+sample taken below that frame, and in asyncio tasks it creates, carries `span_id`, `span_name` and
+`trace_id`; on the span's end the labels end. Child spans add nothing (one label set per request,
+not per span).
 
 The frame that started the span is the first one outside OpenTelemetry's API and SDK, contextlib
 and hotpath: the `with tracer.start_as_current_span(...)` line, a decorated function's caller, or an
@@ -77,7 +78,8 @@ class HotpathSpanProcessor(_Base):  # type: ignore[misc,valid-type]
             frame = _started_in(sys._getframe(1))
             if frame is None:
                 return
-            block = _span(span_id=span_id, name=str(span.name or "")).enter_at(frame)
+            trace_id = getattr(span.context, "trace_id", 0)
+            block = _span(span_id=span_id, name=str(span.name or ""), trace_id=trace_id or None).enter_at(frame)
             # The id the samples carry: a root started inside an open hotpath.span is its child.
             span.set_attribute(PROFILE_ID_ATTRIBUTE, block.span_id)
             if not block.is_root:

@@ -1,12 +1,13 @@
 """Span profiles: samples taken while a request's root span is open carry its `span_id` and `span_name`.
 
-`span` is a `tag_wrapper` block with two reserved tags, so it follows the same rules: the labels are
+`span` is a `tag_wrapper` block with reserved tags, so it follows the same rules: the labels are
 pprof *sample* labels of the samples taken below the frame that opened the block (two threads, or
 two asyncio tasks on one event loop, each carry their own span), and asyncio tasks created inside
 the block carry them too while it is open. `span_id` is 16 lower-case hex digits, as Pyroscope's
-clients send and Grafana's trace-to-profiles link queries. Only a *local root* labels samples: a
-span opened while another is open on the same stack adds nothing (per-request labels only, so a
-request's profile is one selector away and a deep trace does not multiply the samples).
+clients send and Grafana's trace-to-profiles link queries; `trace_id` (32 hex digits) is added when
+the trace is known. Only a *local root* labels samples: a span opened while another is open on the
+same stack adds nothing (per-request labels only, so a request's profile is one selector away and a
+deep trace does not multiply the samples).
 """
 
 from __future__ import annotations
@@ -21,14 +22,31 @@ from . import tags as _tags
 
 SPAN_ID = "span_id"
 SPAN_NAME = "span_name"
+TRACE_ID = "trace_id"
 # Labels that identify one request: kept off memory profiles (see memory.AllocationTags.record).
-SPAN_KEYS = frozenset((SPAN_ID, SPAN_NAME))
+SPAN_KEYS = frozenset((SPAN_ID, SPAN_NAME, TRACE_ID))
 
 # New span ids: a generator of our own (an application's random.seed() must not make ids repeat),
 # seeded from os.urandom, and again in each forked child (pre-fork workers must not share ids).
 _ids = random.Random()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_ids.seed)
+
+
+def _format_id(value: Union[int, str], bits: int, what: str) -> str:
+    """bits/4 lower-case hex digits of a non-zero int or a hex string of that length; ValueError else."""
+    digits = bits // 4
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{what} must be an int or {digits} hex digits, got {type(value).__name__}")
+    if isinstance(value, str):
+        if len(value) != digits or not all(c in "0123456789abcdefABCDEF" for c in value):
+            raise ValueError(f"{what} must be {digits} hex digits, got {value!r}")
+        number = int(value, 16)
+    else:
+        number = value
+    if not 0 < number < 1 << bits:
+        raise ValueError(f"{what} must be a non-zero {bits}-bit id, got {value!r}")
+    return format(number, f"0{digits}x")
 
 
 def format_span_id(span_id: Union[int, str, None]) -> str:
@@ -39,17 +57,12 @@ def format_span_id(span_id: Union[int, str, None]) -> str:
             value = _ids.getrandbits(64)
             if value:
                 return format(value, "016x")
-    if isinstance(span_id, bool) or not isinstance(span_id, (int, str)):
-        raise ValueError(f"span_id must be an int or 16 hex digits, got {type(span_id).__name__}")
-    if isinstance(span_id, str):
-        if len(span_id) != 16 or not all(c in "0123456789abcdefABCDEF" for c in span_id):
-            raise ValueError(f"span_id must be 16 hex digits, got {span_id!r}")
-        value = int(span_id, 16)
-    else:
-        value = span_id
-    if not 0 < value < 1 << 64:
-        raise ValueError(f"span_id must be a non-zero 64-bit id, got {span_id!r}")
-    return format(value, "016x")
+    return _format_id(span_id, 64, "span_id")
+
+
+def format_trace_id(trace_id: Union[int, str]) -> str:
+    """32 lower-case hex digits from an OpenTelemetry-style int or a hex string (ValueError else)."""
+    return _format_id(trace_id, 128, "trace_id")
 
 
 def active_span_id(frame: Optional[FrameType]) -> Optional[str]:
@@ -72,24 +85,29 @@ def current_span_id() -> Optional[str]:
 
 
 class span:
-    """Context manager: samples taken below the block carry the sample labels span_id and span_name.
+    """Context manager: samples taken below the block carry the sample labels span_id and span_name
+    (and trace_id when given, so a trace id alone finds the request's profile).
 
         with hotpath.span(name="GET /car") as s:      # a new random id: s.span_id
             ...
-        with hotpath.span(span_id=otel_span.get_span_context().span_id, name=otel_span.name):
+        ctx = otel_span.get_span_context()
+        with hotpath.span(span_id=ctx.span_id, name=otel_span.name, trace_id=ctx.trace_id):
             ...
 
     Inside another open span (on the same stack, or in an asyncio task created inside one) it is
     a child: it labels nothing and `span_id` is the root's. Works as `async with` too.
     """
 
-    __slots__ = ("span_id", "name", "is_root", "_block")
+    __slots__ = ("span_id", "name", "trace_id", "is_root", "_block")
 
-    def __init__(self, span_id: Union[int, str, None] = None, name: str = "") -> None:
+    def __init__(
+        self, span_id: Union[int, str, None] = None, name: str = "", trace_id: Union[int, str, None] = None
+    ) -> None:
         if not isinstance(name, str):
             raise ValueError(f"span name must be a string, got {type(name).__name__}")
         self.span_id = format_span_id(span_id)
         self.name = name
+        self.trace_id = format_trace_id(trace_id) if trace_id is not None else None
         self.is_root = False  # set on entry
         self._block: Optional[_tags.tag_wrapper] = None
 
@@ -102,7 +120,10 @@ class span:
         if root is not None:
             self.span_id = root
             return self
-        self._block = _tags.tag_wrapper({SPAN_ID: self.span_id, SPAN_NAME: self.name})
+        labels = {SPAN_ID: self.span_id, SPAN_NAME: self.name}
+        if self.trace_id is not None:
+            labels[TRACE_ID] = self.trace_id
+        self._block = _tags.tag_wrapper(labels)
         self._block.enter_at(frame)
         return self
 

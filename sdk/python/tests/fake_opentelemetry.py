@@ -1,9 +1,9 @@
 """A minimal fake of the opentelemetry.sdk.trace objects hotpath.otel touches (the real SDK is not
-installable where Hotpath's tests run): SpanProcessor, SpanContext (span_id, is_remote), spans with
-`name`, `context`, `parent`, `set_attribute` and `end`, and a tracer whose `start_as_current_span` is a
-generator context manager keeping the current span in a contextvar, as the real SDK's does. Tests load
-it as the module `opentelemetry.sdk.trace` (test_otel.py) or write it out as that package for a child
-process (the rideshare demo's test)."""
+installable where Hotpath's tests run): SpanProcessor, SpanContext (span_id, trace_id, is_remote),
+spans with `name`, `context`, `parent`, `set_attribute` and `end`, and a tracer whose
+`start_as_current_span` is a generator context manager keeping the current span in a contextvar, as
+the real SDK's does. Tests load it as the module `opentelemetry.sdk.trace` (test_otel.py) or write it
+out as that package for a child process (the rideshare demo's test)."""
 
 import contextlib
 import contextvars
@@ -28,8 +28,9 @@ class SpanProcessor:
 
 
 class SpanContext:
-    def __init__(self, span_id, is_remote=False):
+    def __init__(self, span_id, is_remote=False, trace_id=0):
         self.span_id = span_id
+        self.trace_id = trace_id
         self.is_remote = is_remote
 
 
@@ -57,7 +58,9 @@ class Tracer:
     def start_span(self, name, parent=None):
         if parent is None and _current.get() is not None:
             parent = _current.get().context
-        span = Span(name, SpanContext(int.from_bytes(os.urandom(8), "big") or 1), parent, self._processors)
+        trace_id = parent.trace_id if parent is not None else int.from_bytes(os.urandom(16), "big") or 1
+        context = SpanContext(int.from_bytes(os.urandom(8), "big") or 1, trace_id=trace_id)
+        span = Span(name, context, parent, self._processors)
         for p in self._processors:
             p.on_start(span, parent_context=None)
         return span

@@ -40,6 +40,12 @@ def remove_fake_sdk() -> None:
         sys.modules.pop(name, None)
 
 
+def labels_of(span: Any) -> Dict[str, str]:
+    """The sample labels of a local root span's samples."""
+    ctx = span.context
+    return {"span_id": format(ctx.span_id, "016x"), "span_name": span.name, "trace_id": format(ctx.trace_id, "032x")}
+
+
 class WithoutTheSdk(unittest.TestCase):
     def test_importable_without_opentelemetry(self) -> None:
         sys.modules.pop("hotpath.otel", None)
@@ -75,7 +81,7 @@ class SpanProcessor(unittest.TestCase):
             inside = labels_here()
         hex_id = format(span.context.span_id, "016x")
         self.assertEqual(span.attributes, {"pyroscope.profile.id": hex_id})
-        self.assertEqual(inside, {"span_id": hex_id, "span_name": "GET /car"})
+        self.assertEqual(inside, {"span_id": hex_id, "span_name": "GET /car", "trace_id": format(span.context.trace_id, "032x")})
         self.assertEqual(labels_here(), {})
 
     def test_child_spans_add_nothing(self) -> None:
@@ -86,13 +92,14 @@ class SpanProcessor(unittest.TestCase):
 
         with self.tracer.start_as_current_span("GET /car") as root:
             labels = find_nearest_vehicle()
-        self.assertEqual(labels, {"span_id": format(root.context.span_id, "016x"), "span_name": "GET /car"})
+        self.assertEqual(labels, labels_of(root))
 
     def test_a_span_whose_parent_is_in_another_process_is_a_local_root(self) -> None:
-        remote = self.sdk.SpanContext(0x1234, is_remote=True)
+        remote = self.sdk.SpanContext(0x1234, is_remote=True, trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736)
         with self.tracer.start_as_current_span("GET /car", parent=remote) as span:
             labels = labels_here()
-        self.assertEqual(labels["span_id"], format(span.context.span_id, "016x"))
+        self.assertEqual(labels, labels_of(span))
+        self.assertEqual(labels["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736")  # the caller's trace
         self.assertIn("pyroscope.profile.id", span.attributes)
 
     def test_a_decorated_function_is_labelled(self) -> None:
@@ -106,7 +113,7 @@ class SpanProcessor(unittest.TestCase):
         span = self.tracer.start_span("manual")
         labels = labels_here()
         span.end()
-        self.assertEqual(labels, {"span_id": format(span.context.span_id, "016x"), "span_name": "manual"})
+        self.assertEqual(labels, labels_of(span))
         self.assertEqual(labels_here(), {})
 
     def test_two_asyncio_tasks_each_carry_their_own_root_span(self) -> None:
@@ -125,15 +132,15 @@ class SpanProcessor(unittest.TestCase):
                     seen.append((name, labels_here()))
                     await asyncio.sleep(0)
                 await task
-            return format(span.context.span_id, "016x")
+            return span
 
-        async def main() -> List[str]:
+        async def main() -> List[Any]:
             return await asyncio.gather(request("GET /car"), request("GET /bike"))
 
-        ids = dict(zip(("GET /car", "GET /bike"), asyncio.run(main())))
+        spans = dict(zip(("GET /car", "GET /bike"), asyncio.run(main())))
         self.assertEqual(len(seen), 12)
         for name, labels in seen:
-            self.assertEqual(labels, {"span_id": ids[name], "span_name": name})
+            self.assertEqual(labels, labels_of(spans[name]))
         self.assertNotEqual([n for n, _ in seen], sorted(n for n, _ in seen), "the requests did not interleave")
 
     def test_a_root_span_inside_an_open_hotpath_span_links_to_the_outer_id(self) -> None:

@@ -41,6 +41,14 @@ class SpanLabels(unittest.TestCase):
         self.assertEqual(tagged, {"span_id": "00f067aa0ba902b7", "span_name": "GET /car", "vehicle": "car"})
         self.assertEqual(labels_here(), {})
 
+    def test_a_given_trace_id_labels_the_samples_too(self) -> None:
+        with hotpath.span(name="GET /car", trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736) as s:
+            labels = labels_here()
+        self.assertEqual(labels, {"span_id": s.span_id, "span_name": "GET /car", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"})
+        for bad in (0, "abc", 1 << 128, "4bf92f3577b34da6a3ce929d0e0e473g"):
+            with self.assertRaises(ValueError, msg=repr(bad)):
+                hotpath.span(trace_id=bad)
+
     def test_a_span_inside_an_open_span_is_a_child_and_adds_nothing(self) -> None:
         def handler() -> Dict[str, str]:
             with hotpath.span(name="db query") as child:
@@ -114,7 +122,7 @@ class SpanLabels(unittest.TestCase):
 
     def test_memory_samples_leave_the_span_labels_out(self) -> None:
         trie = AllocationTags()
-        with hotpath.span(name="GET /car"):
+        with hotpath.span(name="GET /car", trace_id=1):
             with hotpath.tag_wrapper({"vehicle": "car"}):
                 trie.record(sys._getframe(), threading.get_ident())
         label_sets: Set[Any] = set()
@@ -124,7 +132,7 @@ class SpanLabels(unittest.TestCase):
             label_sets.update(counts)
             nodes.extend(children.values())
         self.assertIn((("vehicle", "car"),), label_sets)
-        self.assertFalse(any(k.startswith("span") for labels in label_sets for k, _ in labels), label_sets)
+        self.assertFalse(any(k in ("span_id", "span_name", "trace_id") for labels in label_sets for k, _ in labels), label_sets)
 
 
 # Each span's own work, in functions whose names the test looks for on the stacks.
