@@ -41,6 +41,8 @@ export interface UiState {
   readonly maxNodes: number;
   /** A span id (16 hex) or trace id (32 hex) whose own flame graph is shown ('' = none). */
   readonly spanSelector: string;
+  /** Id of a stored ad hoc upload shown by the Upload view ('' = none): the link to share it. */
+  readonly adhoc: string;
 }
 
 export const DEFAULT_STATE: UiState = {
@@ -67,6 +69,7 @@ export const DEFAULT_STATE: UiState = {
   theme: 'light',
   maxNodes: 8192,
   spanSelector: '',
+  adhoc: '',
 };
 
 /** Pyroscope's routes: / single, /explore tag explorer, /comparison, /comparison-diff, /adhoc uploads. */
@@ -113,6 +116,7 @@ export function parseState(pathname: string, search: string): UiState {
     theme: q.get('theme') === 'dark' ? 'dark' : 'light',
     maxNodes: Number.isInteger(maxNodes) && maxNodes > 0 ? maxNodes : DEFAULT_STATE.maxNodes,
     spanSelector: str('spanSelector', ''),
+    adhoc: str('adhoc', ''),
   };
 }
 
@@ -142,6 +146,7 @@ export function formatState(s: UiState): string {
     'theme',
     'maxNodes',
     'spanSelector',
+    'adhoc',
   ];
   for (const k of keys) {
     const v = s[k];

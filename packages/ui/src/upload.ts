@@ -17,7 +17,8 @@ export interface UploadedProfile {
 
 export interface UploadedFile {
   readonly fileName: string;
-  readonly format: 'pprof' | 'folded' | 'speedscope' | 'flamebearer';
+  /** 'stored': opened from the server by its ad hoc id (Adhoc.tsx), not read in this browser. */
+  readonly format: 'pprof' | 'folded' | 'speedscope' | 'flamebearer' | 'stored';
   readonly profiles: readonly UploadedProfile[];
 }
 

@@ -428,7 +428,7 @@ describe('Hotpath UI in Chromium against a real server', () => {
     expect(names).not.toContain('other');
   });
 
-  it('views an uploaded folded file without storing it, and diffs it against another file', async () => {
+  it('views an uploaded folded file (kept as an ad hoc profile, never as series), and diffs it against another file', async () => {
     const a = join(tmp, 'before.folded');
     const b = join(tmp, 'after.folded');
     writeFileSync(a, 'main;parse 30\nmain;render 70\n');
@@ -469,7 +469,7 @@ describe('Hotpath UI in Chromium against a real server', () => {
     expect(await page.locator('[data-testid="top-table"] td.name').allTextContents()).toContain(
       'find_nearest_vehicle',
     );
-    // Nothing was stored: the server still lists only the ride-sharing app.
+    // No series were made: the server still lists only the ride-sharing app.
     const series = await fetch(`${server.url}/querier.v1.QuerierService/LabelValues`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -1,7 +1,9 @@
-// Ad-hoc view: drop a pprof / folded / speedscope / flamebearer file to view it in the browser without
-// storing it, and compare it with another file or with stored data (diff).
-import { useMemo, useState } from 'react';
-import { render } from '../api.ts';
+// Ad-hoc view: drop a pprof / folded / speedscope / flamebearer file to view it, and compare it with
+// another file or with stored data (diff). The profile file is also stored on the server
+// (adhocprofiles.v1.AdHocProfileService, per tenant): its id goes into the URL (`adhoc=<id>`), so the
+// link opens the same profile for anyone of the tenant. A second file stays in the browser.
+import { useEffect, useMemo, useState } from 'react';
+import { getAdhoc, listAdhoc, render, uploadAdhoc, type AdhocProfile } from '../api.ts';
 import { FlamePanel } from '../flame/FlamePanel.tsx';
 import { diffTrees } from '../flame/transforms.ts';
 import type { FlameTree } from '../flame/tree.ts';
@@ -16,14 +18,15 @@ type Against = 'none' | 'file' | 'stored';
 function DropZone(props: {
   label: string;
   file: UploadedFile | null;
-  onFile: (f: UploadedFile) => void;
+  onFile: (f: UploadedFile, bytes: Uint8Array) => void;
   onError: (e: Error) => void;
   testId: string;
 }) {
   const [over, setOver] = useState(false);
   const read = async (f: File) => {
     try {
-      props.onFile(importFile(f.name, new Uint8Array(await f.arrayBuffer())));
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      props.onFile(importFile(f.name, bytes), bytes);
     } catch (e) {
       props.onError(e instanceof Error ? e : new Error(String(e)));
     }
@@ -63,7 +66,41 @@ export function AdhocView(props: ViewProps) {
   const [against, setAgainst] = useState<Against>('none');
   const [stored, setStored] = useState<FlameTree | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const mainProfile = main?.profiles[Math.min(typeIndex, main.profiles.length - 1)] ?? null;
+  /** The stored upload named by the URL, when the profile comes from the server rather than a drop. */
+  const [saved, setSaved] = useState<AdhocProfile | null>(null);
+  const [saveError, setSaveError] = useState<Error | null>(null);
+  const [recent, setRecent] = useState<{ id: string; name: string; uploadedAtMs: number }[]>([]);
+  const [savedType, setSavedType] = useState('');
+  // A link with `adhoc=<id>` (and no file dropped in this page) opens the stored upload.
+  useEffect(() => {
+    if (!state.adhoc || main) return;
+    let live = true;
+    getAdhoc(state.adhoc, savedType, state.maxNodes).then(
+      (p) => live && (setSaved(p), setError(null)),
+      (e: unknown) => live && setError(e instanceof Error ? e : new Error(String(e))),
+    );
+    return () => {
+      live = false;
+    };
+  }, [state.adhoc, savedType, state.maxNodes, main]);
+  useEffect(() => {
+    listAdhoc().then(setRecent, () => setRecent([]));
+  }, [state.adhoc]);
+  const fromServer: UploadedFile | null =
+    saved && !main
+      ? {
+          fileName: saved.name,
+          format: 'stored',
+          profiles: [
+            {
+              typeId: `${saved.sampleType || 'upload'}:${saved.sampleType || 'samples'}:${unitOf(saved)}::`,
+              tree: saved.tree,
+            },
+          ],
+        }
+      : null;
+  const shown = main ?? fromServer;
+  const mainProfile = shown?.profiles[Math.min(typeIndex, shown.profiles.length - 1)] ?? null;
   const otherTree = other
     ? ((other.profiles.find((p) => p.typeId === mainProfile?.typeId) ?? other.profiles[0])?.tree ?? null)
     : null;
@@ -102,16 +139,36 @@ export function AdhocView(props: ViewProps) {
   };
   return (
     <>
-      <p className="hint">Files are read in your browser and never stored on the server.</p>
+      <p className="hint">
+        The profile file is stored on the server for this tenant (the link below opens it); the file to
+        compare against stays in your browser.
+        {state.adhoc && (
+          <>
+            {' '}
+            <a data-testid="adhoc-link" href={`/adhoc?adhoc=${encodeURIComponent(state.adhoc)}`}>
+              Link to {saved?.name ?? main?.fileName ?? 'this upload'}
+            </a>
+          </>
+        )}
+        {saveError && <span className="error"> Not stored: {saveError.message}</span>}
+      </p>
       <div className="sides">
         <DropZone
           label="Profile"
           testId="drop-main"
-          file={main}
-          onFile={(f) => {
+          file={shown}
+          onFile={(f, bytes) => {
             setMain(f);
             setTypeIndex(0);
             setError(null);
+            setSaveError(null);
+            uploadAdhoc(f.fileName, bytes, state.maxNodes).then(
+              (p) => {
+                setSaved(p);
+                update({ adhoc: p.id });
+              },
+              (e: unknown) => setSaveError(e instanceof Error ? e : new Error(String(e))),
+            );
           }}
           onError={setError}
         />
@@ -128,6 +185,44 @@ export function AdhocView(props: ViewProps) {
         />
       </div>
       <div className="querybar">
+        {!main && saved && saved.profileTypes.length > 1 && (
+          <label className="field">
+            <span>Profile type</span>
+            <select
+              aria-label="Stored profile type"
+              value={saved.profileType}
+              onChange={(e) => setSavedType(e.target.value)}
+            >
+              {saved.profileTypes.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {recent.length > 0 && (
+          <label className="field">
+            <span>Stored uploads</span>
+            <select
+              aria-label="Stored uploads"
+              value={state.adhoc}
+              onChange={(e) => {
+                setMain(null);
+                setSaved(null);
+                setSavedType('');
+                update({ adhoc: e.target.value });
+              }}
+            >
+              <option value="">(choose)</option>
+              {recent.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name || r.id} ({new Date(r.uploadedAtMs).toISOString().slice(0, 16).replace('T', ' ')})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {main && main.profiles.length > 1 && (
           <label className="field">
             <span>Profile type</span>
@@ -170,7 +265,7 @@ export function AdhocView(props: ViewProps) {
       {tree && (
         <FlamePanel
           label="adhoc"
-          title={baseline ? 'Diff: baseline → uploaded profile' : main?.fileName}
+          title={baseline ? 'Diff: baseline → uploaded profile' : shown?.fileName}
           tree={tree}
           units={unitsOfProfileType(typeId)}
           profileTypeId={typeId}
@@ -180,4 +275,10 @@ export function AdhocView(props: ViewProps) {
       )}
     </>
   );
+}
+
+/** The unit of a stored upload's values, from its flamebearer metadata (cpu is nanoseconds). */
+function unitOf(p: AdhocProfile): string {
+  if (p.sampleType === 'cpu') return 'nanoseconds';
+  return p.units === 'objects' || p.units === 'samples' ? 'count' : p.units || 'count';
 }
