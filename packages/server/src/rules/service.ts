@@ -1,21 +1,12 @@
 // Connect `settings.v1.RecordingRulesService` (Get/List/Upsert/Delete), as Grafana's Profiles
-// Drilldown app calls it. Rules are kept per tenant as store documents of kind 'recording_rule'
-// (reloaded by loadRecordingRules at start) and run by the write path's RuleRecorder. Registered
-// inside the read scope; Upsert and Delete also need an admin key when auth is on.
+// Drilldown app calls it. Rules are kept per tenant as store documents of kind 'recording_rule',
+// loaded into the write path's RuleRecorder at start and every RULES_RELOAD_MS. Registered inside
+// the read scope; Upsert and Delete also need an admin key when auth is on.
 
-import {
-  create,
-  fromBinary,
-  fromJson,
-  toBinary,
-  toJson,
-  type DescMessage,
-  type JsonValue,
-  type MessageShape,
-} from '@bufbuild/protobuf';
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { FastifyInstance } from 'fastify';
 import { registerUnary, type UnaryMethod } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
+import { generatedMethod } from '../connect/generated.ts';
 import {
   DeleteRecordingRuleRequestSchema,
   DeleteRecordingRuleResponseSchema,
@@ -25,11 +16,11 @@ import {
   ListRecordingRulesResponseSchema,
   UpsertRecordingRuleRequestSchema,
   UpsertRecordingRuleResponseSchema,
+  type RecordingRule,
 } from '../gen/settings/v1/recording_rules_pb.ts';
 import { requestTenant } from '../auth/hook.ts';
 import type { QueryContext } from '../query/connect.ts';
 import type { Store } from '../store/types.ts';
-import type { RecordingRule } from '../gen/settings/v1/recording_rules_pb.ts';
 import type { RuleRecorder } from './recorder.ts';
 import {
   checkRuleId,
@@ -105,39 +96,14 @@ async function storedRules(store: Store, tenant: string): Promise<Map<string, Re
   return out;
 }
 
-function decodeError(code: string, e: unknown): HotpathError {
-  return new HotpathError(code, 400, 'invalid_argument', `invalid request: ${(e as Error).message}`);
-}
-
-/** A unary method over generated messages; decoding errors are coded 400s. */
+/** A method of the service over its generated messages (coded decoding errors, unknown JSON fields ignored). */
 function method<Req extends DescMessage, Res extends DescMessage>(
   name: (typeof RULES_METHODS)[number],
   req: Req,
   res: Res,
   handle: UnaryMethod<MessageShape<Req>, MessageShape<Res>>['handle'],
 ): UnaryMethod<MessageShape<Req>, MessageShape<Res>> {
-  return {
-    path: `${RULES_SERVICE}/${name}`,
-    decodeBinary(bytes) {
-      try {
-        return fromBinary(req, bytes);
-      } catch (e) {
-        throw decodeError('malformed_protobuf', e);
-      }
-    },
-    // Unknown fields are ignored, as Pyroscope's Connect server does: the Drilldown app's JSON
-    // carries protobuf-es' `$typeName` keys.
-    decodeJson(json) {
-      try {
-        return fromJson(req, json as JsonValue, { ignoreUnknownFields: true });
-      } catch (e) {
-        throw decodeError('malformed_json', e);
-      }
-    },
-    encodeBinary: (m) => toBinary(res, m),
-    encodeJson: (m) => toJson(res, m),
-    handle,
-  };
+  return generatedMethod(`${RULES_SERVICE}/${name}`, req, res, handle);
 }
 
 export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryContext): void {
