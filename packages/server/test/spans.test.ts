@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtoReader } from '../src/connect/wire.ts';
 import { decodeFlameGraphResponse, encodeSelectRequest, ProfileFormat } from '../src/query/messages.ts';
+import { OTLP_HTTP_PATH } from '../src/ingest/otlp.ts';
+import { eBpfPythonRequest, otlpBinary } from './support/otlp.ts';
 import { pprofOf, pushRequest } from './support/pprof.ts';
 import { NOW_MS, openTestServer, type TestServer } from './support/server.ts';
 import { connectJson } from './query-helpers.ts';
@@ -183,6 +185,30 @@ describe('span profiles', () => {
     ]);
     const bad = await connectJson(t.app, 'SelectSeries', { ...req, exemplarType: 'EXEMPLAR_TYPE_NOPE' });
     expect(bad.status).toBe(400);
+  });
+
+  it('OTLP: a sample link becomes the span (and trace) of its samples', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: OTLP_HTTP_PATH,
+      headers: { 'content-type': 'application/x-protobuf', 'x-scope-orgid': 'otlp' },
+      payload: otlpBinary(eBpfPythonRequest(BigInt(T) * 1_000_000n)),
+    });
+    expect(res.statusCode).toBe(200);
+    const linked = { ...eu, profileTypeID: CPU };
+    const ask = (body: object) =>
+      connectJson(t.app, 'SelectMergeSpanProfile', body, { 'x-scope-orgid': 'otlp' });
+    const bySpan = await ask({ ...linked, spanSelector: ['a1a2a3a4a5a6a7a8'] });
+    expect(bySpan.status).toBe(200);
+    expect(bySpan.body.flamegraph.names).toContain('order_car');
+    expect(bySpan.body.flamegraph.names).not.toContain('order_bike');
+    const byTrace = await connectJson(
+      t.app,
+      'SelectMergeStacktraces',
+      { ...linked, traceIdSelector: ['0102030405060708090a0b0c0d0e0f10'] },
+      { 'x-scope-orgid': 'otlp' },
+    );
+    expect(byTrace.body.flamegraph).toEqual(bySpan.body.flamegraph);
   });
 
   it('Push carries span labels too, and 1,000 spans add no series', async () => {
