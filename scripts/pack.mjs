@@ -79,7 +79,6 @@ function copyAssets() {
   const ui = join(REPO, 'packages', 'ui', 'dist');
   if (!existsSync(join(ui, 'index.html'))) run('npm', ['run', 'build', '-w', 'packages/ui', '--silent']);
   cpSync(ui, join(STAGE, 'ui'), { recursive: true });
-  const keep = (src) => !DEMO_SKIP.test(src.slice(REPO.length));
   cpSync(join(REPO, 'examples', 'rideshare'), join(STAGE, 'examples', 'rideshare'), {
     recursive: true,
     filter: keep,
@@ -128,9 +127,13 @@ async function main() {
 
   const pyproject = readFileSync(join(REPO, 'sdk', 'python', 'pyproject.toml'), 'utf8');
   const version = /^version = "([^"]+)"/m.exec(pyproject)?.[1];
-  rmSync(join(REPO, 'sdk', 'python', 'build'), { recursive: true, force: true });
-  run(PYTHON, ['-m', 'build', '--wheel', '--no-isolation', '--outdir', OUT, join(REPO, 'sdk', 'python')]);
-  rmSync(join(REPO, 'sdk', 'python', 'build'), { recursive: true, force: true });
+  // Built from a copy: setuptools leaves build/ and hotpath.egg-info beside the sources, and an
+  // egg-info in sdk/python makes pytest load the SDK's plugin twice in the repository's own tests.
+  const sdk = join(REPO, 'build', 'sdk-python');
+  rmSync(sdk, { recursive: true, force: true });
+  for (const entry of ['pyproject.toml', 'README.md', 'hotpath'])
+    cpSync(join(REPO, 'sdk', 'python', entry), join(sdk, entry), { recursive: true, filter: keep });
+  run(PYTHON, ['-m', 'build', '--wheel', '--no-isolation', '--outdir', OUT, sdk]);
   process.stdout.write(`${join(OUT, `hotpath-${version}-py3-none-any.whl`)}\n`);
   if (version !== manifest.version)
     process.stderr.write(`note: the SDK is ${version}, the npm package ${manifest.version}\n`);
