@@ -47,6 +47,18 @@ async function connect<T>(method: string, body: unknown, signal?: AbortSignal): 
   return (await res.json()) as T;
 }
 
+/** POSTs protojson to any Connect method (`/<package>.<Service>/<Method>`); a non-2xx answer throws the server's error. */
+export async function connectJson<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
+    body: JSON.stringify(body),
+    signal: signal ?? null,
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
 /**
  * The complete merged profile of a selection as gzip pprof: SelectMergeProfile in binary Connect (as
  * Grafana's Profiles Drilldown exports), so nothing is truncated to the flame graph's node budget and
@@ -452,6 +464,8 @@ export interface ChangeSide {
 /** hotpath.v1.ChangesService/WhatChanged's protojson answer (defaults omitted, int64 as strings). */
 export interface WhatChangedAnswer {
   readonly baseline?: { start: string; end: string };
+  /** The baseline holds no data: nothing was compared with it. */
+  readonly baselineEmpty?: boolean;
   readonly minZ: number;
   readonly minShareDelta: number;
   readonly minSamples: number;

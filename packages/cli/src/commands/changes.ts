@@ -119,6 +119,7 @@ export interface WhatChangedJson {
   labels?: string[];
   labelsSkipped?: number;
   valuesSkipped?: number;
+  baselineEmpty?: boolean;
 }
 
 function quote(v: string): string {
@@ -206,6 +207,7 @@ export function formatAnswer(
       ((res.labelsSkipped ?? 0) > 0 ? ` (${res.labelsSkipped} more not examined)` : '') +
       ((res.valuesSkipped ?? 0) > 0 ? `; ${res.valuesSkipped} small label values not examined` : ''),
   );
+  if (res.baselineEmpty) out.push('The baseline holds no data: nothing was compared with it.');
   out.push('');
   if (shown.length === 0) out.push('Nothing changed past the thresholds.');
   shown.forEach((f, i) => {

@@ -71,6 +71,14 @@ describe('whatChanged on rideshare-like load', () => {
     }
   });
 
+  it('a baseline without data compares nothing (rather than calling every function new)', async () => {
+    const empty = { startMs: T0 - 60 * MIN, endMs: T0 - 50 * MIN - 1 };
+    const r = await whatChanged(demo(7), TEN_MINUTES, empty, opts);
+    expect(r.baselineEmpty).toBe(true);
+    expect([...r.grew, ...r.shrank]).toEqual([]);
+    expect(r.findings[0]).toMatchObject({ value: 'eu-north', function: 'mutex_lock' });
+  });
+
   it('steady load has outliers (car is heavier) but no slow periods', async () => {
     for (let seed = 200; seed < 210; seed++) {
       const r = await whatChanged(demo(seed, 0), TEN_MINUTES, null, opts);

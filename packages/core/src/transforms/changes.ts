@@ -69,14 +69,10 @@ export interface ChangeOptions extends Partial<ChangeThresholds> {
   readonly check?: () => void;
 }
 
-/** Labels that never explain anything: they name the selection itself. */
-const RESERVED_LABELS = new Set([
-  'service_name',
-  '__name__',
-  '__profile_type__',
-  '__period_type__',
-  '__type__',
-]);
+/** Labels that never explain anything: they name the selection or how it was recorded (and `__*`). */
+const RESERVED_LABELS = new Set(['service_name', 'pyroscope_spy']);
+/** Labels whose values are looked at, at most, per label kept. */
+const LABEL_SCAN_FACTOR = 3;
 /** Timeline steps tried for periods: the range cut into this many steps (at least MIN_STEP_MS each). */
 const PERIOD_BUCKETS = [60, 30, 20];
 const MIN_STEP_MS = 10_000;
@@ -187,6 +183,8 @@ export interface Side {
 export interface ChangeReport {
   readonly head: ChangeRange;
   readonly baseline: ChangeRange | null;
+  /** The baseline holds no data: nothing was compared with it. */
+  readonly baselineEmpty: boolean;
   readonly thresholds: ChangeThresholds;
   readonly unit: string;
   /** Totals of the selection, each side (baseline 0 when there is none). */
@@ -200,7 +198,7 @@ export interface ChangeReport {
   /** Everything above, largest first: the answer in one list. */
   readonly findings: Finding[];
   readonly labels: string[];
-  /** Labels left out by maxLabels. */
+  /** Labels not examined (past maxLabels, or past the scan of LABEL_SCAN_FACTOR × maxLabels). */
   readonly labelsSkipped: number;
   /** Values left out by maxValues, summed over labels. */
   readonly valuesSkipped: number;
@@ -261,15 +259,21 @@ export async function whatChanged(
     Math.abs(c.z) >= t.minZ &&
     Math.max(c.base.samples, c.head.samples) >= t.minSamples;
 
-  // Candidate labels.
-  const present = (await source.labelNames(head)).filter((n) => !RESERVED_LABELS.has(n)).sort();
-  const wanted = options.labels !== undefined ? [...options.labels] : present;
+  // Candidate labels: the ones named, or the selection's own that have two values or more (a label
+  // with one value explains nothing), examined up to LABEL_SCAN_FACTOR × maxLabels of them.
   const maxLabels = options.maxLabels ?? 6;
-  const labels = wanted.slice(0, maxLabels);
+  const named = options.labels !== undefined;
+  const wanted = named
+    ? [...options.labels!]
+    : (await source.labelNames(head)).filter((n) => !n.startsWith('__') && !RESERVED_LABELS.has(n)).sort();
+  const labels: string[] = [];
   let valuesSkipped = 0;
+  let scanned = 0;
   // The label's values in head, largest total first, capped.
   const valueTotals = new Map<string, Map<string, number>>();
-  for (const label of labels) {
+  for (const label of wanted) {
+    if (labels.length >= maxLabels || scanned >= maxLabels * LABEL_SCAN_FACTOR) break;
+    scanned++;
     check();
     const series = await source.series(head, label, head.endMs - head.startMs + 1);
     const totals = new Map<string, number>();
@@ -280,8 +284,10 @@ export async function whatChanged(
         s.values.reduce((a, b) => a + b, 0),
       );
     }
+    if (!named && totals.size < 2) continue;
     const sorted = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     valuesSkipped += Math.max(0, sorted.length - maxValues);
+    labels.push(label);
     valueTotals.set(label, new Map(sorted.slice(0, maxValues)));
   }
 
@@ -291,6 +297,7 @@ export async function whatChanged(
   const explanations: Explanation[] = [];
   let baseTotal = 0;
   let headTotal = 0;
+  let baselineEmpty = false;
   let unit = '';
   if (baseline !== null) {
     const n = Math.max(2, options.runs ?? 6);
@@ -298,9 +305,11 @@ export async function whatChanged(
     const headRuns = await Promise.all(sliceRange(head, n).map((r) => read(r, [])));
     const cmp = compareRuns(baseRuns, headRuns);
     unit = cmp.unit;
+    baselineEmpty = cmp.baseTotal === 0;
     baseTotal = cmp.baseTotal * cmp.baseRuns;
     headTotal = cmp.headTotal * cmp.headRuns;
-    const changes = cmp.functions
+    // No data in the baseline: every function would look new. Nothing is compared then.
+    const changes = (baselineEmpty ? [] : cmp.functions)
       .filter((c) =>
         significant(c, Math.abs(c.totalDelta) >= Math.abs(c.selfDelta) ? c.totalDelta : c.selfDelta),
       )
@@ -470,6 +479,7 @@ export async function whatChanged(
   return {
     head,
     baseline,
+    baselineEmpty,
     thresholds: t,
     unit,
     baseTotal,
@@ -481,7 +491,7 @@ export async function whatChanged(
     periods,
     findings,
     labels,
-    labelsSkipped: Math.max(0, wanted.length - labels.length),
+    labelsSkipped: Math.max(0, wanted.length - scanned),
     valuesSkipped,
   };
 }

@@ -161,6 +161,7 @@ export function responseOf(
     labelSelector: req.labelSelector,
     head: range(report.head),
     ...(report.baseline !== null ? { baseline: range(report.baseline) } : {}),
+    baselineEmpty: report.baselineEmpty,
     minZ: report.thresholds.minZ,
     minShareDelta: report.thresholds.minShareDelta,
     minSamples: report.thresholds.minSamples,

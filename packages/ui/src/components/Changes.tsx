@@ -116,6 +116,11 @@ export function Changes(props: {
       {error && <ErrorBox error={error} what="what changed" />}
       {answer && (
         <>
+          {answer.baselineEmpty && (
+            <p data-testid="changes-baseline-empty">
+              The baseline holds no data: nothing was compared with it.
+            </p>
+          )}
           {findings.length === 0 ? (
             <p data-testid="changes-none">Nothing changed past the thresholds.</p>
           ) : (
