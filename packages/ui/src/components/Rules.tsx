@@ -2,8 +2,7 @@
 // pre-filled with the view's selector, profile type and the function; the Rules view lists the
 // tenant's rules and deletes them. Both speak settings.v1.RecordingRulesService (Connect JSON).
 import { useState } from 'react';
-import { ApiError } from '../api.ts';
-import { authHeaders, reportUnauthenticated } from '../auth.ts';
+import { connectJson } from '../api.ts';
 import { ErrorBox, Loading, useAsync } from './common.tsx';
 import type { ViewProps } from './views.tsx';
 
@@ -18,25 +17,8 @@ export interface RecordingRule {
   readonly stacktraceFilter?: { readonly functionName?: { readonly functionName?: string } };
 }
 
-async function callRules<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(`/settings.v1.RecordingRulesService/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authHeaders() },
-    body: JSON.stringify(body),
-    signal: signal ?? null,
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    if (res.status === 401) reportUnauthenticated();
-    let err: { message?: string; error?: string } = {};
-    try {
-      err = JSON.parse(text) as typeof err;
-    } catch {
-      // not JSON: the status is all there is
-    }
-    throw new ApiError(err.message ?? `${res.status} ${res.statusText}`, res.status, err.error ?? '');
-  }
-  return JSON.parse(text) as T;
+function callRules<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return connectJson<T>(`/settings.v1.RecordingRulesService/${method}`, body, signal);
 }
 
 export async function listRules(signal?: AbortSignal): Promise<RecordingRule[]> {
