@@ -464,6 +464,8 @@ export interface ChangeSide {
 /** hotpath.v1.ChangesService/WhatChanged's protojson answer (defaults omitted, int64 as strings). */
 export interface WhatChangedAnswer {
   readonly baseline?: { start: string; end: string };
+  /** The baseline holds no data: nothing was compared with it. */
+  readonly baselineEmpty?: boolean;
   readonly minZ: number;
   readonly minShareDelta: number;
   readonly minSamples: number;
