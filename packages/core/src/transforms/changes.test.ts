@@ -98,11 +98,26 @@ describe('periods from the timeline shape', () => {
     expect(split.runsZ).toBeLessThan(-2);
   });
 
-  it('levels that alternate step by step are noise, not periods', () => {
-    expect(splitSlowFast([S, F, S, F, S, F, S, F, S, F, S, F])).toBeNull();
+  it('slow and fast taking turns step by step: periods as long as a step, once there are enough steps', () => {
+    const turns = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? S : F) + (i % 3) * 10);
+    expect(splitSlowFast(turns(12))).toBeNull(); // 12 steps could take turns by chance
+    const split = splitSlowFast(turns(60))!;
+    expect(split.runsZ).toBeGreaterThan(4);
     expect(
-      runsTest([true, false, true, false, true, false, true, false, true, false, true, false]),
-    ).toBeGreaterThan(2);
+      split.slow
+        .slice(0, 6)
+        .map((s) => (s ? 'S' : '.'))
+        .join(''),
+    ).toBe('S.S.S.');
+  });
+
+  it('an hour of the demo load: the 60 s swing is found at 60 s steps', async () => {
+    const hour = { startMs: T0, endMs: T0 + 60 * MIN - 1 };
+    const src = memoryChangeSource(
+      rideshareWindows({ seed: 3, startMs: T0, durationMs: 60 * MIN, periodS: 60 }),
+    );
+    const r = await whatChanged(src, hour, null, { ...opts, labels: ['region'] });
+    expect(r.periods[0]).toMatchObject({ value: 'eu-north', function: 'mutex_lock', stepMs: MIN });
   });
 
   it('a flat timeline has no periods', () => {

@@ -80,10 +80,12 @@ const MIN_STEP_MS = 10_000;
 const PERIOD_RUNS = 5;
 /**
  * Periods: the slow steps stand this many pooled standard deviations above the fast ones, and come
- * in runs: the runs test's z below −PERIOD_RUNS_Z (random order: P ≈ 2 %; both at once are rarer still).
+ * in runs: the runs test's z below −PERIOD_RUNS_Z (random order: P ≈ 2 %; both at once are rarer still),
+ * or take turns with the fast ones step by step: z above PERIOD_ALTERNATION_Z.
  */
 const PERIOD_SEPARATION = 3.5;
 const PERIOD_RUNS_Z = 2;
+const PERIOD_ALTERNATION_Z = 4;
 const MAX_PERIOD_RANGES = 20;
 
 export interface FunctionChange {
@@ -406,7 +408,7 @@ export async function whatChanged(
         .map((time, i) => ({ time, value: series.values[i]! }))
         .filter((s) => s.time >= head.startMs && s.time + stepMs - 1 <= head.endMs);
       const split = splitSlowFast(full.map((s) => s.value));
-      if (split !== null && (best === null || split.runsZ < best.split.runsZ))
+      if (split !== null && (best === null || Math.abs(split.runsZ) > Math.abs(best.split.runsZ)))
         best = { split, steps: full, stepMs };
     }
     if (best === null) continue;
@@ -554,7 +556,10 @@ export function splitSlowFast(values: readonly number[]): Split | null {
   const threshold = sorted[best.cut]!;
   const slow = values.map((v) => v >= threshold);
   const runsZ = runsTest(slow);
-  if (!(separation > PERIOD_SEPARATION && runsZ < -PERIOD_RUNS_Z)) return null;
+  // Slow steps in runs (periods longer than a step), or slow and fast strictly taking turns (periods
+  // as long as a step: a 60 s swing seen at 60 s steps).
+  if (!(separation > PERIOD_SEPARATION && (runsZ < -PERIOD_RUNS_Z || runsZ > PERIOD_ALTERNATION_Z)))
+    return null;
   return { slow, slowMean, fastMean, separation, runsZ };
 }
 
