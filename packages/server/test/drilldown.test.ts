@@ -340,3 +340,40 @@ describe('restart on DuckDB', () => {
 function cpuFileOf(): string {
   return pprofOf('main;work 30\nmain;idle 10', { gzip: true }).toString('base64');
 }
+
+describe("Pyroscope's status codes (compat §3.5) on every new method", () => {
+  const METHODS = [
+    `${SETTINGS}/Get`,
+    `${SETTINGS}/Set`,
+    `${SETTINGS}/Delete`,
+    `${ADHOC}/Upload`,
+    `${ADHOC}/Get`,
+    `${ADHOC}/List`,
+    `${ADHOC}/Diff`,
+    FLAGS,
+    '/querier.v1.QuerierService/SelectHeatmap',
+    '/querier.v1.QuerierService/AnalyzeQuery',
+  ];
+  it('GET → 405, another content type → 415, a body that is not JSON → 400, a truncated protobuf → 400', async () => {
+    await open();
+    for (const url of METHODS) {
+      const get = await t!.app.inject({ method: 'GET', url });
+      const text = await t!.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'text/plain' },
+        payload: '{}',
+      });
+      const badJson = await json(url, '{"name": ');
+      const badProto = await binary(url, Uint8Array.from([0x0a, 0x7f, 0x01]));
+      expect([url, get.statusCode, text.statusCode, badJson.status, badProto.status]).toEqual([
+        url,
+        405,
+        415,
+        400,
+        400,
+      ]);
+      expect(badJson.body.code).toBe('invalid_argument');
+    }
+  });
+});
