@@ -702,6 +702,38 @@ export function runStoreConformance(
       expect(await second.series({ tenant: 'r', selectors: [], startMs: T0, endMs: T0 })).toHaveLength(1);
     });
 
+    it.skipIf(!durable)('spans survive a restart, and spans written after it stay apart', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-spans-`));
+      dirs.push(dir);
+      const span = (spanId: bigint, folded: Record<string, number>) => ({
+        spanId,
+        name: '',
+        traceId: '',
+        folded,
+      });
+      const first = await open(dir);
+      await first.init();
+      await first.append(
+        batchOf('r', [
+          { labels: apiEu, timeMs: T0, folded: {}, spans: [span(1n, { 'a;b': 3 }), span(2n, { 'a;c': 4 })] },
+        ]),
+      );
+      await first.close();
+      const second = await open(dir);
+      await second.init();
+      stores.push(second);
+      await second.append(
+        batchOf('r', [{ labels: apiEu, timeMs: T0 + 1, folded: {}, spans: [span(3n, { 'a;d': 5 })] }]),
+      );
+      const q = { tenant: 'r', profileTypeId: CPU, matchers: [], startMs: T0, endMs: T0 + 1 };
+      const of = async (spanIds: bigint[]) =>
+        foldedOf(second, await second.mergeStacks({ ...q, spans: { spanIds, traceIds: [] } }));
+      expect(await of([1n])).toEqual({ 'a;b': 3 });
+      expect(await of([3n])).toEqual({ 'a;d': 5 });
+      expect(await of([2n, 3n])).toEqual({ 'a;c': 4, 'a;d': 5 });
+      expect((await second.spans({ ...q, limit: 10 })).map((x) => x.spanId)).toEqual([3n, 2n, 1n]);
+    });
+
     it.skipIf(!durable)('API keys survive a restart', async () => {
       const dir = mkdtempSync(join(tmpdir(), `hotpath-store-${name}-keys-`));
       dirs.push(dir);

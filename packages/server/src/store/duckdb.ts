@@ -143,6 +143,8 @@ export class DuckDBStore implements Store {
   private stackCount = 0;
   private readonly functions = new Map<bigint, { name: string; file: string }>();
 
+  /** The key the next (profile, span) row of `spans` gets (samples refer to it). */
+  private nextSpanKey = 1;
   /** Every sample before this time (an hour boundary) is summed in samples_1h, but those of dirtyHours. */
   private rolledUntilMs = 0;
   /** Rolled hours that received late samples since they were summed (hour start ms). */
@@ -202,6 +204,7 @@ export class DuckDBStore implements Store {
   /** Fills the in-memory mirrors from the tables (on open). */
   private async load(c: DuckDBConnection): Promise<void> {
     this.rolledUntilMs = Number((await scalar(c, 'SELECT max(rolled_until_ms) FROM rollup_state')) ?? 0);
+    this.nextSpanKey = Number((await scalar(c, 'SELECT coalesce(max(key), 0) + 1 FROM spans')) ?? 1);
     for (const h of await numbers(c, 'SELECT DISTINCT hour_ms FROM rollup_dirty')) this.dirtyHours.add(h);
     await forEachChunk(c, 'SELECT key, tenant, id, labels FROM series ORDER BY key', (chunk) => {
       const [keys, tenants, ids, labels] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
@@ -360,11 +363,12 @@ export class DuckDBStore implements Store {
       timeMs: number;
       keys: Uint32Array;
       values: Float64Array;
-      /** Per row, 0n without a span; undefined when the profile has no spans. */
-      spanIds: BigUint64Array | undefined;
-      spans: readonly SpanRecord[];
+      /** Per row, the key of its (profile, span) row in `spans`, 0 without a span; undefined when the profile has none. */
+      spanKeys: Uint32Array | undefined;
+      spans: readonly { key: number; s: SpanRecord }[];
       total: number;
     }[] = [];
+    let nextSpanKey = this.nextSpanKey;
     for (const p of batch.profiles) {
       const id = seriesIdOf(p.tenant, p.labels);
       let series = this.seriesById.get(id) ?? newSeries.get(id);
@@ -379,22 +383,25 @@ export class DuckDBStore implements Store {
         };
         newSeries.set(id, series);
       }
-      // Sort the profile's rows by (span, stack key): span ids in runs, clustered ascending keys delta-pack well.
-      const span = p.spanIds;
-      const order = Array.from(p.stackIds, (sid, i) => [stackKeyOf(sid), i] as const).sort((a, b) =>
-        span === undefined || span[a[1]] === span[b[1]] ? a[0] - b[0] : span[a[1]]! < span[b[1]]! ? -1 : 1,
+      // Each (profile, span) gets the next span key: keys grow with time, so the column delta-packs.
+      const spans = (p.spans ?? []).map((sp) => ({ key: nextSpanKey++, s: sp }));
+      const keyOfSpan = new Map(spans.map((sp) => [sp.s.spanId, sp.key]));
+      const spanKeyOfRow = (i: number): number => keyOfSpan.get(p.spanIds?.[i] ?? 0n) ?? 0;
+      // Sort the profile's rows by (span key, stack key): spans in runs, clustered ascending keys delta-pack well.
+      const order = Array.from(p.stackIds, (sid, i) => [spanKeyOfRow(i), stackKeyOf(sid), i] as const).sort(
+        (a, b) => a[0] - b[0] || a[1] - b[1],
       );
       const keys = new Uint32Array(order.length);
       const values = new Float64Array(order.length);
-      const spanIds = span === undefined ? undefined : new BigUint64Array(order.length);
+      const spanKeys = spans.length === 0 ? undefined : new Uint32Array(order.length);
       let total = 0;
-      order.forEach(([k, i], j) => {
+      order.forEach(([sk, k, i], j) => {
         keys[j] = k;
         values[j] = p.values[i]!;
-        if (spanIds !== undefined) spanIds[j] = span![i]!;
+        if (spanKeys !== undefined) spanKeys[j] = sk;
         total += p.values[i]!;
       });
-      rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, spanIds, spans: p.spans ?? [], total });
+      rows.push({ series, timeMs: Math.trunc(p.timeMs), keys, values, spanKeys, spans, total });
     }
     rows.sort((a, b) => a.series.key - b.series.key || a.timeMs - b.timeMs);
     const newDirty = new Set<number>();
@@ -447,10 +454,11 @@ export class DuckDBStore implements Store {
             sa.appendBigInt(t);
             sa.appendUInteger(r.keys[j]!);
             sa.appendDouble(r.values[j]!);
-            sa.appendUBigInt(r.spanIds?.[j] ?? 0n);
+            sa.appendUInteger(r.spanKeys?.[j] ?? 0);
             sa.endRow();
           }
-          for (const sp of r.spans) {
+          for (const { key, s: sp } of r.spans) {
+            spa!.appendUInteger(key);
             spa!.appendUInteger(r.series.key);
             spa!.appendBigInt(t);
             spa!.appendUBigInt(sp.spanId);
@@ -483,6 +491,7 @@ export class DuckDBStore implements Store {
       this.stackFunctions.set(key, s.functionId);
     }
     this.stackCount = nextStackKey;
+    this.nextSpanKey = nextSpanKey;
     for (const h of newDirty) this.dirtyHours.add(h);
     for (const s of newSeries.values()) this.addSeries(s);
     for (const r of rows) {
@@ -666,13 +675,9 @@ export class DuckDBStore implements Store {
     const end = Number(int(q.endMs, 'endMs'));
     if (q.spans !== undefined) {
       // Span samples are never rolled up: a span is short, and its rows are read from samples only.
-      const spans = spanFilter(
-        q.spans,
-        `series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end}`,
-      );
-      return this.sumPerStack(`SELECT stack_key, sum(value) FROM samples
-        WHERE series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end} AND span_id <> 0
-        AND ${spans} GROUP BY stack_key`);
+      const where = `series_key IN (${seriesKeys}) AND time_ms BETWEEN ${start} AND ${end}`;
+      return this.sumPerStack(`SELECT stack_key, sum(value) FROM samples WHERE ${where}
+        AND span_key IN (SELECT key FROM spans WHERE ${where} AND ${spanFilter(q.spans)}) GROUP BY stack_key`);
     }
     // Whole hours inside [start, end] that are rolled up come from samples_1h, the rest (ragged
     // ends, hours not rolled yet, dirty hours) from samples.
@@ -973,19 +978,16 @@ export class DuckDBStore implements Store {
 }
 
 /**
- * The SQL condition on `span_id` of a span selector: the listed spans, or the spans of the listed
- * traces among the `spans` rows matching `where`. Ids are numbers and trace ids hex (checked by the
- * querier, and again here) so the text is safe to inline.
+ * The SQL condition on a `spans` row of a span selector: one of the listed spans, or of the listed
+ * traces. Ids are numbers and trace ids hex (checked by the querier, and again here) so the text is
+ * safe to inline.
  */
-export function spanFilter(sel: SpanSelector, where: string): string {
+function spanFilter(sel: SpanSelector): string {
   const parts: string[] = [];
   if (sel.spanIds.length > 0)
     parts.push(`span_id IN (${sel.spanIds.map((id) => BigInt.asUintN(64, id)).join(',')})`);
   const traces = sel.traceIds.filter((t) => /^[0-9a-f]{1,32}$/.test(t));
-  if (traces.length > 0)
-    parts.push(
-      `span_id IN (SELECT span_id FROM spans WHERE ${where} AND trace_id IN ('${traces.join("','")}'))`,
-    );
+  if (traces.length > 0) parts.push(`trace_id IN ('${traces.join("','")}')`);
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 

@@ -14,7 +14,7 @@
 //   `samples` only, and its hour into `rollup_dirty` in the same transaction: reads take dirty
 //   hours from `samples` until the next rollup sums them again.
 // - `api_keys` (v3) holds API keys by hash (never the key text).
-// - `samples.span_id` and `spans` (v5): span profiles (see the migration).
+// - `samples.span_key` and `spans` (v5): span profiles (see the migration).
 // - `documents` (v4) holds small per-tenant JSON documents (settings, ad-hoc profiles, rules).
 
 export interface Migration {
@@ -91,14 +91,16 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // v5: span profiles. A sample row names the span that took it (0: none); rows of one profile are
-    // appended sorted by (span, stack), so the column is long runs (one value for data without spans)
-    // and costs well under a byte per sample. `spans` has one row per (profile, span): its name,
-    // trace id, total and sample count, so span listings and exemplars never read the samples.
+    // v5: span profiles. `spans` has one row per (profile, span): a dense key, the 64-bit span id
+    // (stored once), its name, trace id, total and sample count, so listings and exemplars never read
+    // the samples. A sample row names its span by that key (0: none): keys grow with time and a
+    // profile's rows are sorted by (span key, stack), so the column delta-packs to a few bits (one
+    // constant for data without spans). A span query finds the keys in `spans`, then the samples.
     version: 5,
     sql: [
-      `ALTER TABLE samples ADD COLUMN span_id UBIGINT DEFAULT 0`,
+      `ALTER TABLE samples ADD COLUMN span_key UINTEGER DEFAULT 0`,
       `CREATE TABLE spans (
+         key UINTEGER NOT NULL,      -- referenced by samples.span_key; one per (profile, span)
          series_key UINTEGER NOT NULL,
          time_ms BIGINT NOT NULL,
          span_id UBIGINT NOT NULL,
