@@ -454,7 +454,7 @@ export async function whatChanged(
     const periodText =
       p === undefined
         ? ''
-        : `; ${p.slow.length} slow period(s) at ×${(p.slowMean / Math.max(p.fastMean, 1e-300)).toFixed(2)} the cost ` +
+        : `; ${p.slow.length}${p.slow.length === MAX_PERIOD_RANGES ? '+' : ''} slow period(s) at ×${(p.slowMean / Math.max(p.fastMean, 1e-300)).toFixed(2)} the cost ` +
           `of its fast ones, where ${p.function} is ${pct(p.slowShare)} against ${pct(p.fastShare)}`;
     const eq = [{ name: o.label, value: o.value }];
     findings.push({
