@@ -177,6 +177,8 @@ describe('settings.v1.RecordingRulesService', () => {
         400,
         'invalid_rule_function',
       ],
+      [{ metricName: 'cpu', matchers: Array(33).fill(type) }, 400, 'rule_too_large'],
+      [{ metricName: 'cpu', matchers: [type], groupBy: Array(17).fill('a') }, 400, 'rule_too_large'],
       [{ metricName: 7 }, 400, 'malformed_json'],
       ['{"metricName":', 400, 'malformed_json'],
     ];

@@ -24,6 +24,8 @@ const MAX_ID_LENGTH = 64;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const MAX_NAME_LENGTH = 200;
+/** Entries per list field of a rule: each matcher runs against every profile written, so lists stay short. */
+const MAX_LIST = { matchers: 32, groupBy: 16, externalLabels: 16 } as const;
 /** The label each exposed series carries to name its rule (Pyroscope's name for it). */
 export const RULE_ID_LABEL = 'profiles_rule_id';
 
@@ -65,6 +67,12 @@ export const ruleErrors = {
       `stacktrace_filter.function_name must be 1-${limit} characters, got ${length}`,
       { limit, actual: length },
     ),
+  tooLarge: (field: keyof typeof MAX_LIST, actual: number) =>
+    bad('rule_too_large', `${field} has ${actual} entries, the limit is ${MAX_LIST[field]}`, {
+      field,
+      limit: MAX_LIST[field],
+      actual,
+    }),
   invalidGeneration: (generation: number) =>
     bad('invalid_rule_generation', `generation must be >= 0, got ${generation}`, { actual: generation }),
   notFound: (id: string) =>
@@ -125,6 +133,8 @@ export function ruleFromUpsert(req: UpsertRecordingRuleRequest, maxSymbolLength:
     throw ruleErrors.invalidMetricName(metricName, 'must match [a-zA-Z_:][a-zA-Z0-9_:]*');
   if (metricName.startsWith('__') || metricName.startsWith('hotpath_'))
     throw ruleErrors.invalidMetricName(metricName, 'must not start with __ or hotpath_ (reserved)');
+  for (const field of ['matchers', 'groupBy', 'externalLabels'] as const)
+    if (req[field].length > MAX_LIST[field]) throw ruleErrors.tooLarge(field, req[field].length);
   const profileType = profileTypeOf(req.matchers);
   for (const g of req.groupBy) checkLabelName('group_by', g);
   for (const l of req.externalLabels) checkLabelName('external_labels', l.name);
