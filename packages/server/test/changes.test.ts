@@ -9,6 +9,7 @@ import {
   type RideshareWindow,
 } from '../../core/src/testing/rideshare.ts';
 import { WhatChangedRequestSchema, WhatChangedResponseSchema } from '../src/gen/hotpath/v1/changes_pb.ts';
+import { buildServer } from '../src/app.ts';
 import { openMemoryStore } from '../src/store/memory.ts';
 import { openTestServer, type TestServer } from './support/server.ts';
 
@@ -139,5 +140,35 @@ describe('WhatChanged', () => {
       labels: Array(9).fill('a'),
     });
     expect(body).toMatchObject({ code: 'invalid_argument', error: 'too_many_labels', limit: 8, actual: 9 });
+  });
+});
+
+describe('WhatChanged behind the read guard', () => {
+  it('with --auth keys: no key 401, a write key 403, a read key 200', async () => {
+    const app = await buildServer({
+      store: await openMemoryStore(),
+      logger: false,
+      auth: 'keys',
+      groupCommit: { intervalMs: 2 },
+      uiDir: '/nonexistent-hotpath-ui',
+    });
+    try {
+      const key = async (scope: 'read' | 'write') =>
+        (await app.hotpathAuth.keys.create('acme', scope, scope, T0)).key;
+      const call = (headers: Record<string, string>) =>
+        app.inject({
+          method: 'POST',
+          url: PATH,
+          headers: { 'content-type': 'application/json', ...headers },
+          payload: JSON.stringify({ profileTypeId: CPU, labelSelector: SELECTOR, ...LAST_TEN }),
+        });
+      expect((await call({})).statusCode).toBe(401);
+      expect((await call({ authorization: `Bearer ${await key('write')}` })).statusCode).toBe(403);
+      const ok = await call({ authorization: `Bearer ${await key('read')}` });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().findings ?? []).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });
