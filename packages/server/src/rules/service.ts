@@ -73,7 +73,11 @@ export async function keepRecordingRulesLoaded(
   rules: RuleRecorder,
 ): Promise<void> {
   const warn = (m: string) => app.log.warn(m);
-  await syncRecordingRules(store, rules, warn);
+  // A store that cannot list documents yet (a ClickHouse cluster whose other nodes no replica has
+  // migrated yet) must not stop the server: the reload below tries again.
+  await syncRecordingRules(store, rules, warn).catch((e: unknown) =>
+    warn(`recording rules not loaded at start: ${(e as Error).message}`),
+  );
   const timer = setInterval(() => {
     syncRecordingRules(store, rules, warn).catch((e: unknown) =>
       warn(`recording rules not reloaded: ${(e as Error).message}`),
