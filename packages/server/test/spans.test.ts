@@ -187,6 +187,31 @@ describe('span profiles', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('multipart /ingest (pyroscope-io and the Go client) keeps the span labels too', async () => {
+    const boundary = 'span-boundary';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="profile"; filename="profile.pprof"\r\n\r\n`,
+      ),
+      pprofOf(`main;checkout 9 {span_id=${'d'.repeat(16)},span_name=POST /pay}\nmain;idle 1`, { timeMs: T }),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/ingest?name=payments&spyName=gospy',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(200);
+    const pay = await connectJson(t.app, 'SelectMergeSpanProfile', {
+      ...eu,
+      labelSelector: '{service_name="payments"}',
+      spanSelector: ['d'.repeat(16)],
+    });
+    expect(pay.body.flamegraph.names).toEqual(['total', 'main', 'checkout']);
+    expect(pay.body.flamegraph.total).toBe('9');
+  });
+
   it('OTLP: a sample link becomes the span (and trace) of its samples', async () => {
     const res = await t.app.inject({
       method: 'POST',
