@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { whatChanged } from '@hotpath/core';
 import {
   foldedOf,
+  ingestPathOf,
   memoryChangeSource,
   NS_PER_SAMPLE,
   RIDESHARE_APP,
@@ -47,16 +48,9 @@ async function timeStore(
   for (let i = 0; i < windows.length; i += 64)
     await Promise.all(
       windows.slice(i, i + 64).map(async (w) => {
-        const name = `${RIDESHARE_APP}.cpu{region=${w.labels.region},vehicle=${w.labels.vehicle}}`;
-        const q = new URLSearchParams({
-          name,
-          from: String(w.timeMs / 1000),
-          until: String((w.timeMs + w.durationMs) / 1000),
-          format: 'folded',
-        });
         const res = await app.inject({
           method: 'POST',
-          url: `/ingest?${q}`,
+          url: ingestPathOf(w),
           payload: foldedOf(w),
           headers: { 'content-type': 'text/plain' },
         });

@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '@hotpath/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   foldedOf,
+  ingestPathOf,
   RIDESHARE_APP,
   rideshareWindows,
   type RideshareWindow,
@@ -19,14 +20,7 @@ const STEADY = `${T0 - 20 * MIN}..${T0 - 10 * MIN - 1}`;
 let server: RunningServer;
 
 async function push(w: RideshareWindow): Promise<void> {
-  const name = `${RIDESHARE_APP}.cpu{region=${w.labels.region},vehicle=${w.labels.vehicle}}`;
-  const q = new URLSearchParams({
-    name,
-    from: String(w.timeMs / 1000),
-    until: String((w.timeMs + w.durationMs) / 1000),
-    format: 'folded',
-  });
-  const res = await fetch(`${server.url}/ingest?${q}`, { method: 'POST', body: foldedOf(w) });
+  const res = await fetch(`${server.url}${ingestPathOf(w)}`, { method: 'POST', body: foldedOf(w) });
   if (res.status !== 200) throw new Error(`ingest: ${res.status} ${await res.text()}`);
 }
 

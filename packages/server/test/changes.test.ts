@@ -4,6 +4,7 @@ import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   foldedOf,
+  ingestPathOf,
   RIDESHARE_APP,
   rideshareWindows,
   type RideshareWindow,
@@ -23,10 +24,9 @@ const LAST_TEN = { start: String(T0), end: String(T0 + 10 * MIN - 1) };
 let server: TestServer;
 
 async function push(w: RideshareWindow): Promise<void> {
-  const name = `${RIDESHARE_APP}.cpu{region=${w.labels.region},vehicle=${w.labels.vehicle}}`;
   const res = await server.app.inject({
     method: 'POST',
-    url: `/ingest?name=${encodeURIComponent(name)}&from=${w.timeMs / 1000}&until=${(w.timeMs + w.durationMs) / 1000}&format=folded`,
+    url: ingestPathOf(w),
     headers: { 'content-type': 'text/plain' },
     payload: foldedOf(w),
   });

@@ -102,6 +102,17 @@ export function rideshareWindows(o: RideshareOptions): RideshareWindow[] {
   return out;
 }
 
+/** The `/ingest` path and query that push a window as folded text (`.cpu`: samples at 100 Hz). */
+export function ingestPathOf(w: RideshareWindow): string {
+  const q = new URLSearchParams({
+    name: `${RIDESHARE_APP}.cpu{region=${w.labels.region},vehicle=${w.labels.vehicle}}`,
+    from: String(w.timeMs / 1000),
+    until: String((w.timeMs + w.durationMs) / 1000),
+    format: 'folded',
+  });
+  return `/ingest?${q}`;
+}
+
 /** Folded text of a window (`a;b;c samples` lines), as `hotpath ingest --format folded` takes it. */
 export function foldedOf(w: RideshareWindow): string {
   return w.stacks.map((s) => `${s.frames.join(';')} ${s.samples}`).join('\n') + '\n';
