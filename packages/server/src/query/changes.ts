@@ -2,7 +2,7 @@
 // read path (mergeStacks through selectMergedProfile, timeSeries, labelNames), in the query gate with
 // its deadline like every QuerierService method. Messages are generated from proto/hotpath/v1.
 
-import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import {
   getLabel,
   whatChanged,
@@ -14,6 +14,7 @@ import {
 } from '@hotpath/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requestTenant } from '../auth/hook.ts';
+import { generatedMethod } from '../connect/generated.ts';
 import { registerUnary } from '../connect/unary.ts';
 import { HotpathError } from '../errors.ts';
 import {
@@ -60,10 +61,6 @@ export const changeErrors = {
       actual: String(actual),
     }),
 };
-
-function malformed(kind: 'json' | 'protobuf', why: string): HotpathError {
-  return new HotpathError(`malformed_${kind}`, 400, 'invalid_argument', `malformed ${kind}: ${why}`);
-}
 
 /** The baseline range of a request (null: none), validated like the head range. */
 export function baselineOf(
@@ -227,29 +224,14 @@ async function handle(
 }
 
 export function registerChangesService(app: FastifyInstance, ctx: QueryContext): void {
-  const path = `${CHANGES_SERVICE}/WhatChanged`;
-  registerUnary<WhatChangedRequest, WhatChangedResponse>(
+  registerUnary(
     app,
-    {
-      path,
-      decodeBinary: (bytes) => {
-        try {
-          return fromBinary(WhatChangedRequestSchema, bytes);
-        } catch (e) {
-          throw malformed('protobuf', (e as Error).message);
-        }
-      },
-      decodeJson: (json) => {
-        try {
-          return fromJson(WhatChangedRequestSchema, json as JsonValue);
-        } catch (e) {
-          throw malformed('json', (e as Error).message);
-        }
-      },
-      encodeBinary: (res) => toBinary(WhatChangedResponseSchema, res),
-      encodeJson: (res) => toJson(WhatChangedResponseSchema, res),
-      handle: (req, request) => gated(ctx, request, (deadline) => handle(ctx, req, request, deadline)),
-    },
+    generatedMethod(
+      `${CHANGES_SERVICE}/WhatChanged`,
+      WhatChangedRequestSchema,
+      WhatChangedResponseSchema,
+      (req, request) => gated(ctx, request, (deadline) => handle(ctx, req, request, deadline)),
+    ),
     {
       maxDecompressedBytes: ctx.limits.maxQueryBodyBytes,
       maxJsonDepth: ctx.limits.maxJsonDepth,
