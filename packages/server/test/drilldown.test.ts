@@ -15,6 +15,7 @@ import { openDuckDBStore } from '../src/store/duckdb.ts';
 import { openMemoryStore } from '../src/store/memory.ts';
 import type { ApiKeyScope } from '../src/store/types.ts';
 import { pprofOf } from './support/pprof.ts';
+import { CPU, batchOf } from './query-helpers.ts';
 import { NOW_MS, openTestServer, type TestServer } from './support/server.ts';
 
 const SETTINGS = '/settings.v1.SettingsService';
@@ -141,6 +142,19 @@ describe('capabilities.v1.FeatureFlagsService/GetFeatureFlags', () => {
     // The app's function projections (FUNCTION_TREE) are not served: the flag must say so.
     expect(res.body.featureFlags).toContainEqual(expect.objectContaining({ name: 'functionProjections' }));
     expect(res.body.featureFlags.find((f: any) => f.name === 'functionProjections').enabled).toBeUndefined();
+    // utf8LabelNames is on: a dotted label name is kept at ingest and selected when quoted.
+    expect(res.body.featureFlags).toContainEqual(
+      expect.objectContaining({ name: 'utf8LabelNames', enabled: true }),
+    );
+    await t!.store.append(
+      batchOf([{ labels: { 'service.name': 'ride' }, timeMs: NOW_MS, folded: ['main;work 7'] }]),
+    );
+    const q = { profileTypeID: CPU, start: NOW_MS - 1000, end: NOW_MS + 1000 };
+    const quoted = await json('/querier.v1.QuerierService/SelectMergeStacktraces', {
+      ...q,
+      labelSelector: '{"service.name"="ride"}',
+    });
+    expect(quoted.body.flamegraph.total).toBe('7');
     const bin = await binary(FLAGS, new Uint8Array());
     expect(fromBinary(GetFeatureFlagsResponseSchema, bin.bytes).featureFlags.map((f) => f.name)).toEqual(
       names,

@@ -31,8 +31,8 @@ export const FEATURE_FLAGS: readonly { name: string; enabled: boolean; descripti
   { name: 'pyroscopeRulerFunctions', enabled: true, description: 'recording rules may filter on a function' },
   {
     name: 'utf8LabelNames',
-    enabled: false,
-    description: 'label names are Prometheus names ([a-zA-Z_][a-zA-Z0-9_]*)',
+    enabled: true,
+    description: 'label names may be any UTF-8 (pushed as is; selectors quote them: {"service.name"="x"})',
   },
   {
     name: 'v2StorageLayer',
