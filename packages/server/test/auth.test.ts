@@ -13,6 +13,8 @@ import { ALLOC, batchOf, CPU, HOUR, NOW } from './query-helpers.ts';
 
 const ACME_TIME = NOW - HOUR / 2;
 const BETA_TIME = NOW - HOUR / 4;
+/** Both tenants' CPU samples carry the same span id: a span query must still see one tenant only. */
+const SPAN = '00000000000000a1';
 
 async function appWith(auth: 'keys' | 'none', limits: Partial<Limits> = {}): Promise<FastifyInstance> {
   const store = await openMemoryStore();
@@ -24,12 +26,14 @@ async function appWith(auth: 'keys' | 'none', limits: Partial<Limits> = {}): Pro
         labels: { service_name: 'shop', region: 'acme', acme_only_label: 'x' },
         timeMs: ACME_TIME,
         folded: ['main;acme_fn 5'],
+        span: SPAN,
       },
       {
         tenant: 'beta',
         labels: { service_name: 'shop', region: 'beta', beta_only_label: 'x' },
         timeMs: BETA_TIME,
         folded: ['main;beta_fn 7'],
+        span: SPAN,
       },
       {
         tenant: 'beta',
@@ -116,7 +120,12 @@ const READS: { name: string; req: Req; marks?: { acme?: string; beta?: string } 
   },
   {
     name: 'SelectMergeSpanProfile',
-    req: json('SelectMergeSpanProfile', { profileTypeID: CPU, labelSelector: '{}', ...range }),
+    req: json('SelectMergeSpanProfile', {
+      profileTypeID: CPU,
+      labelSelector: '{}',
+      spanSelector: [SPAN],
+      ...range,
+    }),
   },
   {
     name: 'SelectSeries',

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/app.ts';
 import { Metrics } from '../src/metrics.ts';
 import { openMemoryStore } from '../src/store/memory.ts';
-import type { FunctionRecord, StackRecord, Store, WriteBatch } from '../src/store/types.ts';
+import type { FunctionRecord, ProfileRecord, StackRecord, Store, WriteBatch } from '../src/store/types.ts';
 
 export const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 export const ALLOC = 'memory:alloc_objects:count:space:bytes';
@@ -19,6 +19,8 @@ export interface FoldedProfile {
   timeMs: number;
   /** `a;b;c value` lines. */
   folded: string[];
+  /** Every sample of the profile was taken in this span (16 hex digits). */
+  span?: string;
 }
 
 /** A WriteBatch exactly as the write path makes it: content-hash ids from core's ids.ts. */
@@ -46,9 +48,20 @@ export function batchOf(profiles: FoldedProfile[]): WriteBatch {
       timeMs: p.timeMs,
       stackIds: BigUint64Array.from(sums.keys()),
       values: Float64Array.from(sums.values()),
+      ...(p.span === undefined ? {} : spanColumns(BigInt(`0x${p.span}`), sums)),
     };
   });
   return { profiles: records, functions: [...functions.values()], stacks: [...stacks.values()] };
+}
+
+function spanColumns(spanId: bigint, sums: Map<bigint, number>): Pick<ProfileRecord, 'spanIds' | 'spans'> {
+  const values = [...sums.values()];
+  return {
+    spanIds: new BigUint64Array(sums.size).fill(spanId),
+    spans: [
+      { spanId, name: '', traceId: '', total: values.reduce((a, b) => a + b, 0), samples: values.length },
+    ],
+  };
 }
 
 export async function serverWith(
