@@ -105,7 +105,7 @@ async function falsePositives(): Promise<{
         valuePerSample: NS_PER_SAMPLE,
         labels: periodS === 0 ? undefined : [],
       });
-      if (r.grew.length + r.shrank.length > 0) changed[shape]!++;
+      if (r.grew.length + r.shrank.length > 0 || r.totalChange !== null) changed[shape]!++;
       if (periodS === 0 && r.periods.length > 0) periods++;
       thresholds = `z ≥ ${r.thresholds.minZ}, share change ≥ ${r.thresholds.minShareDelta * 100} points, ≥ ${r.thresholds.minSamples} samples`;
     }

@@ -65,6 +65,7 @@ describe('WhatChanged', () => {
     // Against the ten minutes before (the same load): nothing changed.
     expect(body.grew ?? []).toEqual([]);
     expect(body.shrank ?? []).toEqual([]);
+    expect(body.totalChange).toBeUndefined();
     expect(body.baseline).toEqual({ start: String(T0 - 10 * MIN), end: String(T0 - 1) });
     const first = body.findings[0];
     expect(first).toMatchObject({

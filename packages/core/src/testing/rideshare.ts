@@ -32,6 +32,8 @@ export interface RideshareOptions {
   readonly periodS?: number;
   /** Orders per (region, vehicle) per window, mean (default 2.5). */
   readonly orders?: number;
+  /** Load of a region as a multiple of `orders` (default 1 each). */
+  readonly regionLoad?: Readonly<Record<string, number>>;
 }
 
 export interface RideshareWindow {
@@ -74,7 +76,7 @@ export function rideshareWindows(o: RideshareOptions): RideshareWindow[] {
   for (let t = o.startMs; t + windowMs <= o.startMs + o.durationMs; t += windowMs) {
     for (const region of RIDESHARE_REGIONS) {
       for (const vehicle of RIDESHARE_VEHICLES) {
-        const orders = poisson(rand, o.orders ?? 2.5);
+        const orders = poisson(rand, (o.orders ?? 2.5) * (o.regionLoad?.[region] ?? 1));
         const order = ['main', 'handle_request', 'order', `order_${vehicle}`];
         const find = [...order, 'find_nearest_vehicle'];
         const stacks = [

@@ -62,13 +62,33 @@ describe('whatChanged on rideshare-like load', () => {
     for (let seed = 100; seed < 120; seed++) {
       for (const periodS of [60, 0]) {
         const r = await whatChanged(demo(seed, periodS), TEN_MINUTES, TEN_BEFORE, { ...opts, labels: [] });
-        expect({ seed, periodS, changed: [...r.grew, ...r.shrank].map((f) => f.name) }).toEqual({
+        const changed = [...r.grew, ...r.shrank].map((f) => f.name);
+        expect({ seed, periodS, changed, total: r.totalChange }).toEqual({
           seed,
           periodS,
           changed: [],
+          total: null,
         });
       }
     }
+  });
+
+  it('eu-north taking three times the orders: the whole cost grew, carried by eu-north', async () => {
+    const windows = [
+      ...rideshareWindows({ seed: 1, startMs: T0 - 10 * MIN, durationMs: 10 * MIN, periodS: 0 }),
+      ...rideshareWindows({
+        seed: 2,
+        startMs: T0,
+        durationMs: 10 * MIN,
+        periodS: 0,
+        regionLoad: { 'eu-north': 3 },
+      }),
+    ];
+    const r = await whatChanged(memoryChangeSource(windows), TEN_MINUTES, TEN_BEFORE, opts);
+    expect(r.totalChange!.ratio).toBeGreaterThan(1.4);
+    expect(r.totalChange!.carriedBy[0]).toMatchObject({ label: 'region', value: 'eu-north' });
+    expect(r.totalChange!.carriedBy[0]!.carried).toBeGreaterThan(0.8);
+    expect(r.findings[0]!.text).toMatch(/^the whole cost grew ×1\.\d\d .*in region=eu-north$/);
   });
 
   it('a baseline without data compares nothing (rather than calling every function new)', async () => {

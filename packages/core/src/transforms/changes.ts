@@ -87,6 +87,8 @@ const PERIOD_SEPARATION = 3.5;
 const PERIOD_RUNS_Z = 2;
 const PERIOD_ALTERNATION_Z = 4;
 const MAX_PERIOD_RANGES = 20;
+/** The whole cost must move by this fraction (and minZ) to be reported. */
+const MIN_TOTAL_CHANGE = 0.1;
 
 export interface FunctionChange {
   readonly name: string;
@@ -105,6 +107,24 @@ export interface FunctionChange {
   readonly baseSamples: number;
   readonly headSamples: number;
   readonly z: number;
+}
+
+/** The selection's whole cost against the baseline's, when it moved past the thresholds. */
+export interface TotalChange {
+  readonly baseValue: number;
+  readonly headValue: number;
+  /** headValue / baseValue. */
+  readonly ratio: number;
+  /** (head − base slice mean) / its standard error (slices' spread, never below sampling noise). */
+  readonly z: number;
+  /** Per label, the value carrying most of the change; largest carried first. */
+  readonly carriedBy: {
+    label: string;
+    value: string;
+    carried: number;
+    baseValue: number;
+    headValue: number;
+  }[];
 }
 
 export interface ValueContribution {
@@ -192,6 +212,8 @@ export interface ChangeReport {
   /** Totals of the selection, each side (baseline 0 when there is none). */
   readonly baseTotal: number;
   readonly headTotal: number;
+  /** The whole cost moved (more or less traffic, a slower machine): null when it did not. */
+  readonly totalChange: TotalChange | null;
   readonly grew: FunctionChange[];
   readonly shrank: FunctionChange[];
   readonly explanations: Explanation[];
@@ -300,6 +322,7 @@ export async function whatChanged(
   let baseTotal = 0;
   let headTotal = 0;
   let baselineEmpty = false;
+  let totalChange: TotalChange | null = null;
   let unit = '';
   if (baseline !== null) {
     const n = Math.max(2, options.runs ?? 6);
@@ -316,6 +339,30 @@ export async function whatChanged(
         significant(c, Math.abs(c.totalDelta) >= Math.abs(c.selfDelta) ? c.totalDelta : c.selfDelta),
       )
       .map((c) => functionChange(c, cmp, perSample));
+    if (!baselineEmpty) {
+      const z = totalZ(baseRuns.map(totalOf), headRuns.map(totalOf), perSample);
+      const ratio = baseTotal > 0 ? headTotal / baseTotal : Infinity;
+      if (Math.abs(z) >= t.minZ && Math.abs(ratio - 1) >= MIN_TOTAL_CHANGE) {
+        const carriedBy: TotalChange['carriedBy'] = [];
+        for (const label of labels) {
+          check();
+          const base = await source.series(baseline, label, baseline.endMs - baseline.startMs + 1);
+          const baseOf = (v: string) =>
+            base.find((x) => x.value === v)?.values.reduce((a, b) => a + b, 0) ?? 0;
+          const rows = [...valueTotals.get(label)!.entries()].map(([value, h]) => ({
+            label,
+            value,
+            baseValue: baseOf(value),
+            headValue: h,
+            carried: (h - baseOf(value)) / (headTotal - baseTotal),
+          }));
+          const best = rows.sort((a, b) => b.carried - a.carried)[0];
+          if (best !== undefined) carriedBy.push(best);
+        }
+        carriedBy.sort((a, b) => b.carried - a.carried);
+        totalChange = { baseValue: baseTotal, headValue: headTotal, ratio, z, carriedBy };
+      }
+    }
     grew = changes.filter((c) => c.direction === 'grew').slice(0, maxFunctions);
     shrank = changes.filter((c) => c.direction === 'shrank').slice(0, maxFunctions);
     const top = changes[0];
@@ -417,6 +464,20 @@ export async function whatChanged(
   }
 
   const findings: Finding[] = [];
+  if (totalChange !== null) {
+    const c = totalChange.carriedBy[0];
+    findings.push({
+      kind: 'changed',
+      function: '',
+      ...(c !== undefined ? { label: c.label, value: c.value } : {}),
+      score: Math.min(1, Math.abs(totalChange.ratio - 1)),
+      text:
+        `the whole cost ${totalChange.ratio >= 1 ? 'grew' : 'shrank'} ×${totalChange.ratio.toFixed(2)} (z ${totalChange.z.toFixed(1)})` +
+        (c !== undefined ? `, ${pct(c.carried)} of the change in ${c.label}=${c.value}` : ''),
+      left: { range: baseline!, where: [], not: [] },
+      right: { range: head, where: [], not: [] },
+    });
+  }
   const top = grew[0] ?? shrank[0];
   if (top !== undefined) {
     const e = explanations[0];
@@ -471,7 +532,8 @@ export async function whatChanged(
     });
   }
   // Changes against the baseline answer the question asked; differences within the range follow.
-  const rank = (f: Finding) => (f.kind === 'changed' ? 0 : 1);
+  // The functions that changed are the mechanism, the whole cost's change its context.
+  const rank = (f: Finding) => (f.kind === 'changed' ? (f.function === '' ? 1 : 0) : 2);
   findings.sort((a, b) => rank(a) - rank(b) || b.score - a.score);
 
   if (baseline === null) {
@@ -482,6 +544,7 @@ export async function whatChanged(
     head,
     baseline,
     baselineEmpty,
+    totalChange,
     thresholds: t,
     unit,
     baseTotal,
@@ -496,6 +559,25 @@ export async function whatChanged(
     labelsSkipped: Math.max(0, wanted.length - scanned),
     valuesSkipped,
   };
+}
+
+function totalOf(p: Profile): number {
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) total += p.samples.value[i]!;
+  return total;
+}
+
+/** Welch's z of the slice totals; each slice's variance at least its sampling (Poisson) noise. */
+function totalZ(base: readonly number[], head: readonly number[], perSample: number): number {
+  const stats = (xs: readonly number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const v = xs.length > 1 ? xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) : 0;
+    return { m, v: Math.max(v, m * perSample), n: xs.length };
+  };
+  const b = stats(base);
+  const h = stats(head);
+  const se = Math.sqrt(b.v / b.n + h.v / h.n);
+  return se > 0 ? (h.m - b.m) / se : 0;
 }
 
 function functionChange(c: ShareChange, cmp: RunComparison, perSample: number): FunctionChange {

@@ -159,6 +159,7 @@ export function responseOf(
     head: range(report.head),
     ...(report.baseline !== null ? { baseline: range(report.baseline) } : {}),
     baselineEmpty: report.baselineEmpty,
+    ...(report.totalChange !== null ? { totalChange: report.totalChange } : {}),
     minZ: report.thresholds.minZ,
     minShareDelta: report.thresholds.minShareDelta,
     minSamples: report.thresholds.minSamples,

@@ -15,7 +15,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_hotpath_v1_changes: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Chhob3RwYXRoL3YxL2NoYW5nZXMucHJvdG8SCmhvdHBhdGgudjEi7gEKEldoYXRDaGFuZ2VkUmVxdWVzdBIXCg9wcm9maWxlX3R5cGVfaWQYASABKAkSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDEhAKCGJhc2VsaW5lGAUgASgJEhYKDmJhc2VsaW5lX3N0YXJ0GAYgASgDEhQKDGJhc2VsaW5lX2VuZBgHIAEoAxIOCgZsYWJlbHMYCCADKAkSDQoFbWluX3oYCSABKAESFwoPbWluX3NoYXJlX2RlbHRhGAogASgBEhMKC21pbl9zYW1wbGVzGAsgASgBIiMKBVJhbmdlEg0KBXN0YXJ0GAEgASgDEgsKA2VuZBgCIAEoAyKfAgoORnVuY3Rpb25DaGFuZ2USDAoEbmFtZRgBIAEoCRIRCglkaXJlY3Rpb24YAiABKAkSFwoPYmFzZV9zZWxmX3NoYXJlGAMgASgBEhcKD2hlYWRfc2VsZl9zaGFyZRgEIAEoARIYChBiYXNlX3RvdGFsX3NoYXJlGAUgASgBEhgKEGhlYWRfdG90YWxfc2hhcmUYBiABKAESEgoKc2VsZl9kZWx0YRgHIAEoARITCgt0b3RhbF9kZWx0YRgIIAEoARISCgpiYXNlX3ZhbHVlGAkgASgBEhIKCmhlYWRfdmFsdWUYCiABKAESFAoMYmFzZV9zYW1wbGVzGAsgASgBEhQKDGhlYWRfc2FtcGxlcxgMIAEoARIJCgF6GA0gASgBImwKEVZhbHVlQ29udHJpYnV0aW9uEg0KBXZhbHVlGAEgASgJEhIKCmJhc2VfdmFsdWUYAiABKAESEgoKaGVhZF92YWx1ZRgDIAEoARIPCgdjYXJyaWVkGAQgASgBEg8KB3RyYWZmaWMYBSABKAEibAoLRXhwbGFuYXRpb24SDQoFbGFiZWwYASABKAkSEAoIZnVuY3Rpb24YAiABKAkSDQoFc2NvcmUYAyABKAESLQoGdmFsdWVzGAQgAygLMh0uaG90cGF0aC52MS5WYWx1ZUNvbnRyaWJ1dGlvbiKjAQoHT3V0bGllchINCgVsYWJlbBgBIAEoCRINCgV2YWx1ZRgCIAEoCRIQCghmdW5jdGlvbhgDIAEoCRITCgt2YWx1ZV9zaGFyZRgEIAEoARIUCgxvdGhlcnNfc2hhcmUYBSABKAESDQoFZGVsdGEYBiABKAESCQoBehgHIAEoARIPCgdzYW1wbGVzGAggASgBEhIKCmNvc3RfcmF0aW8YCSABKAEiqgIKDFBlcmlvZENoYW5nZRINCgVsYWJlbBgBIAEoCRINCgV2YWx1ZRgCIAEoCRIQCghmdW5jdGlvbhgDIAEoCRIPCgdzdGVwX21zGAQgASgDEh8KBHNsb3cYBSADKAsyES5ob3RwYXRoLnYxLlJhbmdlEicKDHNsb3dfZXhhbXBsZRgGIAEoCzIRLmhvdHBhdGgudjEuUmFuZ2USJwoMZmFzdF9leGFtcGxlGAcgASgLMhEuaG90cGF0aC52MS5SYW5nZRIRCglzbG93X21lYW4YCCABKAESEQoJZmFzdF9tZWFuGAkgASgBEhIKCnNsb3dfc2hhcmUYCiABKAESEgoKZmFzdF9zaGFyZRgLIAEoARINCgVkZWx0YRgMIAEoARIJCgF6GA0gASgBIjoKBFNpZGUSFgoObGFiZWxfc2VsZWN0b3IYASABKAkSDQoFc3RhcnQYAiABKAMSCwoDZW5kGAMgASgDIqUBCgdGaW5kaW5nEgwKBGtpbmQYASABKAkSEAoIZnVuY3Rpb24YAiABKAkSDQoFbGFiZWwYAyABKAkSDQoFdmFsdWUYBCABKAkSDQoFc2NvcmUYBSABKAESDAoEdGV4dBgGIAEoCRIeCgRsZWZ0GAcgASgLMhAuaG90cGF0aC52MS5TaWRlEh8KBXJpZ2h0GAggASgLMhAuaG90cGF0aC52MS5TaWRlItUEChNXaGF0Q2hhbmdlZFJlc3BvbnNlEhcKD3Byb2ZpbGVfdHlwZV9pZBgBIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIfCgRoZWFkGAMgASgLMhEuaG90cGF0aC52MS5SYW5nZRIjCghiYXNlbGluZRgEIAEoCzIRLmhvdHBhdGgudjEuUmFuZ2USDQoFbWluX3oYBSABKAESFwoPbWluX3NoYXJlX2RlbHRhGAYgASgBEhMKC21pbl9zYW1wbGVzGAcgASgBEgwKBHVuaXQYCCABKAkSEgoKYmFzZV90b3RhbBgJIAEoARISCgpoZWFkX3RvdGFsGAogASgBEigKBGdyZXcYCyADKAsyGi5ob3RwYXRoLnYxLkZ1bmN0aW9uQ2hhbmdlEioKBnNocmFuaxgMIAMoCzIaLmhvdHBhdGgudjEuRnVuY3Rpb25DaGFuZ2USLQoMZXhwbGFuYXRpb25zGA0gAygLMhcuaG90cGF0aC52MS5FeHBsYW5hdGlvbhIlCghvdXRsaWVycxgOIAMoCzITLmhvdHBhdGgudjEuT3V0bGllchIpCgdwZXJpb2RzGA8gAygLMhguaG90cGF0aC52MS5QZXJpb2RDaGFuZ2USJQoIZmluZGluZ3MYECADKAsyEy5ob3RwYXRoLnYxLkZpbmRpbmcSDgoGbGFiZWxzGBEgAygJEhYKDmxhYmVsc19za2lwcGVkGBIgASgFEhYKDnZhbHVlc19za2lwcGVkGBMgASgFEhYKDmJhc2VsaW5lX2VtcHR5GBQgASgIMmAKDkNoYW5nZXNTZXJ2aWNlEk4KC1doYXRDaGFuZ2VkEh4uaG90cGF0aC52MS5XaGF0Q2hhbmdlZFJlcXVlc3QaHy5ob3RwYXRoLnYxLldoYXRDaGFuZ2VkUmVzcG9uc2ViBnByb3RvMw',
+    'Chhob3RwYXRoL3YxL2NoYW5nZXMucHJvdG8SCmhvdHBhdGgudjEi7gEKEldoYXRDaGFuZ2VkUmVxdWVzdBIXCg9wcm9maWxlX3R5cGVfaWQYASABKAkSFgoObGFiZWxfc2VsZWN0b3IYAiABKAkSDQoFc3RhcnQYAyABKAMSCwoDZW5kGAQgASgDEhAKCGJhc2VsaW5lGAUgASgJEhYKDmJhc2VsaW5lX3N0YXJ0GAYgASgDEhQKDGJhc2VsaW5lX2VuZBgHIAEoAxIOCgZsYWJlbHMYCCADKAkSDQoFbWluX3oYCSABKAESFwoPbWluX3NoYXJlX2RlbHRhGAogASgBEhMKC21pbl9zYW1wbGVzGAsgASgBIiMKBVJhbmdlEg0KBXN0YXJ0GAEgASgDEgsKA2VuZBgCIAEoAyKfAgoORnVuY3Rpb25DaGFuZ2USDAoEbmFtZRgBIAEoCRIRCglkaXJlY3Rpb24YAiABKAkSFwoPYmFzZV9zZWxmX3NoYXJlGAMgASgBEhcKD2hlYWRfc2VsZl9zaGFyZRgEIAEoARIYChBiYXNlX3RvdGFsX3NoYXJlGAUgASgBEhgKEGhlYWRfdG90YWxfc2hhcmUYBiABKAESEgoKc2VsZl9kZWx0YRgHIAEoARITCgt0b3RhbF9kZWx0YRgIIAEoARISCgpiYXNlX3ZhbHVlGAkgASgBEhIKCmhlYWRfdmFsdWUYCiABKAESFAoMYmFzZV9zYW1wbGVzGAsgASgBEhQKDGhlYWRfc2FtcGxlcxgMIAEoARIJCgF6GA0gASgBImkKEExhYmVsVmFsdWVDaGFuZ2USDQoFbGFiZWwYASABKAkSDQoFdmFsdWUYAiABKAkSDwoHY2FycmllZBgDIAEoARISCgpiYXNlX3ZhbHVlGAQgASgBEhIKCmhlYWRfdmFsdWUYBSABKAEigQEKC1RvdGFsQ2hhbmdlEhIKCmJhc2VfdmFsdWUYASABKAESEgoKaGVhZF92YWx1ZRgCIAEoARINCgVyYXRpbxgDIAEoARIJCgF6GAQgASgBEjAKCmNhcnJpZWRfYnkYBSADKAsyHC5ob3RwYXRoLnYxLkxhYmVsVmFsdWVDaGFuZ2UibAoRVmFsdWVDb250cmlidXRpb24SDQoFdmFsdWUYASABKAkSEgoKYmFzZV92YWx1ZRgCIAEoARISCgpoZWFkX3ZhbHVlGAMgASgBEg8KB2NhcnJpZWQYBCABKAESDwoHdHJhZmZpYxgFIAEoASJsCgtFeHBsYW5hdGlvbhINCgVsYWJlbBgBIAEoCRIQCghmdW5jdGlvbhgCIAEoCRINCgVzY29yZRgDIAEoARItCgZ2YWx1ZXMYBCADKAsyHS5ob3RwYXRoLnYxLlZhbHVlQ29udHJpYnV0aW9uIqMBCgdPdXRsaWVyEg0KBWxhYmVsGAEgASgJEg0KBXZhbHVlGAIgASgJEhAKCGZ1bmN0aW9uGAMgASgJEhMKC3ZhbHVlX3NoYXJlGAQgASgBEhQKDG90aGVyc19zaGFyZRgFIAEoARINCgVkZWx0YRgGIAEoARIJCgF6GAcgASgBEg8KB3NhbXBsZXMYCCABKAESEgoKY29zdF9yYXRpbxgJIAEoASKqAgoMUGVyaW9kQ2hhbmdlEg0KBWxhYmVsGAEgASgJEg0KBXZhbHVlGAIgASgJEhAKCGZ1bmN0aW9uGAMgASgJEg8KB3N0ZXBfbXMYBCABKAMSHwoEc2xvdxgFIAMoCzIRLmhvdHBhdGgudjEuUmFuZ2USJwoMc2xvd19leGFtcGxlGAYgASgLMhEuaG90cGF0aC52MS5SYW5nZRInCgxmYXN0X2V4YW1wbGUYByABKAsyES5ob3RwYXRoLnYxLlJhbmdlEhEKCXNsb3dfbWVhbhgIIAEoARIRCglmYXN0X21lYW4YCSABKAESEgoKc2xvd19zaGFyZRgKIAEoARISCgpmYXN0X3NoYXJlGAsgASgBEg0KBWRlbHRhGAwgASgBEgkKAXoYDSABKAEiOgoEU2lkZRIWCg5sYWJlbF9zZWxlY3RvchgBIAEoCRINCgVzdGFydBgCIAEoAxILCgNlbmQYAyABKAMipQEKB0ZpbmRpbmcSDAoEa2luZBgBIAEoCRIQCghmdW5jdGlvbhgCIAEoCRINCgVsYWJlbBgDIAEoCRINCgV2YWx1ZRgEIAEoCRINCgVzY29yZRgFIAEoARIMCgR0ZXh0GAYgASgJEh4KBGxlZnQYByABKAsyEC5ob3RwYXRoLnYxLlNpZGUSHwoFcmlnaHQYCCABKAsyEC5ob3RwYXRoLnYxLlNpZGUihAUKE1doYXRDaGFuZ2VkUmVzcG9uc2USFwoPcHJvZmlsZV90eXBlX2lkGAEgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAIgASgJEh8KBGhlYWQYAyABKAsyES5ob3RwYXRoLnYxLlJhbmdlEiMKCGJhc2VsaW5lGAQgASgLMhEuaG90cGF0aC52MS5SYW5nZRINCgVtaW5fehgFIAEoARIXCg9taW5fc2hhcmVfZGVsdGEYBiABKAESEwoLbWluX3NhbXBsZXMYByABKAESDAoEdW5pdBgIIAEoCRISCgpiYXNlX3RvdGFsGAkgASgBEhIKCmhlYWRfdG90YWwYCiABKAESKAoEZ3JldxgLIAMoCzIaLmhvdHBhdGgudjEuRnVuY3Rpb25DaGFuZ2USKgoGc2hyYW5rGAwgAygLMhouaG90cGF0aC52MS5GdW5jdGlvbkNoYW5nZRItCgxleHBsYW5hdGlvbnMYDSADKAsyFy5ob3RwYXRoLnYxLkV4cGxhbmF0aW9uEiUKCG91dGxpZXJzGA4gAygLMhMuaG90cGF0aC52MS5PdXRsaWVyEikKB3BlcmlvZHMYDyADKAsyGC5ob3RwYXRoLnYxLlBlcmlvZENoYW5nZRIlCghmaW5kaW5ncxgQIAMoCzITLmhvdHBhdGgudjEuRmluZGluZxIOCgZsYWJlbHMYESADKAkSFgoObGFiZWxzX3NraXBwZWQYEiABKAUSFgoOdmFsdWVzX3NraXBwZWQYEyABKAUSFgoOYmFzZWxpbmVfZW1wdHkYFCABKAgSLQoMdG90YWxfY2hhbmdlGBUgASgLMhcuaG90cGF0aC52MS5Ub3RhbENoYW5nZTJgCg5DaGFuZ2VzU2VydmljZRJOCgtXaGF0Q2hhbmdlZBIeLmhvdHBhdGgudjEuV2hhdENoYW5nZWRSZXF1ZXN0Gh8uaG90cGF0aC52MS5XaGF0Q2hhbmdlZFJlc3BvbnNlYgZwcm90bzM',
   );
 
 /**
@@ -201,6 +201,86 @@ export const FunctionChangeSchema: GenMessage<FunctionChange> =
   messageDesc(file_hotpath_v1_changes, 2);
 
 /**
+ * A label value's part in the whole cost's change.
+ *
+ * @generated from message hotpath.v1.LabelValueChange
+ */
+export type LabelValueChange = Message<'hotpath.v1.LabelValueChange'> & {
+  /**
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+
+  /**
+   * @generated from field: double carried = 3;
+   */
+  carried: number;
+
+  /**
+   * @generated from field: double base_value = 4;
+   */
+  baseValue: number;
+
+  /**
+   * @generated from field: double head_value = 5;
+   */
+  headValue: number;
+};
+
+/**
+ * Describes the message hotpath.v1.LabelValueChange.
+ * Use `create(LabelValueChangeSchema)` to create a new message.
+ */
+export const LabelValueChangeSchema: GenMessage<LabelValueChange> =
+  /*@__PURE__*/
+  messageDesc(file_hotpath_v1_changes, 3);
+
+/**
+ * The selection's whole cost against the baseline's, when it moved past the thresholds.
+ *
+ * @generated from message hotpath.v1.TotalChange
+ */
+export type TotalChange = Message<'hotpath.v1.TotalChange'> & {
+  /**
+   * @generated from field: double base_value = 1;
+   */
+  baseValue: number;
+
+  /**
+   * @generated from field: double head_value = 2;
+   */
+  headValue: number;
+
+  /**
+   * @generated from field: double ratio = 3;
+   */
+  ratio: number;
+
+  /**
+   * @generated from field: double z = 4;
+   */
+  z: number;
+
+  /**
+   * @generated from field: repeated hotpath.v1.LabelValueChange carried_by = 5;
+   */
+  carriedBy: LabelValueChange[];
+};
+
+/**
+ * Describes the message hotpath.v1.TotalChange.
+ * Use `create(TotalChangeSchema)` to create a new message.
+ */
+export const TotalChangeSchema: GenMessage<TotalChange> =
+  /*@__PURE__*/
+  messageDesc(file_hotpath_v1_changes, 4);
+
+/**
  * @generated from message hotpath.v1.ValueContribution
  */
 export type ValueContribution = Message<'hotpath.v1.ValueContribution'> & {
@@ -236,7 +316,7 @@ export type ValueContribution = Message<'hotpath.v1.ValueContribution'> & {
  */
 export const ValueContributionSchema: GenMessage<ValueContribution> =
   /*@__PURE__*/
-  messageDesc(file_hotpath_v1_changes, 3);
+  messageDesc(file_hotpath_v1_changes, 5);
 
 /**
  * @generated from message hotpath.v1.Explanation
@@ -269,7 +349,7 @@ export type Explanation = Message<'hotpath.v1.Explanation'> & {
  */
 export const ExplanationSchema: GenMessage<Explanation> =
   /*@__PURE__*/
-  messageDesc(file_hotpath_v1_changes, 4);
+  messageDesc(file_hotpath_v1_changes, 6);
 
 /**
  * @generated from message hotpath.v1.Outlier
@@ -325,7 +405,7 @@ export type Outlier = Message<'hotpath.v1.Outlier'> & {
  * Describes the message hotpath.v1.Outlier.
  * Use `create(OutlierSchema)` to create a new message.
  */
-export const OutlierSchema: GenMessage<Outlier> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 5);
+export const OutlierSchema: GenMessage<Outlier> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 7);
 
 /**
  * @generated from message hotpath.v1.PeriodChange
@@ -403,7 +483,7 @@ export type PeriodChange = Message<'hotpath.v1.PeriodChange'> & {
  */
 export const PeriodChangeSchema: GenMessage<PeriodChange> =
   /*@__PURE__*/
-  messageDesc(file_hotpath_v1_changes, 6);
+  messageDesc(file_hotpath_v1_changes, 8);
 
 /**
  * One side of a comparison: a selector (the request's, narrowed) over a range.
@@ -431,7 +511,7 @@ export type Side = Message<'hotpath.v1.Side'> & {
  * Describes the message hotpath.v1.Side.
  * Use `create(SideSchema)` to create a new message.
  */
-export const SideSchema: GenMessage<Side> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 7);
+export const SideSchema: GenMessage<Side> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 9);
 
 /**
  * @generated from message hotpath.v1.Finding
@@ -484,7 +564,7 @@ export type Finding = Message<'hotpath.v1.Finding'> & {
  * Describes the message hotpath.v1.Finding.
  * Use `create(FindingSchema)` to create a new message.
  */
-export const FindingSchema: GenMessage<Finding> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 8);
+export const FindingSchema: GenMessage<Finding> = /*@__PURE__*/ messageDesc(file_hotpath_v1_changes, 10);
 
 /**
  * @generated from message hotpath.v1.WhatChangedResponse
@@ -595,6 +675,13 @@ export type WhatChangedResponse = Message<'hotpath.v1.WhatChangedResponse'> & {
    * @generated from field: bool baseline_empty = 20;
    */
   baselineEmpty: boolean;
+
+  /**
+   * Absent when the whole cost did not move past the thresholds (or there is no baseline).
+   *
+   * @generated from field: hotpath.v1.TotalChange total_change = 21;
+   */
+  totalChange?: TotalChange | undefined;
 };
 
 /**
@@ -603,7 +690,7 @@ export type WhatChangedResponse = Message<'hotpath.v1.WhatChangedResponse'> & {
  */
 export const WhatChangedResponseSchema: GenMessage<WhatChangedResponse> =
   /*@__PURE__*/
-  messageDesc(file_hotpath_v1_changes, 9);
+  messageDesc(file_hotpath_v1_changes, 11);
 
 /**
  * @generated from service hotpath.v1.ChangesService
