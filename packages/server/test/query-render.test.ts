@@ -2,7 +2,7 @@
 // /pyroscope/render-diff, /pyroscope/label-values and the OG /render, /labels, /label-values, /api/apps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { calcPointIntervalSec, parseAttime } from '../src/query/attime.ts';
+import { calcPointIntervalSec, parseAttime } from '../src/query/render-time.ts';
 import { ALLOC, CPU, HOUR, NOW, serverWith } from './query-helpers.ts';
 
 describe('attime and CalcPointInterval', () => {

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../connect/unary.ts';
 import { HotpathError } from '../errors.ts';
 import type { Matcher, ProfileQuery } from '../store/types.ts';
-import { calcPointIntervalSec, parseAttime } from './attime.ts';
+import { calcPointIntervalSec, parseAttime } from './render-time.ts';
 import type { Deadline } from './budget.ts';
 import { requestTenant } from '../auth/hook.ts';
 import { gated, type QueryContext } from './connect.ts';
