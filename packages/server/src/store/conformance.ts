@@ -12,7 +12,10 @@
 // - label names / values / series / profile types only report series having data in the range;
 // - spans: a span selector keeps exactly the samples of its spans (by id, or by trace id); spans()
 //   sums per span id, largest total first, ties by smaller id; spanExemplars keeps per series and
-//   step the (profile, span) with the largest total.
+//   step the (profile, span) with the largest total;
+// - a stack filter on timeSeries counts a stack whole when a frame anywhere on it is the function
+//   (once, however often it recurs) and/or its frames from the root begin with the call site; only
+//   steps holding a matching sample are points; avg still divides by every profile of the step.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,7 @@ import type {
   SpanRecord,
   StackRecord,
   Store,
+  TimeSeriesQuery,
   WriteBatch,
 } from './types.ts';
 
@@ -679,6 +683,102 @@ export function runStoreConformance(
         expect(sortLabelSets(ex.map((e) => e.labels))).toEqual(sortLabelSets([apiEu, apiEu]));
         const wide = await store.spanExemplars({ ...base, stepMs: 60_000, groupBy: [], aggregation: 'sum' });
         expect(wide.map((e) => e.spanId)).toEqual([TOP]);
+      });
+    });
+
+    describe('time series with a stack filter', () => {
+      const base = {
+        tenant: 'sf',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: T0,
+        endMs: T0 + 10_000,
+        stepMs: 10_000,
+        groupBy: [] as string[],
+        aggregation: 'sum' as const,
+      };
+      /** A series as [[time offset from T0, value], ...], per group labels text. */
+      const picture = async (q: Partial<TimeSeriesQuery>) =>
+        Object.fromEntries(
+          (await store.timeSeries({ ...base, ...q })).map((s) => [
+            s.labels.map((l) => `${l.name}=${l.value}`).join(',') || '{}',
+            Array.from(s.timestampsMs, (t, i) => [t - T0, s.values[i]]),
+          ]),
+        );
+
+      beforeAll(async () => {
+        await store.append(
+          batchOf('sf', [
+            {
+              labels: apiEu,
+              timeMs: T0,
+              folded: { 'main;work;parse': 10, 'main;parse;work;parse': 5, 'main;idle': 3, parse: 2 },
+              spans: [{ spanId: 7n, name: 'GET /', traceId: '', folded: { 'main;work;parse': 4 } }],
+            },
+            { labels: apiUs, timeMs: T0 + 10_000, folded: { 'main;work': 8, 'main;parse': 1 } },
+            { labels: apiEu, timeMs: T0 + 10_000, folded: { 'main;idle': 6 } },
+          ]),
+        );
+      });
+
+      it('a function counts every stack holding it once (recursion too), span rows like others', async () => {
+        expect(await picture({})).toEqual({
+          '{}': [
+            [0, 24],
+            [10_000, 15],
+          ],
+        });
+        // parse at T0: 10 + 5 (twice on its stack, counted once) + 2 + 4 (a span's samples).
+        expect(await picture({ stacks: { functionName: 'parse' } })).toEqual({
+          '{}': [
+            [0, 21],
+            [10_000, 1],
+          ],
+        });
+        expect(await picture({ stacks: { functionName: 'work' } })).toEqual({
+          '{}': [
+            [0, 19],
+            [10_000, 8],
+          ],
+        });
+      });
+
+      it('a function found nowhere gives no series; only steps holding it are points', async () => {
+        expect(await picture({ stacks: { functionName: 'absent' } })).toEqual({});
+        expect(await picture({ stacks: { functionName: 'parse' }, groupBy: ['region'] })).toEqual({
+          'region=eu': [[0, 21]],
+          'region=us': [[10_000, 1]],
+        });
+      });
+
+      it('avg divides the filtered sum by every profile of the step', async () => {
+        expect(await picture({ stacks: { functionName: 'parse' }, aggregation: 'avg' })).toEqual({
+          '{}': [
+            [0, 21],
+            [10_000, 0.5],
+          ],
+        });
+      });
+
+      it('a call site keeps the stacks beginning with it at the root; both parts: both hold', async () => {
+        expect(await picture({ stacks: { callSite: ['main', 'work'] } })).toEqual({
+          '{}': [
+            [0, 14],
+            [10_000, 8],
+          ],
+        });
+        expect(await picture({ stacks: { callSite: ['main', 'parse'] } })).toEqual({
+          '{}': [
+            [0, 5],
+            [10_000, 1],
+          ],
+        });
+        expect(await picture({ stacks: { callSite: ['parse'] } })).toEqual({ '{}': [[0, 2]] });
+        expect(await picture({ stacks: { callSite: ['work'] } })).toEqual({});
+        expect(await picture({ stacks: { callSite: ['main', 'work', 'parse', 'deeper'] } })).toEqual({});
+        expect(await picture({ stacks: { functionName: 'parse', callSite: ['main', 'work'] } })).toEqual({
+          '{}': [[0, 14]],
+        });
       });
     });
 

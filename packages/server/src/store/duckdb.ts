@@ -17,6 +17,7 @@ import { functionId, formatLabels, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { compileSelectors, type LabelLookup } from './match.ts';
 import { MIGRATIONS } from './schema.ts';
+import { filtersStacks } from './stack-filter.ts';
 import type {
   ApiKeyRecord,
   ApiKeyScope,
@@ -33,6 +34,7 @@ import type {
   SpanRecord,
   SpanSelector,
   SpanSummary,
+  StackFilter,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -728,12 +730,35 @@ export class DuckDBStore implements Store {
     if (series.length === 0) return [];
     const start = int(q.startMs, 'startMs');
     const step = int(Math.max(1, q.stepMs), 'stepMs');
+    const where = `series_key IN (${series.map((s) => s.key).join(',')})
+                 AND time_ms BETWEEN ${start} AND ${int(q.endMs, 'endMs')}`;
     const sql = `SELECT series_key, (time_ms - ${start}) // ${step} AS k, sum(total), count(*) FROM profiles
-                 WHERE series_key IN (${series.map((s) => s.key).join(',')})
-                 AND time_ms BETWEEN ${start} AND ${int(q.endMs, 'endMs')}
-                 GROUP BY ALL`;
-    // group key → bucket → [sum, profiles]
-    const groups = new Map<string, { labels: Labels; buckets: Map<number, [number, number]> }>();
+                 WHERE ${where} GROUP BY ALL`;
+    // With a stack filter the sums come from the matching samples (per series and bucket); the
+    // profiles still give each bucket's profile count, the divisor of avg.
+    let filtered: Map<string, number> | undefined;
+    if (filtersStacks(q.stacks)) {
+      const { ctes, keys, values } = stackFilterSql(q.stacks);
+      filtered = new Map();
+      const sums = filtered;
+      await this.withReader((c) =>
+        forEachChunk(
+          c,
+          `WITH RECURSIVE ${ctes}
+           SELECT series_key, (time_ms - ${start}) // ${step} AS k, sum(value) FROM samples
+           WHERE ${where} AND stack_key IN (${keys}) GROUP BY ALL`,
+          (chunk) => {
+            const [keyCol, kCol, sumCol] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+            for (let r = 0; r < chunk.rowCount; r++)
+              sums.set(`${keyCol!.getItem(r)}:${kCol!.getItem(r)}`, sumCol!.getItem(r) as number);
+          },
+          values,
+        ),
+      );
+      if (filtered.size === 0) return [];
+    }
+    // group key → bucket → [sum, profiles, rows with matching samples]
+    const groups = new Map<string, { labels: Labels; buckets: Map<number, [number, number, number]> }>();
     const groupOf = (s: SeriesEntry) => {
       const labels: Labels = [...q.groupBy]
         .sort()
@@ -748,11 +773,16 @@ export class DuckDBStore implements Store {
       forEachChunk(c, sql, (chunk) => {
         const [keys, ks, sums, counts] = [0, 1, 2, 3].map((i) => chunk.getColumnVector(i));
         for (let r = 0; r < chunk.rowCount; r++) {
+          const sum =
+            filtered === undefined
+              ? (sums!.getItem(r) as number)
+              : filtered.get(`${keys!.getItem(r)}:${ks!.getItem(r)}`);
           const g = groupOf(this.seriesByKey[Number(keys!.getItem(r))]!);
           const k = Number(ks!.getItem(r));
-          const b = g.buckets.get(k) ?? [0, 0];
-          b[0] += sums!.getItem(r) as number;
+          const b = g.buckets.get(k) ?? [0, 0, 0];
+          b[0] += sum ?? 0;
           b[1] += Number(counts!.getItem(r));
+          if (sum !== undefined) b[2]++;
           g.buckets.set(k, b);
         }
       }),
@@ -761,7 +791,8 @@ export class DuckDBStore implements Store {
     for (const g of [...groups.values()].sort((a, b) =>
       formatLabels(a.labels) < formatLabels(b.labels) ? -1 : 1,
     )) {
-      const ks = [...g.buckets.keys()].sort((a, b) => a - b);
+      const ks = [...g.buckets.keys()].filter((k) => g.buckets.get(k)![2] > 0).sort((a, b) => a - b);
+      if (ks.length === 0) continue;
       out.push({
         labels: g.labels,
         timestampsMs: Float64Array.from(ks, (k) => Number(start) + k * Number(step)),
@@ -991,12 +1022,47 @@ function spanFilter(sel: SpanSelector): string {
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
+/**
+ * A stack filter as recursive CTEs over the stack dictionary: `hit` holds the stacks with a frame
+ * of the function (its stacks, then their descendants), `site` walks the call site down from the
+ * roots one frame per step and `under` takes every descendant of its last frame. Names travel as
+ * parameters. `keys` selects the dense keys of stacks passing every given part.
+ */
+function stackFilterSql(f: StackFilter): { ctes: string; keys: string; values: Record<string, string> } {
+  const ctes: string[] = [];
+  const sets: string[] = [];
+  const values: Record<string, string> = {};
+  if (f.functionName !== undefined) {
+    values.fn = f.functionName;
+    ctes.push(`hit(id, key) AS (
+      SELECT id, key FROM stacks WHERE function_id IN (SELECT id FROM functions WHERE name = $fn)
+      UNION SELECT s.id, s.key FROM stacks s JOIN hit h ON s.parent_id = h.id)`);
+    sets.push('SELECT key FROM hit');
+  }
+  const site = f.callSite ?? [];
+  if (site.length > 0) {
+    site.forEach((name, i) => (values[`site${i}`] = name));
+    const names = `list_value(${site.map((_, i) => `$site${i}`).join(', ')})`;
+    ctes.push(`site(id, key, depth) AS (
+      SELECT s.id, s.key, 1 FROM stacks s JOIN functions f ON f.id = s.function_id
+      WHERE s.parent_id = 0 AND f.name = $site0
+      UNION SELECT s.id, s.key, p.depth + 1 FROM site p JOIN stacks s ON s.parent_id = p.id
+      JOIN functions f ON f.id = s.function_id WHERE p.depth < ${site.length} AND f.name = ${names}[p.depth + 1])`);
+    ctes.push(`under(id, key) AS (
+      SELECT id, key FROM site WHERE depth = ${site.length}
+      UNION SELECT s.id, s.key FROM stacks s JOIN under u ON s.parent_id = u.id)`);
+    sets.push('SELECT key FROM under');
+  }
+  return { ctes: ctes.join(',\n'), keys: sets.join(' INTERSECT '), values };
+}
+
 async function forEachChunk(
   c: DuckDBConnection,
   sql: string,
   visit: (chunk: DuckDBDataChunk) => void,
+  values?: Record<string, string>,
 ): Promise<void> {
-  const result = await c.run(sql);
+  const result = await c.run(sql, values);
   for (let i = 0; i < result.chunkCount; i++) visit(result.getChunk(i));
 }
 

@@ -5,6 +5,7 @@
 import { formatLabels, getLabel, type Labels } from '@hotpath/core';
 import { IdTable, halvesOf } from '../query/id-table.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
+import { filtersStacks, StackMatcher } from './stack-filter.ts';
 import type {
   ApiKeyRecord,
   DocumentRecord,
@@ -19,6 +20,7 @@ import type {
   SpanRecord,
   SpanSelector,
   SpanSummary,
+  StackFilter,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -244,6 +246,7 @@ export class MemoryStore implements Store {
       string,
       { labels: Labels; sums: Map<number, number>; counts: Map<number, number> }
     >();
+    const keep = filtersStacks(q.stacks) ? this.stackFilterOf(q.stacks) : undefined;
     for (const s of this.profileSeries(q)) {
       const labels: Labels = q.groupBy
         .map((name) => ({ name, value: getLabel(s.labels, name) }))
@@ -257,8 +260,19 @@ export class MemoryStore implements Store {
       }
       for (const p of this.inRange(s, q.startMs, q.endMs)) {
         const t = q.startMs + Math.floor((p.timeMs - q.startMs) / q.stepMs) * q.stepMs;
-        g.sums.set(t, (g.sums.get(t) ?? 0) + p.total);
         g.counts.set(t, (g.counts.get(t) ?? 0) + 1);
+        if (keep === undefined) {
+          g.sums.set(t, (g.sums.get(t) ?? 0) + p.total);
+          continue;
+        }
+        let sum = 0;
+        let hit = false;
+        for (let i = 0; i < p.stacks.length; i++) {
+          if (!keep(p.stacks[i]!)) continue;
+          sum += p.values[i]!;
+          hit = true;
+        }
+        if (hit) g.sums.set(t, (g.sums.get(t) ?? 0) + sum);
       }
     }
     const out: SeriesPoints[] = [];
@@ -274,6 +288,21 @@ export class MemoryStore implements Store {
       });
     }
     return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
+  }
+
+  /** Whether a dense stack index passes the filter, remembered per index for the query. */
+  private stackFilterOf(f: StackFilter): (index: number) => boolean {
+    const matcher = new StackMatcher(
+      f,
+      (id) => this.stacks.get(id),
+      (id) => this.functions.get(id)?.name,
+    );
+    const seen = new Map<number, boolean>();
+    return (index) => {
+      let ok = seen.get(index);
+      if (ok === undefined) seen.set(index, (ok = matcher.matches(this.stackIndex.idAt(index))));
+      return ok;
+    };
   }
 
   async spans(q: SpanQuery): Promise<SpanSummary[]> {

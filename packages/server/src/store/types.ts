@@ -144,10 +144,27 @@ export interface SeriesPoints {
   readonly values: Float64Array;
 }
 
+/**
+ * Which stacks a time series counts; both parts given: stacks meeting both. A stack counts whole
+ * (its self value) or not at all, so a function recurring in it still counts it once.
+ */
+export interface StackFilter {
+  /** Stacks with a frame of this function name anywhere on their path (total, as recording rules count). */
+  readonly functionName?: string;
+  /** Stacks whose path from the root begins with frames of these function names (Pyroscope's call_site). */
+  readonly callSite?: readonly string[];
+}
+
 export interface TimeSeriesQuery extends ProfileQuery {
   readonly stepMs: number;
   readonly groupBy: readonly string[];
+  /** avg: the step's (filtered) sum over all its profiles, those without a matching stack included. */
   readonly aggregation: 'sum' | 'avg';
+  /**
+   * timeSeries only: count only these stacks (absent: every stack). Only steps holding a matching
+   * sample are points, so a function found nowhere gives no series.
+   */
+  readonly stacks?: StackFilter;
 }
 
 export interface ProfileStats {
