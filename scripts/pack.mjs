@@ -24,6 +24,7 @@ const DEV_ONLY = new Set(['tsx']);
 /** Files of the demo that a user of the package does not need (tests, containers, CI samples). */
 const DEMO_SKIP =
   /(^|\/)(tests|ci|grafana-provisioning|__pycache__|data)(\/|$)|Dockerfile|docker-compose|\.pyc$/;
+const keep = (src) => !DEMO_SKIP.test(src.slice(REPO.length));
 
 const readJson = (path) => JSON.parse(readFileSync(join(REPO, path), 'utf8'));
 const run = (cmd, args, cwd = REPO) =>
