@@ -16,6 +16,7 @@
 import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
+import { filtersStacks, StackMatcher } from './stack-filter.ts';
 import {
   ClickHouseHttp,
   sqlIdentifier,
@@ -52,6 +53,7 @@ import type {
   SpanQuery,
   SpanSelector,
   SpanSummary,
+  StackFilter,
   StackRecord,
   Store,
   TimeSeriesQuery,
@@ -112,6 +114,11 @@ interface SeriesRow {
 const CACHE_LIMIT = 1_000_000;
 /** Ids per `IN (...)` list; the query text then stays below ~1.2 MB. */
 const IDS_PER_QUERY = 50_000;
+/**
+ * Distinct stacks a function-filtered time series may sample: their paths are walked in this
+ * process (ClickHouse 18.16 has no recursive CTE), and the matching ids travel back as an IN list.
+ */
+const MAX_FILTER_STACKS = 1_000_000;
 /** Settings for queries carrying long id lists (18.16's defaults: 256 KiB of query, 50,000 AST nodes). */
 const LIST_SETTINGS: Settings = {
   max_query_size: 64 * 1024 * 1024,
@@ -653,8 +660,27 @@ export class ClickHouseStore implements Store {
        GROUP BY g, k ORDER BY g, k`,
       LIST_SETTINGS,
     );
+    // With a stack filter the sums come from the matching samples; the profiles still give each
+    // bucket's profile count, the divisor of avg.
+    let filtered: Map<string, number> | undefined;
+    if (filtersStacks(q.stacks)) {
+      const keep = await this.matchingStacks(q, q.stacks);
+      if (keep.length === 0) return [];
+      filtered = new Map();
+      for (const r of await this.http.jsonRows<{ g: number | string; k: number | string; total: number }>(
+        `SELECT transform(series_id, [${sqlIdList(series.map((s) => s.id))}], [${seriesGroup.join(',')}], toUInt32(0)) AS g,
+                intDiv(time_ms - ${Math.floor(q.startMs)}, ${step}) AS k, sum(value) AS total
+         FROM ${this.t('samples')}
+         WHERE series_id IN (${sqlIdList(series.map((s) => s.id))}) AND ${timeFilter(q)} AND stack_id IN (${sqlIdList(keep)})
+         GROUP BY g, k`,
+        LIST_SETTINGS,
+      ))
+        filtered.set(`${r.g}:${r.k}`, Number(r.total));
+    }
     const byGroup = new Map<number, { t: number[]; v: number[] }>();
     for (const r of rows) {
+      const total = filtered === undefined ? r.total : filtered.get(`${r.g}:${r.k}`);
+      if (total === undefined) continue;
       const g = Number(r.g);
       let acc = byGroup.get(g);
       if (acc === undefined) {
@@ -662,7 +688,7 @@ export class ClickHouseStore implements Store {
         byGroup.set(g, acc);
       }
       acc.t.push(q.startMs + Number(r.k) * step);
-      acc.v.push(q.aggregation === 'avg' ? r.total / Number(r.n) : r.total);
+      acc.v.push(q.aggregation === 'avg' ? total / Number(r.n) : total);
     }
     const out: SeriesPoints[] = [];
     for (const [g, acc] of byGroup) {
@@ -673,6 +699,56 @@ export class ClickHouseStore implements Store {
       });
     }
     return out.sort((a, b) => cmp(formatLabels(a.labels), formatLabels(b.labels)));
+  }
+
+  /**
+   * The stacks sampled by the selection in range that pass the filter. ClickHouse 18.16 has no
+   * recursive CTE, so the paths are read here: the sampled stack ids (at most MAX_FILTER_STACKS),
+   * then their ancestors one level per round, then the names of their functions.
+   */
+  private async matchingStacks(q: TimeSeriesQuery, f: StackFilter): Promise<bigint[]> {
+    if (f.functionName !== undefined) {
+      const known = await this.http.jsonRows<{ n: string | number }>(
+        `SELECT count() AS n FROM ${this.t('functions')} WHERE name = ${sqlString(f.functionName)}`,
+      );
+      if (Number(known[0]?.n ?? 0) === 0) return [];
+    }
+    const series = await this.profileSeries(q);
+    const chunks: Buffer[] = [];
+    await this.http.stream(
+      `SELECT DISTINCT stack_id FROM ${this.t('samples')}
+       WHERE series_id IN (${sqlIdList(series.map((s) => s.id))}) AND ${timeFilter(q)}
+       LIMIT ${MAX_FILTER_STACKS + 1} FORMAT RowBinary`,
+      (c) => chunks.push(c),
+      LIST_SETTINGS,
+    );
+    const bytes = Buffer.concat(chunks);
+    const sampled: bigint[] = [];
+    for (let at = 0; at + 8 <= bytes.length; at += 8) sampled.push(bytes.readBigUInt64LE(at));
+    if (sampled.length > MAX_FILTER_STACKS)
+      throw new HotpathError(
+        'stack_filter_too_large',
+        400,
+        'invalid_argument',
+        `the selection samples more than ${MAX_FILTER_STACKS} distinct stacks in range, too many to filter by function on ClickHouse; narrow the range or the selector`,
+        { limit: MAX_FILTER_STACKS, actual: sampled.length },
+      );
+    const stacks = new Map<bigint, StackRecord>();
+    for (let wanted = sampled; wanted.length > 0;) {
+      const parents = new Set<bigint>();
+      for (const s of (await this.getStacks(wanted)).values()) {
+        stacks.set(s.id, s);
+        if (s.parentId !== 0n) parents.add(s.parentId);
+      }
+      wanted = [...parents].filter((id) => !stacks.has(id));
+    }
+    const functions = await this.getFunctions([...new Set([...stacks.values()].map((s) => s.functionId))]);
+    const matcher = new StackMatcher(
+      f,
+      (id) => stacks.get(id),
+      (id) => functions.get(id)?.name,
+    );
+    return sampled.filter((id) => matcher.matches(id));
   }
 
   // ---------------------------------------------------------------------------------------------
