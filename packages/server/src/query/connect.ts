@@ -50,6 +50,7 @@ import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile, selectSe
 import { parseSelector } from './selector.ts';
 import { attachSpanExemplars, spanSelectorOf, wantsExemplars } from './spans.ts';
 import { encodeTreeBytes } from './tree-bytes.ts';
+import { stackFilterOf, withRule } from './series-filter.ts';
 
 export const QUERIER = '/querier.v1.QuerierService';
 /** ProfileTypes accepts a zero range (Grafana's health check sends 1000..4000): read all time then. */
@@ -270,7 +271,9 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
       SelectSeriesRequestCodec,
       encodeSelectSeriesResponse,
       selectSeriesJson,
-      async (req, request): Promise<SeriesMessage[]> => {
+      async (asked, request): Promise<SeriesMessage[]> => {
+        const { req, ruleMatchers } = await withRule(asked, store, requestTenant(request));
+        const stacks = stackFilterOf(req, limits);
         const q = profileQueryOf(
           {
             ...req,
@@ -286,7 +289,14 @@ export function registerQuerierService(app: FastifyInstance, ctx: QueryContext):
         if (!(req.step > 0 && Number.isFinite(req.step))) throw queryErrors.missingStep();
         if (req.limit < 0) throw queryErrors.invalidMaxNodes(req.limit);
         const exemplars = wantsExemplars(req.exemplarType);
-        const tq = { ...q, stepMs: req.step * 1000, groupBy: req.groupBy, aggregation: req.aggregation };
+        const tq = {
+          ...q,
+          matchers: [...q.matchers, ...ruleMatchers],
+          stepMs: req.step * 1000,
+          groupBy: req.groupBy,
+          aggregation: req.aggregation,
+          ...(stacks !== undefined ? { stacks } : {}),
+        };
         const series = await selectSeries(store, tq, req.limit);
         const out: SeriesMessage[] = series.map((s) => ({
           labels: s.labels,

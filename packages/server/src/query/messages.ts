@@ -82,6 +82,12 @@ export interface SelectSeriesRequest extends RangeRequest {
   limit: number;
   /** types.v1.ExemplarType: 0 unspecified, 1 none, 2 individual, 3 span. */
   exemplarType: number;
+  /** stack_trace_selector (8): its call_site names, root first; go_pgo is read and ignored. */
+  callSite: string[];
+  /** Hotpath's field 100: only stacks with a frame of this function ('' = every stack). */
+  functionName: string;
+  /** Hotpath's field 101: answer this recording rule's series ('' = none). */
+  ruleId: string;
 }
 
 export interface DiffRequest {
@@ -451,6 +457,9 @@ export const SelectSeriesRequestCodec = {
       aggregation: 'sum',
       limit: 0,
       exemplarType: 0,
+      callSite: [],
+      functionName: '',
+      ruleId: '',
     };
     readFields(bytes, (f, w, r) => {
       if (f === 1) out.profileTypeId = str(r, f, w);
@@ -464,6 +473,11 @@ export const SelectSeriesRequestCodec = {
       } else if (f === 7) out.aggregation = aggregationOf(int(r, f, w));
       else if (f === 9) out.limit = int(r, f, w);
       else if (f === 10) out.exemplarType = int(r, f, w);
+      else if (f === 8) {
+        if (w !== WIRE_LEN) throw wrongWire(f, w, r.pos);
+        out.callSite.push(...callSiteOf(r.message()));
+      } else if (f === 100) out.functionName = str(r, f, w);
+      else if (f === 101) out.ruleId = str(r, f, w);
       else return false;
       return true;
     });
@@ -480,9 +494,40 @@ export const SelectSeriesRequestCodec = {
       aggregation: aggregationOf(jsonEnum(j.aggregation, AGGREGATION_NAMES, 'aggregation')),
       limit: jsonInt64(j.limit, 'limit'),
       exemplarType: jsonEnum(field(j, 'exemplarType', 'exemplar_type'), EXEMPLAR_TYPE_NAMES, 'exemplarType'),
+      callSite: jsonCallSite(
+        jsonObject(field(j, 'stackTraceSelector', 'stack_trace_selector'), 'stackTraceSelector'),
+      ),
+      functionName: jsonString(field(j, 'functionName', 'function_name'), 'functionName'),
+      ruleId: jsonString(field(j, 'ruleId', 'rule_id'), 'ruleId'),
     };
   },
 };
+
+/** types.v1.StackTraceSelector's call_site (1: repeated Location, whose name is field 1). */
+function callSiteOf(r: ProtoReader): string[] {
+  const names: string[] = [];
+  readFieldsOf(r, (f, w, rr) => {
+    if (f !== 1) return false;
+    if (w !== WIRE_LEN) throw wrongWire(f, w, rr.pos);
+    let name = '';
+    readFieldsOf(rr.message(), (lf, lw, lr) => {
+      if (lf !== 1) return false;
+      name = str(lr, lf, lw);
+      return true;
+    });
+    names.push(name);
+    return true;
+  });
+  return names;
+}
+
+function jsonCallSite(sts: Json | undefined): string[] {
+  const sites = sts === undefined ? undefined : field(sts, 'callSite', 'call_site');
+  if (sites === undefined || sites === null) return [];
+  if (!Array.isArray(sites))
+    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field 'callSite' must be an array`);
+  return sites.map((l, i) => jsonString(jsonObject(l, `callSite[${i}]`)?.name, `callSite[${i}].name`));
+}
 
 export const DiffRequestCodec = {
   binary(bytes: Uint8Array): DiffRequest {

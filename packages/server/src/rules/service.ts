@@ -100,6 +100,18 @@ async function storedRules(store: Store, tenant: string): Promise<Map<string, Re
   return out;
 }
 
+/** The tenant's stored rule of this id (SelectSeries answers a rule's series with it); rule_not_found else. */
+export async function storedRule(store: Store, tenant: string, id: string): Promise<RecordingRule> {
+  const checked = checkRuleId(id);
+  const doc = await store.getDocument(tenant, RULE_KIND, checked);
+  try {
+    if (doc !== undefined) return ruleFromJson(doc.body);
+  } catch {
+    // unreadable: absent, as storedRules has it
+  }
+  throw ruleErrors.notFound(checked);
+}
+
 /** A method of the service over its generated messages (coded decoding errors, unknown JSON fields ignored). */
 function method<Req extends DescMessage, Res extends DescMessage>(
   name: (typeof RULES_METHODS)[number],
@@ -138,9 +150,7 @@ export function registerRecordingRulesService(app: FastifyInstance, ctx: QueryCo
       GetRecordingRuleRequestSchema,
       GetRecordingRuleResponseSchema,
       async (req, request) => {
-        const id = checkRuleId(req.id);
-        const rule = (await storedRules(store, requestTenant(request))).get(id);
-        if (rule === undefined) throw ruleErrors.notFound(id);
+        const rule = await storedRule(store, requestTenant(request), req.id);
         return create(GetRecordingRuleResponseSchema, { rule });
       },
     ),
