@@ -315,6 +315,9 @@ interface Select {
   sandwichFunction?: string;
 }
 
+/** Function names for SelectSeries' stack selection: the known data's, absent ones, odd ones. */
+const STACK_NAMES = ['main', 'serve', 'parse', 'absent', '', 'ünïcode', "it's", 'x'.repeat(70_000)];
+
 function selectOf(r: Rng): Select {
   const s: Select = {
     profileTypeID: chance(r, 0.85) ? CPU : pick(r, TYPES),
@@ -466,6 +469,17 @@ export const QUERY_METHODS: MethodSpec[] = [
       for (const g of groupBy) w.string(5, g);
       const exemplarType = chance(r, 0.8) ? int(r, 4) : pick(r, [4, -1, 2 ** 40]);
       w.double(6, step).int64(7, aggregation).int64(9, limit).int64(10, exemplarType);
+      // Stack selection: a call site (stack_trace_selector, 8), a function (100), a rule id (101).
+      const callSite = chance(r, 0.3)
+        ? Array.from({ length: 1 + int(r, 3) }, () => pick(r, STACK_NAMES))
+        : [];
+      const functionName = chance(r, 0.3) ? pick(r, STACK_NAMES) : '';
+      const ruleId = chance(r, 0.1) ? pick(r, ['nosuchrule', 'x1', 'a'.repeat(100), ' ']) : '';
+      if (callSite.length > 0)
+        w.message(8, (sts) => {
+          for (const name of callSite) sts.message(1, (l) => l.string(1, name));
+        });
+      w.string(100, functionName).string(101, ruleId);
       return {
         json: {
           profileTypeID: s.profileTypeID,
@@ -478,6 +492,11 @@ export const QUERY_METHODS: MethodSpec[] = [
           aggregation,
           limit: JSON_INT64(limit),
           exemplarType,
+          ...(callSite.length > 0
+            ? { stackTraceSelector: { callSite: callSite.map((name) => ({ name })) } }
+            : {}),
+          ...(functionName !== '' ? { functionName } : {}),
+          ...(ruleId !== '' ? { ruleId } : {}),
         },
         binary: w.finish(),
       };
