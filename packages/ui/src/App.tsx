@@ -72,6 +72,13 @@ export function App() {
       update({ service: svc, profileType: type }, true);
   }, [map, state.service, state.profileType, update]);
 
+  // A span selector shows the span's flame graph in the single view (or the spans view): a link that
+  // names it on another view's path lands on the single view, and the tabs say so.
+  useEffect(() => {
+    if (state.spanSelector !== '' && state.view !== 'single' && state.view !== 'spans')
+      update({ view: 'single' }, true);
+  }, [state.spanSelector, state.view, update]);
+
   const viewProps = { state, update, services: map ?? new Map<string, string[]>(), nowMs };
   let body;
   if (state.view === 'adhoc') body = <AdhocView {...viewProps} />;
@@ -80,8 +87,7 @@ export function App() {
   else if (!map) body = <Loading />;
   else if (map.size === 0) body = <NoData />;
   else if (!state.service || !state.profileType) body = <Loading />;
-  // A span selector opens the span's flame graph from any view's URL (links from trace viewers).
-  else if (state.view === 'spans' || state.spanSelector !== '') body = <SpansView {...viewProps} />;
+  else if (state.view === 'spans') body = <SpansView {...viewProps} />;
   else if (state.view === 'explore') body = <ExploreView {...viewProps} />;
   else if (state.view === 'comparison') body = <ComparisonView {...viewProps} />;
   else if (state.view === 'diff') body = <DiffView {...viewProps} />;

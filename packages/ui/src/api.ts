@@ -370,6 +370,74 @@ export async function spanFlameGraph(
   return decodeFlamebearer(flamebearerOfFlameGraph(r.flamegraph));
 }
 
+/** A timeline point's exemplar: the largest span of its step (SelectSeries' span exemplars). */
+export interface SpanExemplar {
+  /** Start of the step (ms), where the point is drawn. */
+  readonly stepMs: number;
+  /** The step's value (all of the selection's profiles in it). */
+  readonly pointValue: number;
+  /** 16 lower-case hex digits. */
+  readonly spanId: string;
+  readonly spanName: string;
+  /** The span's own value, in the profile type's unit. */
+  readonly value: number;
+}
+
+interface SeriesJson {
+  series?: {
+    points?: {
+      value?: number;
+      timestamp?: string | number;
+      exemplars?: {
+        spanId?: string;
+        value?: string | number;
+        labels?: { name: string; value: string }[];
+      }[];
+    }[];
+  }[];
+}
+
+/**
+ * The largest span of each step of a selection's timeline: one SelectSeries with
+ * `EXEMPLAR_TYPE_SPAN`; steps without spans have none, so a selection without spans answers [].
+ */
+export async function spanExemplars(
+  p: {
+    readonly profileType: string;
+    readonly selector: string;
+    readonly fromMs: number;
+    readonly untilMs: number;
+    readonly stepS: number;
+  },
+  signal?: AbortSignal,
+): Promise<SpanExemplar[]> {
+  const r = await connect<SeriesJson>(
+    'SelectSeries',
+    {
+      profileTypeID: p.profileType,
+      labelSelector: p.selector,
+      start: Math.round(p.fromMs),
+      end: Math.round(p.untilMs),
+      step: p.stepS,
+      exemplarType: 'EXEMPLAR_TYPE_SPAN',
+    },
+    signal,
+  );
+  const out: SpanExemplar[] = [];
+  for (const s of r.series ?? [])
+    for (const pt of s.points ?? [])
+      for (const e of pt.exemplars ?? [])
+        if (e.spanId)
+          out.push({
+            stepMs: Number(pt.timestamp ?? 0),
+            pointValue: Number(pt.value ?? 0),
+            spanId: e.spanId,
+            spanName: e.labels?.find((l) => l.name === 'span_name')?.value ?? '',
+            value: Number(e.value ?? 0),
+          });
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ad hoc profiles (adhocprofiles.v1.AdHocProfileService): uploaded files kept per tenant, by id.
 
@@ -461,6 +529,16 @@ export interface ChangeSide {
   readonly end: string;
 }
 
+/** hotpath.v1.FunctionChange: one function's cost in the baseline (base) and the selection (head). */
+export interface FunctionChangeJson {
+  readonly name: string;
+  readonly baseTotalShare?: number;
+  readonly headTotalShare?: number;
+  readonly totalDelta?: number;
+  readonly headSamples?: number;
+  readonly baseSamples?: number;
+}
+
 /** hotpath.v1.ChangesService/WhatChanged's protojson answer (defaults omitted, int64 as strings). */
 export interface WhatChangedAnswer {
   readonly baseline?: { start: string; end: string };
@@ -479,18 +557,25 @@ export interface WhatChangedAnswer {
     left: ChangeSide;
     right: ChangeSide;
   }[];
-  readonly grew?: readonly {
-    name: string;
-    totalDelta?: number;
-    headSamples?: number;
-    baseSamples?: number;
+  readonly grew?: readonly FunctionChangeJson[];
+  readonly shrank?: readonly FunctionChangeJson[];
+  readonly unit?: string;
+  readonly outliers?: readonly {
+    label: string;
+    value: string;
+    function: string;
+    valueShare?: number;
+    othersShare?: number;
+    samples?: number;
   }[];
-  readonly shrank?: readonly {
-    name: string;
-    totalDelta?: number;
-    headSamples?: number;
-    baseSamples?: number;
+  readonly periods?: readonly {
+    label: string;
+    value: string;
+    function: string;
+    slowShare?: number;
+    fastShare?: number;
   }[];
+  readonly totalChange?: { baseValue?: number; headValue?: number; ratio?: number };
   readonly labels?: readonly string[];
 }
 

@@ -6,7 +6,9 @@ import { listSpans, spanFlameGraph, type SpanSummary } from '../api.ts';
 import { FlamePanel } from '../flame/FlamePanel.tsx';
 import { formatValue, unitsOfProfileType } from '../format.ts';
 import { selectorOf } from '../state.ts';
-import { ErrorBox, LabelSelector, Loading, ServicePicker, TimePicker, rangeMs, useAsync } from './common.tsx';
+import type { UiState } from '../state.ts';
+import { ErrorBox, Loading, rangeMs, useAsync } from './common.tsx';
+import { QueryBar } from './QueryBar.tsx';
 import type { ViewProps } from './views.tsx';
 
 /** How many of the slowest spans the list shows. */
@@ -27,24 +29,9 @@ export function SpansView(props: ViewProps) {
   const open = (spanSelector: string) => update({ view: 'spans', spanSelector, focus: '' });
   return (
     <>
-      <div className="querybar">
-        <ServicePicker services={props.services} state={state} update={update} />
-        <LabelSelector
-          id="main"
-          service={state.service}
-          query={state.query}
-          fromMs={fromMs}
-          untilMs={untilMs}
-          onChange={(query) => update({ query, focus: '' })}
-        />
-        <TimePicker
-          id="main"
-          from={state.from}
-          until={state.until}
-          onChange={(from, until) => update({ from, until })}
-        />
+      <QueryBar services={props.services} state={state} update={update} fromMs={fromMs} untilMs={untilMs}>
         <OpenById key={state.spanSelector} current={state.spanSelector} onOpen={open} />
-      </div>
+      </QueryBar>
       {state.spanSelector === '' ? <SpanList {...props} onOpen={open} /> : <SpanFlame {...props} />}
     </>
   );
@@ -135,8 +122,11 @@ function SpanList(props: ViewProps & { readonly onOpen: (spanId: string) => void
   );
 }
 
-function SpanFlame(props: ViewProps) {
-  const { state, update, nowMs } = props;
+/**
+ * The flame graph of the span or trace id in `state.spanSelector` (null `id`: not an id), within the
+ * selection's application, filters and range.
+ */
+export function useSpanFlame(state: UiState, nowMs: number) {
   const { fromMs, untilMs } = rangeMs(state.from, state.until, nowMs);
   const selector = selectorOf(state.service, state.query);
   const id = classifyId(state.spanSelector);
@@ -157,6 +147,13 @@ function SpanFlame(props: ViewProps) {
       signal,
     ),
   );
+  return { ...r, id };
+}
+
+function SpanFlame(props: ViewProps) {
+  const { state, update, nowMs } = props;
+  const r = useSpanFlame(state, nowMs);
+  const id = r.id;
   const units = unitsOfProfileType(state.profileType);
   return (
     <>
@@ -167,6 +164,22 @@ function SpanFlame(props: ViewProps) {
         </span>
         <button onClick={() => update({ view: 'spans', spanSelector: '', focus: '' })}>All spans</button>
       </div>
+      <SpanProfile span={r} state={state} update={update} />
+    </>
+  );
+}
+
+/** What a span's flame graph shows under its heading: the graph, or why there is none. */
+export function SpanProfile(props: {
+  readonly span: ReturnType<typeof useSpanFlame>;
+  readonly state: UiState;
+  readonly update: ViewProps['update'];
+}) {
+  const { span: r, state, update } = props;
+  const id = r.id;
+  const units = unitsOfProfileType(state.profileType);
+  return (
+    <>
       {!id && (
         <ErrorBox
           error={new Error('a span id is up to 16 hex digits, a trace id up to 32')}

@@ -50,6 +50,19 @@ export interface TimelineBand {
   readonly label: string;
 }
 
+/** A point of interest drawn on the line, clickable (a span exemplar: the largest span of a step). */
+export interface TimelineMarker {
+  /** Passed to onMarker; names the element: data-testid="marker-<id>". */
+  readonly id: string;
+  readonly timeMs: number;
+  /** Where on the y axis (the series' value at timeMs). */
+  readonly value: number;
+  /** Tooltip text. */
+  readonly label: string;
+  /** The one whose flame graph is shown. */
+  readonly selected?: boolean;
+}
+
 export function Timeline(props: {
   readonly series: readonly TimelineSeries[];
   /** The queried range: the x axis spans it whatever the data covers (one bucket, or none). */
@@ -62,6 +75,8 @@ export function Timeline(props: {
   readonly bands?: readonly TimelineBand[];
   /** A band's edge handle was dragged: its new range. */
   readonly onBandChange?: (id: string, fromMs: number, untilMs: number) => void;
+  readonly markers?: readonly TimelineMarker[];
+  readonly onMarker?: (id: string) => void;
   readonly height?: number;
   readonly testId?: string;
   readonly theme?: 'light' | 'dark';
@@ -73,7 +88,10 @@ export function Timeline(props: {
   onZoomRef.current = props.onZoom;
   const onBandChangeRef = useRef(props.onBandChange);
   onBandChangeRef.current = props.onBandChange;
+  const onMarkerRef = useRef(props.onMarker);
+  onMarkerRef.current = props.onMarker;
   const bandsKey = JSON.stringify(props.bands ?? []);
+  const markersKey = JSON.stringify(props.markers ?? []);
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
@@ -94,6 +112,17 @@ export function Timeline(props: {
         div.appendChild(handle);
       }
       return placed;
+    });
+    const markers: PlacedMarker[] = (JSON.parse(markersKey) as TimelineMarker[]).map((marker) => {
+      const button = document.createElement('button');
+      button.className = marker.selected ? 'timeline-marker on' : 'timeline-marker';
+      button.dataset['testid'] = `marker-${marker.id}`;
+      button.title = marker.label;
+      button.setAttribute('aria-label', marker.label);
+      // Its own click, not the start of a range selection.
+      button.addEventListener('mousedown', (e) => e.stopPropagation());
+      button.addEventListener('click', () => onMarkerRef.current?.(marker.id));
+      return { marker, button };
     });
     // An edge drag moves the band live and reports its range on release; the handle stops the
     // mousedown so uPlot does not start a new selection under it.
@@ -166,7 +195,12 @@ export function Timeline(props: {
         })),
       ],
       hooks: {
-        draw: [(u) => placeBands(u, bands)],
+        draw: [
+          (u) => {
+            placeBands(u, bands);
+            placeMarkers(u, markers);
+          },
+        ],
         setSelect: [
           (u) => {
             if (u.select.width < 2) return;
@@ -180,6 +214,7 @@ export function Timeline(props: {
     };
     const plot = new uPlot(opts, data as uPlot.AlignedData, el);
     for (const b of bands) plot.over.appendChild(b.div);
+    for (const m of markers) plot.over.appendChild(m.button);
     const onDblClick = () => onZoomRef.current?.();
     plot.over.addEventListener('dblclick', onDblClick);
     const ro = new ResizeObserver(() =>
@@ -190,7 +225,16 @@ export function Timeline(props: {
       ro.disconnect();
       plot.destroy();
     };
-  }, [props.series, props.units, props.height, props.theme, props.fromMs, props.untilMs, bandsKey]);
+  }, [
+    props.series,
+    props.units,
+    props.height,
+    props.theme,
+    props.fromMs,
+    props.untilMs,
+    bandsKey,
+    markersKey,
+  ]);
   return <div className="timeline" ref={ref} data-testid={props.testId ?? 'timeline'} />;
 }
 
@@ -208,5 +252,23 @@ function placeBands(u: uPlot, bands: readonly PlacedBand[]): void {
     div.style.display = right > left ? '' : 'none';
     div.style.left = `${left}px`;
     div.style.width = `${Math.max(0, right - left)}px`;
+  }
+}
+
+interface PlacedMarker {
+  readonly marker: TimelineMarker;
+  readonly button: HTMLButtonElement;
+}
+
+/** Centres each marker on its point (CSS px of u.over), kept inside the plot; hidden outside the x range. */
+function placeMarkers(u: uPlot, markers: readonly PlacedMarker[]): void {
+  const w = u.over.clientWidth;
+  const h = u.over.clientHeight;
+  for (const { marker, button } of markers) {
+    const x = u.valToPos(marker.timeMs / 1000, 'x');
+    const y = Math.min(h, Math.max(0, u.valToPos(marker.value, 'y')));
+    button.style.display = x >= 0 && x <= w ? '' : 'none';
+    button.style.left = `${x}px`;
+    button.style.top = `${y}px`;
   }
 }

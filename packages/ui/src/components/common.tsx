@@ -85,6 +85,29 @@ export function rangeMs(from: string, until: string, nowMs: number): { fromMs: n
   return { fromMs: parseTime(from, nowMs), untilMs: parseTime(until, nowMs) };
 }
 
+/** Something that narrows the view, shown as a chip; its × takes it away. */
+export function Chip(props: {
+  readonly children: ReactNode;
+  readonly removeLabel: string;
+  readonly onRemove: () => void;
+  readonly className?: string;
+  readonly testId?: string;
+  readonly title?: string;
+}) {
+  return (
+    <span
+      className={props.className ? `chip ${props.className}` : 'chip'}
+      data-testid={props.testId}
+      title={props.title}
+    >
+      {props.children}
+      <button aria-label={props.removeLabel} onClick={props.onRemove}>
+        ×
+      </button>
+    </span>
+  );
+}
+
 export function ServicePicker(props: {
   readonly services: ReadonlyMap<string, readonly string[]>;
   readonly state: UiState;
@@ -194,17 +217,15 @@ export function LabelSelector(props: {
   return (
     <div className="label-selector" data-testid={`labels-${props.id}`}>
       {matchers.map((m, k) => (
-        <span className="chip" key={k}>
+        <Chip
+          key={k}
+          removeLabel={`Remove ${m.name}`}
+          onRemove={() => props.onChange(formatMatchers(matchers.filter((_, j) => j !== k)))}
+        >
           {m.name}
           {m.op}
           {JSON.stringify(m.value)}
-          <button
-            aria-label={`Remove ${m.name}`}
-            onClick={() => props.onChange(formatMatchers(matchers.filter((_, j) => j !== k)))}
-          >
-            ×
-          </button>
-        </span>
+        </Chip>
       ))}
       <input
         list={`names-${props.id}`}

@@ -1,10 +1,18 @@
 // The four server-backed views: single, tag explorer, comparison and diff. They only wire URL
 // state to API calls and to the flame panel / timeline components.
 import { useMemo, useState, type ReactNode } from 'react';
-import { labelNames, mergedPprofGzip, render, renderDiff, type RenderResult } from '../api.ts';
+import {
+  labelNames,
+  mergedPprofGzip,
+  render,
+  renderDiff,
+  spanExemplars,
+  type RenderResult,
+  type SpanExemplar,
+} from '../api.ts';
 import { groupStats, shareSlices, type GroupStat } from '../explore.ts';
 import { FlamePanel } from '../flame/FlamePanel.tsx';
-import { formatPercent, formatValue, unitsOfProfileType } from '../format.ts';
+import { formatPercent, formatValue, unitsOfProfileType, type Units } from '../format.ts';
 import {
   describeRange,
   formatMatchers,
@@ -14,8 +22,25 @@ import {
   type UiState,
 } from '../state.ts';
 import { Changes } from './Changes.tsx';
-import { ErrorBox, LabelSelector, Loading, ServicePicker, TimePicker, rangeMs, useAsync } from './common.tsx';
-import { SERIES_COLORS, Timeline, type TimelineBand, type TimelineSeries } from './Timeline.tsx';
+import {
+  Chip,
+  ErrorBox,
+  LabelSelector,
+  Loading,
+  ServicePicker,
+  TimePicker,
+  rangeMs,
+  useAsync,
+} from './common.tsx';
+import { QueryBar } from './QueryBar.tsx';
+import { SpanProfile, useSpanFlame } from './Spans.tsx';
+import {
+  SERIES_COLORS,
+  Timeline,
+  type TimelineBand,
+  type TimelineMarker,
+  type TimelineSeries,
+} from './Timeline.tsx';
 
 export interface ViewProps {
   readonly state: UiState;
@@ -129,9 +154,53 @@ function SelectionBar(props: {
   );
 }
 
+/**
+ * The largest span of each step of the timeline in view, as markers on its line: one SelectSeries with
+ * span exemplars per timeline load (none while there is no timeline; none drawn where no step has spans).
+ */
+function useExemplarMarkers(
+  state: UiState,
+  view: { fromMs: number; untilMs: number },
+  timeline: RenderResult['timeline'] | undefined,
+  units: Units,
+): TimelineMarker[] {
+  const selector = selectorOf(state.service, state.query);
+  const stepS = timeline?.durationDelta ?? 0;
+  const key =
+    stepS > 0 && timeline!.samples.length > 0
+      ? JSON.stringify(['exemplars', state.profileType, selector, view.fromMs, view.untilMs, stepS])
+      : null;
+  const r = useAsync<SpanExemplar[]>(key, (signal) =>
+    spanExemplars({ profileType: state.profileType, selector, ...view, stepS }, signal),
+  );
+  return useMemo(() => {
+    // One marker per span (a long span can be the largest of two steps: its larger one).
+    const best = new Map<string, SpanExemplar>();
+    for (const e of r.data ?? []) if ((best.get(e.spanId)?.value ?? -1) < e.value) best.set(e.spanId, e);
+    return [...best.values()].map((e) => {
+      // On the line's own vertex of that step when it has one.
+      const k = timeline ? Math.round((e.stepMs / 1000 - timeline.startTime) / timeline.durationDelta) : -1;
+      const onLine = timeline !== undefined && timeline !== null && k >= 0 && k < timeline.samples.length;
+      return {
+        id: e.spanId,
+        timeMs: onLine ? (timeline.startTime + k * timeline.durationDelta) * 1000 : e.stepMs,
+        value: onLine ? timeline.samples[k]! : e.pointValue,
+        label: `Largest span here: ${e.spanName || '(unnamed)'} ${e.spanId}, ${formatValue(e.value, units)}. Click for its flame graph.`,
+        selected: e.spanId === state.spanSelector,
+      };
+    });
+  }, [r.data, timeline, units, state.spanSelector]);
+}
+
+/**
+ * The single view. With `spanSelector` (a trace viewer's link, or a click on a timeline marker) the
+ * flame graph is that span's (or trace's) own, shown by a chip whose × goes back to the selection's.
+ */
 export function SingleView(props: ViewProps) {
   const { state, update, nowMs } = props;
   const r = useRender(state, state.query, state.from, state.until, nowMs);
+  const span = useSpanFlame(state, nowMs);
+  const spanMode = state.spanSelector !== '';
   const range = useSelectionRange(state, update, nowMs);
   const units = unitsOfProfileType(state.profileType);
   const { fromMs, untilMs } = range.selection;
@@ -140,25 +209,30 @@ export function SingleView(props: ViewProps) {
     () => singleSeries(timelineData, state.service, SERIES_COLORS[0]!),
     [timelineData, state.service],
   );
+  const markers = useExemplarMarkers(state, range.view, timelineData?.timeline, units);
   return (
     <>
-      <div className="querybar">
-        <ServicePicker services={props.services} state={state} update={update} />
-        <LabelSelector
-          id="main"
-          service={state.service}
-          query={state.query}
-          fromMs={fromMs}
-          untilMs={untilMs}
-          onChange={(query) => update({ query, focus: '' })}
-        />
-        <TimePicker
-          id="main"
-          from={state.from}
-          until={state.until}
-          onChange={(from, until) => update({ from, until, timelineFrom: '', timelineUntil: '' })}
-        />
-      </div>
+      <QueryBar
+        services={props.services}
+        state={state}
+        update={update}
+        fromMs={fromMs}
+        untilMs={untilMs}
+        afterFilters={
+          spanMode && (
+            <Chip
+              className="span-chip"
+              testId="span-chip"
+              title="The flame graph holds only this request's samples"
+              removeLabel="Show the whole selection, not this span"
+              onRemove={() => update({ spanSelector: '', focus: '' })}
+            >
+              {span.id?.kind === 'trace' ? 'trace' : 'span'} {span.id?.id ?? state.spanSelector}
+              {span.data && ` · ${formatValue(span.data.numTicks, units)}`}
+            </Chip>
+          )
+        }
+      />
       {r.error && <ErrorBox error={r.error} what="the flame graph" />}
       {r.loading && !r.data && <Loading />}
       {series.length > 0 && (
@@ -169,22 +243,36 @@ export function SingleView(props: ViewProps) {
           fromMs={range.view.fromMs}
           untilMs={range.view.untilMs}
           bands={range.bands}
+          markers={markers}
+          onMarker={(spanSelector) => update({ spanSelector, focus: '' })}
           onSelect={range.select}
           onBandChange={(_id, f, u) => range.select(f, u)}
           onZoom={range.zoom}
         />
       )}
-      <SelectionBar bands={range.bands} onZoom={range.zoom} onClear={range.clear} />
-      <Changes state={state} update={update} nowMs={nowMs} />
-      {r.data && (
-        <FlamePanel
-          tree={r.data.tree}
-          units={units}
-          profileTypeId={state.profileType}
-          state={state}
-          update={update}
-          fullPprof={r.fullPprof}
-        />
+      <SelectionBar bands={range.bands} onZoom={range.zoom} onClear={range.clear}>
+        {markers.length > 0 && (
+          <span className="muted" data-testid="exemplar-hint">
+            <span className="timeline-marker-key" /> the largest span of a step: click it for its flame graph
+          </span>
+        )}
+      </SelectionBar>
+      {spanMode ? (
+        <SpanProfile span={span} state={state} update={update} />
+      ) : (
+        <>
+          <Changes state={state} update={update} nowMs={nowMs} />
+          {r.data && (
+            <FlamePanel
+              tree={r.data.tree}
+              units={units}
+              profileTypeId={state.profileType}
+              state={state}
+              update={update}
+              fullPprof={r.fullPprof}
+            />
+          )}
+        </>
       )}
     </>
   );
@@ -236,44 +324,41 @@ export function ExploreView(props: ViewProps) {
   const pick = (value: string) => update({ groupValue: value === state.groupValue ? '' : value, focus: '' });
   return (
     <>
-      <div className="querybar">
-        <ServicePicker services={props.services} state={state} update={update} />
-        <label className="field">
-          <span>Group by</span>
-          <select
-            aria-label="Group by"
-            value={groupBy}
-            onChange={(e) => update({ groupBy: e.target.value, groupValue: '', focus: '' })}
-          >
-            <option value="">(none)</option>
-            {names.map((n) => (
-              <option key={n}>{n}</option>
-            ))}
-          </select>
-        </label>
-        <LabelSelector
-          id="main"
-          service={state.service}
-          query={state.query}
-          fromMs={fromMs}
-          untilMs={untilMs}
-          onChange={(query) => update({ query })}
-        />
-        {valueQuery && (
-          <span className="chip value-chip" data-testid="value-filter" title="The flame graph's filter">
-            {groupBy}={JSON.stringify(state.groupValue)}
-            <button aria-label={`Remove ${groupBy} value filter`} onClick={() => pick(state.groupValue)}>
-              ×
-            </button>
-          </span>
-        )}
-        <TimePicker
-          id="main"
-          from={state.from}
-          until={state.until}
-          onChange={(from, until) => update({ from, until, timelineFrom: '', timelineUntil: '' })}
-        />
-      </div>
+      <QueryBar
+        services={props.services}
+        state={state}
+        update={update}
+        fromMs={fromMs}
+        untilMs={untilMs}
+        beforeFilters={
+          <label className="field">
+            <span>Group by</span>
+            <select
+              aria-label="Group by"
+              value={groupBy}
+              onChange={(e) => update({ groupBy: e.target.value, groupValue: '', focus: '' })}
+            >
+              <option value="">(none)</option>
+              {names.map((n) => (
+                <option key={n}>{n}</option>
+              ))}
+            </select>
+          </label>
+        }
+        afterFilters={
+          valueQuery && (
+            <Chip
+              className="value-chip"
+              testId="value-filter"
+              title="The flame graph's filter"
+              removeLabel={`Remove ${groupBy} value filter`}
+              onRemove={() => pick(state.groupValue)}
+            >
+              {groupBy}={JSON.stringify(state.groupValue)}
+            </Chip>
+          )
+        }
+      />
       {all.error && <ErrorBox error={all.error} what="the tag breakdown" />}
       {all.loading && !all.data && <Loading />}
       {!groupBy && (
@@ -362,6 +447,7 @@ export function ExploreView(props: ViewProps) {
           </button>
         </div>
       )}
+      <Changes state={state} update={update} nowMs={nowMs} />
       {one.error && <ErrorBox error={one.error} what="the flame graph" />}
       {shown && (
         <FlamePanel
