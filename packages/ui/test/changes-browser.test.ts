@@ -1,9 +1,7 @@
 // The "What changed?" panel in Debian Chromium: ten minutes of rideshare-like load on a real server
-// (eu-north slow in even minutes), the panel asked from the single view, its first finding's diff
-// link followed to the diff view on a fast and a slow eu-north step.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+// (eu-north slow in even minutes), the panel asked from the single view and the tag explorer and laid
+// out as a card of ranked rows in both, its first finding's diff link followed to the diff view on a
+// fast and a slow eu-north step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -12,9 +10,15 @@ import {
   rideshareWindows,
   type RideshareWindow,
 } from '../../core/src/testing/rideshare.ts';
-import { ingestFolded, launchBrowser, screenshot, startServer, type RunningServer } from './harness.ts';
+import {
+  ensureUiBuilt,
+  ingestFolded,
+  launchBrowser,
+  screenshot,
+  startServer,
+  type RunningServer,
+} from './harness.ts';
 
-const uiDir = new URL('../', import.meta.url).pathname;
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const MIN = 60_000;
 /** An even minute (eu-north starts slow) about fifteen minutes ago. */
@@ -24,23 +28,68 @@ let server: RunningServer;
 let browser: Browser;
 let page: Page;
 
-/** The built UI holds this panel (a dist/ built before it would not). */
-function distHasPanel(): boolean {
-  const assets = join(uiDir, 'dist/assets');
-  if (!existsSync(join(uiDir, 'dist/index.html')) || !existsSync(assets)) return false;
-  return readdirSync(assets).some(
-    (f) => f.endsWith('.js') && readFileSync(join(assets, f), 'utf8').includes('changes-baseline-empty'),
-  );
+/**
+ * The panel is laid out as a card of ranked rows, not unstyled text: a bordered box above the flame
+ * graph and as wide as it, each finding a three-column row (rank | what and shares | links) with the
+ * links on the right, the list without bullets.
+ */
+async function expectStyledPanel(): Promise<void> {
+  const layout = await page.evaluate(() => {
+    const q = (sel: string) => document.querySelector(sel)!;
+    const box = (el: Element) => el.getBoundingClientRect();
+    const panel = q('[data-testid="changes-panel"]');
+    const row = q('[data-testid="changes-finding"]');
+    const main = row.querySelector('.changes-main')!;
+    const links = row.querySelector('.changes-links')!;
+    const shares = row.querySelector('[data-testid="changes-shares"]')!;
+    const flame = q('.flame-panel');
+    return {
+      border: getComputedStyle(panel).borderTopWidth,
+      rowDisplay: getComputedStyle(row).display,
+      bullets: getComputedStyle(row.parentElement!).listStyleType,
+      panel: box(panel).toJSON() as DOMRect,
+      flame: box(flame).toJSON() as DOMRect,
+      main: box(main).toJSON() as DOMRect,
+      links: box(links).toJSON() as DOMRect,
+      shares: shares.textContent ?? '',
+      rankWeight: getComputedStyle(row.querySelector('.changes-rank')!).fontWeight,
+    };
+  });
+  expect(layout.border).toBe('1px');
+  expect(layout.rowDisplay).toBe('grid');
+  expect(layout.bullets).toBe('none');
+  expect(layout.rankWeight).toBe('700');
+  // Above the flame graph, as wide as it; links to the right of the finding, on its first line.
+  expect(layout.panel.bottom).toBeLessThanOrEqual(layout.flame.top);
+  expect(Math.abs(layout.panel.width - layout.flame.width)).toBeLessThan(4);
+  expect(layout.links.left).toBeGreaterThanOrEqual(layout.main.right);
+  expect(layout.links.top).toBeLessThan(layout.main.top + 20);
+  // Shares before → after with the sample counts behind them.
+  expect(layout.shares).toMatch(/%.*→.*%.*\d+ samples/);
+}
+
+/** Opens a view on the ten minutes, asks the panel, and returns its first finding once shown. */
+async function askWhatChanged(path: string, extra: Record<string, string> = {}) {
+  const q = new URLSearchParams({
+    service: RIDESHARE_APP,
+    profileType: CPU,
+    from: String(T0),
+    until: String(T0 + 10 * MIN - 1),
+    ...extra,
+  });
+  await page.goto(`${server.url}${path}?${q}`);
+  await page.waitForSelector('[data-testid="flame-main"] canvas[data-paints]', { timeout: 60_000 });
+  await page.click('[data-testid="changes-run"]');
+  const first = page.locator('[data-testid="changes-finding"]').first();
+  await first.waitFor({ timeout: 60_000 });
+  return first;
 }
 
 const folded = (w: RideshareWindow) =>
   w.stacks.map((s) => `${s.frames.join(';')} ${s.samples * NS_PER_SAMPLE}`).join('\n');
 
 beforeAll(async () => {
-  if (!distHasPanel()) {
-    const r = spawnSync('npx', ['vite', 'build'], { cwd: uiDir, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('vite build failed');
-  }
+  ensureUiBuilt('changes-shares');
   server = await startServer();
   const windows = rideshareWindows({ seed: 7, startMs: T0, durationMs: 10 * MIN, periodS: 60 });
   for (let i = 0; i < windows.length; i += 30)
@@ -67,22 +116,14 @@ afterAll(async () => {
 
 describe('the What changed? panel', () => {
   it('names eu-north and mutex_lock first and its diff link opens a fast against a slow eu-north step', async () => {
-    const q = new URLSearchParams({
-      service: RIDESHARE_APP,
-      profileType: CPU,
-      from: String(T0),
-      until: String(T0 + 10 * MIN - 1),
-    });
-    await page.goto(`${server.url}/?${q}`);
-    await page.waitForSelector('[data-testid="flame-main"] canvas[data-paints]', { timeout: 60_000 });
-    await page.click('[data-testid="changes-run"]');
-    const first = page.locator('[data-testid="changes-finding"]').first();
-    await first.waitFor({ timeout: 60_000 });
+    const first = await askWhatChanged('/');
     const text = await first.innerText();
     expect(text).toContain('region=eu-north');
     expect(text).toContain('mutex_lock');
     // Nothing was recorded before T0: the previous ten minutes are no baseline, and the panel says so.
     await page.getByTestId('changes-baseline-empty').waitFor();
+    await expectStyledPanel();
+    expect(await first.getByTestId('changes-shares').innerText()).toContain('region=eu-north');
     await screenshot(page, 'changes-panel');
 
     const asked: URL[] = [];
@@ -102,5 +143,12 @@ describe('the What changed? panel', () => {
     expect(last.get('leftQuery')).toBe(`${CPU}{service_name="${RIDESHARE_APP}",region="eu-north"}`);
     expect(last.get('rightFrom')).toBe(url.searchParams.get('rightFrom'));
     await screenshot(page, 'changes-diff');
+  }, 120_000);
+
+  it('sits beside the flame graph in the tag explorer too, styled the same', async () => {
+    const first = await askWhatChanged('/explore', { groupBy: 'region' });
+    expect(await first.innerText()).toContain('region=eu-north');
+    await expectStyledPanel();
+    await screenshot(page, 'changes-explore');
   }, 120_000);
 });

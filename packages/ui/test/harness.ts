@@ -1,7 +1,7 @@
 // Browser test harness: a real `hotpath server` (memory store, free port, temp data dir) filled with
 // known profiles through its real /ingest route, and Debian Chromium driven by playwright-core.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,6 +9,25 @@ import { ProfileBuilder, encodePprofGzip, makeProfileType } from '@hotpath/core'
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 export const screenshotDir = join(repoRoot, 'test-output', 'screenshots');
+
+const uiDir = join(repoRoot, 'packages/ui');
+
+/**
+ * Builds the UI unless packages/ui/dist already holds `marker` (a string only the code under test
+ * has): a dist built before a feature would otherwise fail its test for the wrong reason.
+ */
+export function ensureUiBuilt(marker: string): void {
+  const assets = join(uiDir, 'dist/assets');
+  const built =
+    existsSync(join(uiDir, 'dist/index.html')) &&
+    existsSync(assets) &&
+    readdirSync(assets).some(
+      (f) => f.endsWith('.js') && readFileSync(join(assets, f), 'utf8').includes(marker),
+    );
+  if (built) return;
+  const r = spawnSync('npx', ['vite', 'build'], { cwd: uiDir, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('vite build failed');
+}
 
 export interface RunningServer {
   readonly url: string;

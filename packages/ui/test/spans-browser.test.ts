@@ -1,20 +1,17 @@
 // Span profiles in the browser: pprof bytes whose samples carry span_id / span_name / trace_id labels
 // (as the Python SDK and pyroscope's otel integrations write them) go into an in-process server
-// through /ingest; a trace viewer's link (`spanSelector` in the single view's URL), the Spans list and
-// the id box each open exactly one request's flame graph, in Debian Chromium.
+// through /ingest; a trace viewer's link (`spanSelector` in the single view's URL), the Spans list, the
+// id box and the timeline's exemplar markers each open exactly one request's flame graph, in Debian
+// Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ProfileBuilder, encodePprofGzip, makeProfileType } from '@hotpath/core';
 import { startServer, type RunningServer } from '@hotpath/server';
-import { launchBrowser, screenshot } from './harness.ts';
+import { ensureUiBuilt, launchBrowser, screenshot } from './harness.ts';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const APP = 'ride-sharing-app';
 const MS = 1_000_000; // ns
-const uiDir = new URL('../', import.meta.url).pathname;
 
 const CAR = { id: 'a1b2c3d4e5f60718', name: 'GET /car', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' };
 const BIKE = { id: '00000000000000b1', name: 'GET /bike' };
@@ -81,10 +78,7 @@ const carFunctions = [
 const bikeFunctions = ['find_nearest_vehicle', 'handle', 'order_bike'];
 
 beforeAll(async () => {
-  if (!existsSync(join(uiDir, 'dist/index.html'))) {
-    const r = spawnSync('npx', ['vite', 'build'], { cwd: uiDir, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('vite build failed');
-  }
+  ensureUiBuilt('timeline-marker');
   server = await startServer({ port: 0, host: '127.0.0.1', store: 'memory', logger: false });
   const nowSec = Math.floor(Date.now() / 1000);
   await ingestSpans(nowSec - 120);
@@ -99,12 +93,67 @@ afterAll(async () => {
 }, 30_000);
 
 describe('span profiles in the UI', () => {
-  it("a trace viewer's link (spanSelector in the single view's URL) opens that span's flame graph", async () => {
+  it("a trace viewer's link (spanSelector in the single view's URL) opens that span's flame graph in the single view", async () => {
     await page.goto(`${server.url}/?service=${APP}&profileType=${CPU}&${range}&spanSelector=${CAR.id}`);
     expect(await functionsShown()).toEqual(carFunctions); // nothing of the bike's request, nor gc
     await expect.poll(() => page.locator('.breadcrumb .total').textContent()).toContain('1.2 s');
-    expect(await page.getByTestId('span-heading').textContent()).toContain(CAR.id);
+    // The tab, the path and the chip all say: the single view, narrowed to this span.
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await page.locator('.tabs a[aria-current="page"]').textContent()).toBe('Single view');
+    await expect.poll(() => page.getByTestId('span-chip').textContent()).toContain(CAR.id);
     await screenshot(page, 'spans-01-link');
+  });
+
+  it("the span chip's × goes back to the whole selection's flame graph", async () => {
+    await page.goto(`${server.url}/?service=${APP}&profileType=${CPU}&${range}&spanSelector=${CAR.id}`);
+    expect(await functionsShown()).toEqual(carFunctions);
+    await page.getByTestId('span-chip').getByRole('button').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('spanSelector')).toBeNull();
+    await expect.poll(() => page.getByTestId('span-chip').count()).toBe(0);
+    await expect
+      .poll(() => functionsShown())
+      .toEqual([...new Set([...carFunctions, ...bikeFunctions, 'gc', 'main'])].sort());
+  });
+
+  it("a link naming a span on another view's path lands on the single view", async () => {
+    await page.goto(
+      `${server.url}/explore?service=${APP}&profileType=${CPU}&${range}&spanSelector=${BIKE.id}`,
+    );
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/');
+    expect(await functionsShown()).toEqual(bikeFunctions);
+    expect(await page.locator('.tabs a[aria-current="page"]').textContent()).toBe('Single view');
+  });
+
+  it("the timeline marks each step's largest span; a click opens its flame graph", async () => {
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/SelectSeries')) asked.push(r.postData() ?? '');
+    });
+    await page.goto(`${server.url}/?service=${APP}&profileType=${CPU}&${range}`);
+    const marker = page.getByTestId(`marker-${CAR.id}`); // the car's request: the step's largest span
+    await marker.waitFor({ timeout: 30_000 });
+    expect(await marker.getAttribute('title')).toContain(CAR.name);
+    expect(await page.locator('.timeline-marker').count()).toBe(1);
+    // Drawn inside the timeline, on its line.
+    const inside = await page.evaluate((id) => {
+      const m = document.querySelector(`[data-testid="marker-${id}"]`)!.getBoundingClientRect();
+      const t = document.querySelector('[data-testid="timeline"]')!.getBoundingClientRect();
+      const x = m.left + m.width / 2;
+      const y = m.top + m.height / 2;
+      return x > t.left && x < t.right && y > t.top && y < t.bottom;
+    }, CAR.id);
+    expect(inside).toBe(true);
+    // Cheap: one SelectSeries asking for span exemplars.
+    expect(asked).toHaveLength(1);
+    expect(JSON.parse(asked[0]!).exemplarType).toBe('EXEMPLAR_TYPE_SPAN');
+    await screenshot(page, 'spans-04-exemplars');
+    await marker.click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('spanSelector')).toBe(CAR.id);
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await functionsShown()).toEqual(carFunctions);
+    await expect.poll(() => page.getByTestId('span-chip').textContent()).toContain(CAR.id);
+    await expect.poll(() => page.getByTestId(`marker-${CAR.id}`).getAttribute('class')).toContain('on');
+    await screenshot(page, 'spans-05-exemplar-opened');
   });
 
   it('the Spans view lists the slowest spans first; a click opens one', async () => {
