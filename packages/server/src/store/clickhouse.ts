@@ -664,7 +664,7 @@ export class ClickHouseStore implements Store {
     // bucket's profile count, the divisor of avg.
     let filtered: Map<string, number> | undefined;
     if (filtersStacks(q.stacks)) {
-      const keep = await this.matchingStacks(q, q.stacks);
+      const keep = await this.matchingStacks(q, series, q.stacks);
       if (keep.length === 0) return [];
       filtered = new Map();
       for (const r of await this.http.jsonRows<{ g: number | string; k: number | string; total: number }>(
@@ -706,14 +706,17 @@ export class ClickHouseStore implements Store {
    * recursive CTE, so the paths are read here: the sampled stack ids (at most MAX_FILTER_STACKS),
    * then their ancestors one level per round, then the names of their functions.
    */
-  private async matchingStacks(q: TimeSeriesQuery, f: StackFilter): Promise<bigint[]> {
+  private async matchingStacks(
+    q: TimeSeriesQuery,
+    series: readonly SeriesRow[],
+    f: StackFilter,
+  ): Promise<bigint[]> {
     if (f.functionName !== undefined) {
       const known = await this.http.jsonRows<{ n: string | number }>(
         `SELECT count() AS n FROM ${this.t('functions')} WHERE name = ${sqlString(f.functionName)}`,
       );
       if (Number(known[0]?.n ?? 0) === 0) return [];
     }
-    const series = await this.profileSeries(q);
     const chunks: Buffer[] = [];
     await this.http.stream(
       `SELECT DISTINCT stack_id FROM ${this.t('samples')}

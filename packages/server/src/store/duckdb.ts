@@ -741,20 +741,29 @@ export class DuckDBStore implements Store {
       const { ctes, keys, values } = stackFilterSql(q.stacks);
       filtered = new Map();
       const sums = filtered;
-      await this.withReader((c) =>
-        forEachChunk(
-          c,
-          `WITH RECURSIVE ${ctes}
-           SELECT series_key, (time_ms - ${start}) // ${step} AS k, sum(value) FROM samples
-           WHERE ${where} AND stack_key IN (${keys}) GROUP BY ALL`,
-          (chunk) => {
-            const [keyCol, kCol, sumCol] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
-            for (let r = 0; r < chunk.rowCount; r++)
-              sums.set(`${keyCol!.getItem(r)}:${kCol!.getItem(r)}`, sumCol!.getItem(r) as number);
-          },
+      // The matching keys go to a temporary table (of this reader connection) first: with its
+      // statistics DuckDB joins the samples to it ~15× faster than to the CTE inline (B3 data, 24 h:
+      // 0.24 s instead of 3-5 s on a loaded 2-core machine).
+      await this.withReader(async (c) => {
+        await c.run(
+          `CREATE OR REPLACE TEMP TABLE stack_filter AS WITH RECURSIVE ${ctes} SELECT DISTINCT key FROM (${keys})`,
           values,
-        ),
-      );
+        );
+        try {
+          await forEachChunk(
+            c,
+            `SELECT series_key, (time_ms - ${start}) // ${step} AS k, sum(value) FROM samples
+             WHERE ${where} AND stack_key IN (SELECT key FROM stack_filter) GROUP BY ALL`,
+            (chunk) => {
+              const [keyCol, kCol, sumCol] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+              for (let r = 0; r < chunk.rowCount; r++)
+                sums.set(`${keyCol!.getItem(r)}:${kCol!.getItem(r)}`, sumCol!.getItem(r) as number);
+            },
+          );
+        } finally {
+          await c.run('DROP TABLE IF EXISTS stack_filter');
+        }
+      });
       if (filtered.size === 0) return [];
     }
     // group key → bucket → [sum, profiles, rows with matching samples]

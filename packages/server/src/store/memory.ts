@@ -297,11 +297,11 @@ export class MemoryStore implements Store {
       (id) => this.stacks.get(id),
       (id) => this.functions.get(id)?.name,
     );
-    const seen = new Map<number, boolean>();
+    // Per dense index: 0 not asked yet, 1 no, 2 yes (a typed array, not a Map: it is read per sample).
+    const seen = new Uint8Array(this.stackIndex.size);
     return (index) => {
-      let ok = seen.get(index);
-      if (ok === undefined) seen.set(index, (ok = matcher.matches(this.stackIndex.idAt(index))));
-      return ok;
+      if (seen[index] === 0) seen[index] = matcher.matches(this.stackIndex.idAt(index)) ? 2 : 1;
+      return seen[index] === 2;
     };
   }
 
