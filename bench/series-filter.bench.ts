@@ -2,12 +2,14 @@
 // profiles, ~8.6 M samples over a 20,000-stack tree of depth up to 40), one point per 5 min, without a
 // filter, with a function found in most stacks, with a rare one, and with a two-frame call site.
 // One cold run, then REPS warm runs: median (min-max) ms. Run: `make bench B=series-filter`
-// (SERIES_FILTER_STORES=memory,duckdb picks backends; SERIES_FILTER_DRY=1 prints without recording).
+// (SERIES_FILTER_STORES=memory,duckdb,clickhouse picks backends, default all three; SERIES_FILTER_DRY=1 prints without recording).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuckDBStore } from '../packages/server/src/store/duckdb.ts';
 import { openMemoryStore } from '../packages/server/src/store/memory.ts';
+import { ClickHouseStore } from '../packages/server/src/store/clickhouse.ts';
+import { startClickHouse } from '../packages/server/test/support/clickhouse.ts';
 import type { StackFilter, Store } from '../packages/server/src/store/types.ts';
 import { CPU, END, HOUR, REPS, fillService } from './lib/b3-data.ts';
 import { loadAverage, machine, record } from './lib/results.ts';
@@ -21,13 +23,29 @@ const CASES: readonly { name: string; stacks?: StackFilter }[] = [
   { name: 'call site (2 frames)', stacks: { callSite: [fn(0), fn(0)] } },
 ];
 
+/** Stops the clickhouse-server of the run, if one was started. */
+let stopClickHouse = async () => {};
+
+/** A clickhouse-server on loopback for the run, with a fresh store on it. */
+async function openClickHouse(): Promise<Store> {
+  const ch = await startClickHouse();
+  stopClickHouse = () => ch.stop();
+  const store = new ClickHouseStore({ url: ch.url, database: 'hotpath' });
+  await store.init();
+  return store;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: string[] = [];
-for (const backend of (process.env.SERIES_FILTER_STORES ?? 'memory,duckdb').split(',')) {
+for (const backend of (process.env.SERIES_FILTER_STORES ?? 'memory,duckdb,clickhouse').split(',')) {
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-series-filter-'));
   try {
     const store: Store =
-      backend === 'duckdb' ? await openDuckDBStore({ dataDir: dir }) : await openMemoryStore();
+      backend === 'duckdb'
+        ? await openDuckDBStore({ dataDir: dir })
+        : backend === 'clickhouse'
+          ? await openClickHouse()
+          : await openMemoryStore();
     const samples = await fillService(store);
     console.log(`${backend}: ${samples} samples`);
     for (const c of CASES) {
@@ -60,6 +78,7 @@ for (const backend of (process.env.SERIES_FILTER_STORES ?? 'memory,duckdb').spli
     rmSync(dir, { recursive: true, force: true });
   }
 }
+await stopClickHouse();
 
 const m = machine();
 record(
