@@ -67,13 +67,14 @@ if (binary === null) {
 
   const open = (
     database: string,
-    opts: { flushIntervalMs?: number; maxBufferedSamples?: number } = {},
+    opts: { flushIntervalMs?: number; maxBufferedSamples?: number; maxFilterStacks?: number } = {},
   ): ClickHouseStore => {
     const s = new ClickHouseStore({
       url: server.url,
       database,
       flushIntervalMs: opts.flushIntervalMs ?? 0,
       maxBufferedSamples: opts.maxBufferedSamples,
+      maxFilterStacks: opts.maxFilterStacks,
     });
     opened.push(s);
     return s;
@@ -330,6 +331,31 @@ if (binary === null) {
       ).rejects.toMatchObject({
         code: 'invalid_matcher',
         httpStatus: 400,
+      });
+    });
+
+    it('a stack filter walks at most maxFilterStacks sampled stacks, then is a coded 400', async () => {
+      const store = open('hp_filter_cap', { maxFilterStacks: 2 });
+      await store.init();
+      const labels = seriesLabels(CPU, { service_name: 'api' });
+      await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { 'a;b': 1, 'a;c': 2 } }]));
+      const q = {
+        tenant: 't',
+        profileTypeId: CPU,
+        matchers: [],
+        startMs: T0,
+        endMs: T0,
+        stepMs: 10_000,
+        groupBy: [],
+        aggregation: 'sum' as const,
+        stacks: { functionName: 'a' },
+      };
+      expect((await store.timeSeries(q)).map((s) => [...s.values])).toEqual([[3]]);
+      await store.append(batchOf('t', [{ labels, timeMs: T0, folded: { 'a;d': 4 } }]));
+      await expect(store.timeSeries(q)).rejects.toMatchObject({
+        code: 'stack_filter_too_large',
+        httpStatus: 400,
+        details: { limit: 2, actual: 3 },
       });
     });
 

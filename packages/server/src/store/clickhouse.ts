@@ -75,6 +75,8 @@ export interface ClickHouseStoreOptions {
   readonly flushIntervalMs?: number;
   /** A flush starts at once when this many samples are buffered; default 500,000 (below ClickHouse's 1,048,576-row insert block, so a flush is one block). */
   readonly maxBufferedSamples?: number;
+  /** Distinct sampled stacks a stack-filtered time series may walk; default MAX_FILTER_STACKS. */
+  readonly maxFilterStacks?: number;
   /** ms one ClickHouse request may take before it fails with 503; default 60,000. */
   readonly timeoutMs?: number;
   /** Runs the SQL through this client instead of HTTP to `url` (tests check the SQL on chdb). */
@@ -134,6 +136,7 @@ export class ClickHouseStore implements Store {
   private layout: Layout = { kind: 'single' };
   private readonly flushIntervalMs: number;
   private readonly maxBufferedSamples: number;
+  private readonly maxFilterStacks: number;
 
   private pending: Pending | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -159,6 +162,7 @@ export class ClickHouseStore implements Store {
         : sqlIdentifier(opts.cluster, 'cluster name');
     this.flushIntervalMs = opts.flushIntervalMs ?? 0;
     this.maxBufferedSamples = opts.maxBufferedSamples ?? 500_000;
+    this.maxFilterStacks = opts.maxFilterStacks ?? MAX_FILTER_STACKS;
   }
 
   get url(): string {
@@ -703,7 +707,7 @@ export class ClickHouseStore implements Store {
 
   /**
    * The stacks sampled by the selection in range that pass the filter. ClickHouse 18.16 has no
-   * recursive CTE, so the paths are read here: the sampled stack ids (at most MAX_FILTER_STACKS),
+   * recursive CTE, so the paths are read here: the sampled stack ids (at most maxFilterStacks),
    * then their ancestors one level per round, then the names of their functions.
    */
   private async matchingStacks(
@@ -721,20 +725,20 @@ export class ClickHouseStore implements Store {
     await this.http.stream(
       `SELECT DISTINCT stack_id FROM ${this.t('samples')}
        WHERE series_id IN (${sqlIdList(series.map((s) => s.id))}) AND ${timeFilter(q)}
-       LIMIT ${MAX_FILTER_STACKS + 1} FORMAT RowBinary`,
+       LIMIT ${this.maxFilterStacks + 1} FORMAT RowBinary`,
       (c) => chunks.push(c),
       LIST_SETTINGS,
     );
     const bytes = Buffer.concat(chunks);
     const sampled: bigint[] = [];
     for (let at = 0; at + 8 <= bytes.length; at += 8) sampled.push(bytes.readBigUInt64LE(at));
-    if (sampled.length > MAX_FILTER_STACKS)
+    if (sampled.length > this.maxFilterStacks)
       throw new HotpathError(
         'stack_filter_too_large',
         400,
         'invalid_argument',
-        `the selection samples more than ${MAX_FILTER_STACKS} distinct stacks in range, too many to filter by function on ClickHouse; narrow the range or the selector`,
-        { limit: MAX_FILTER_STACKS, actual: sampled.length },
+        `the selection samples more than ${this.maxFilterStacks} distinct stacks in range, too many to filter by function on ClickHouse; narrow the range or the selector`,
+        { limit: this.maxFilterStacks, actual: sampled.length },
       );
     const stacks = new Map<bigint, StackRecord>();
     for (let wanted = sampled; wanted.length > 0;) {
