@@ -760,6 +760,17 @@ export function runStoreConformance(
         });
       });
 
+      it('names are data, never query text: quotes, dollars, backslashes', async () => {
+        const odd = "it's \\ $fn %";
+        await store.append(
+          batchOf('sfq', [{ labels: apiEu, timeMs: T0, folded: { [`main;${odd}`]: 3, 'main;x': 1 } }]),
+        );
+        expect(await picture({ tenant: 'sfq', stacks: { functionName: odd } })).toEqual({ '{}': [[0, 3]] });
+        expect(await picture({ tenant: 'sfq', stacks: { callSite: ['main', odd] } })).toEqual({
+          '{}': [[0, 3]],
+        });
+      });
+
       it('a call site keeps the stacks beginning with it at the root; both parts: both hold', async () => {
         expect(await picture({ stacks: { callSite: ['main', 'work'] } })).toEqual({
           '{}': [
