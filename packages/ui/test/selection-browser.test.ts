@@ -153,7 +153,7 @@ describe('timeline selection in Chromium against a real server', () => {
     await painted('left');
     await painted('right');
     // One timeline for both sides, no per-side timelines.
-    expect(await page.locator('[data-testid="timeline-shared"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="timeline-shared"]').count()).toBe(1);
     expect(await page.locator('[data-testid="timeline-left"], [data-testid="timeline-right"]').count()).toBe(
       0,
     );
@@ -214,7 +214,8 @@ describe('timeline selection in Chromium against a real server', () => {
       diff.get('rightFrom'),
       diff.get('rightUntil'),
     ]).toEqual([left.from, left.until, right.from, right.until]);
-    expect(await page.locator('[data-testid="timeline-shared"] .timeline-band').count()).toBe(2);
+    // The flame graph can paint before the timeline's series arrive: wait for the bands.
+    await expect.poll(() => page.locator('[data-testid="timeline-shared"] .timeline-band').count()).toBe(2);
     // A drag in the diff view moves the comparison side and the diff follows.
     await page.getByRole('radio', { name: 'Comparison' }).check();
     await drag('timeline-shared', 0.4, 0.5);
