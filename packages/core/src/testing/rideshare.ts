@@ -34,6 +34,8 @@ export interface RideshareOptions {
   readonly orders?: number;
   /** Load of a region as a multiple of `orders` (default 1 each). */
   readonly regionLoad?: Readonly<Record<string, number>>;
+  /** The process starts at startMs: its first window also imports the app, this many samples per series (mean). */
+  readonly startupSamples?: number;
 }
 
 export interface RideshareWindow {
@@ -51,6 +53,8 @@ const CHECK_SAMPLES = 20;
 const MUTEX_SAMPLES = 400;
 const CORE_SAMPLES_PER_S = 100;
 const SERVE_SAMPLES = 3;
+/** Start-up work seen only in a process's first window (imports before the server serves). */
+const STARTUP_FRAMES = ['main', '<module>', '_find_and_load', 'exec_module'];
 
 function poisson(rand: () => number, mean: number): number {
   if (mean <= 0) return 0;
@@ -83,6 +87,8 @@ export function rideshareWindows(o: RideshareOptions): RideshareWindow[] {
           { frames: ['main', 'serve_forever'], samples: poisson(rand, SERVE_SAMPLES) },
           { frames: find, samples: poisson(rand, FIND_SAMPLES[vehicle] * orders) },
         ];
+        if (o.startupSamples !== undefined && t === o.startMs)
+          stacks.push({ frames: STARTUP_FRAMES, samples: poisson(rand, o.startupSamples) });
         if (vehicle === 'car') {
           const check = [...find, 'check_driver_availability'];
           stacks.push({ frames: check, samples: poisson(rand, CHECK_SAMPLES * orders) });

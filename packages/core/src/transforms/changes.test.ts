@@ -108,6 +108,114 @@ describe('whatChanged on rideshare-like load', () => {
   });
 });
 
+/**
+ * Unchanged steady load whose process starts `startsAfterMs` into the baseline (its first window
+ * imports the app), and optionally stops for `gap` and starts again:
+ *
+ *   baseline (6 slices of 100 s)                  head (6 slices)
+ *   started at 240 s:  |    |    | s### | ### | ### | ### |   | ### | ### | ### | ### | ### | ### |
+ *   gap 200..300 s:    | ## | ## |      | s## | ### | ### |   | ### | ### | ### | ### | ### | ### |
+ */
+function startedLate(seed: number, startsAfterMs: number, gap?: { fromMs: number; toMs: number }) {
+  const start = TEN_BEFORE.startMs + startsAfterMs;
+  const end = TEN_MINUTES.endMs + 1;
+  const run = (s: number, from: number, to: number, startupSamples?: number) =>
+    rideshareWindows({
+      seed: s,
+      startMs: from,
+      durationMs: to - from,
+      periodS: 0,
+      ...(startupSamples !== undefined ? { startupSamples } : {}),
+    });
+  if (gap === undefined) return memoryChangeSource(run(seed, start, end, STARTUP_SAMPLES));
+  const g = { from: TEN_BEFORE.startMs + gap.fromMs, to: TEN_BEFORE.startMs + gap.toMs };
+  return memoryChangeSource([...run(seed, start, g.from), ...run(seed + 1000, g.to, end, STARTUP_SAMPLES)]);
+}
+/** Imports in a process's first window: 4 s of CPU per series, as heavy as the start of the demo's apps. */
+const STARTUP_SAMPLES = 400;
+const SLICE_MS = 100_000;
+
+describe('whatChanged against a baseline with incomplete coverage', () => {
+  it('a baseline where the service starts 4.4 slices in: its one full slice is too little, nothing is compared', async () => {
+    // Without coverage the five empty or start-up slices counted as runs (every share 0 in the empty
+    // ones): 3 of these 20 seeds reported functions as changed, and all 20 with a start 5.4 slices in.
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = await whatChanged(startedLate(seed, 4.4 * SLICE_MS), TEN_MINUTES, TEN_BEFORE, {
+        ...opts,
+        labels: [],
+      });
+      const changed = [...r.grew, ...r.shrank].map((f) => f.name);
+      expect({ seed, changed, total: r.totalChange }).toEqual({ seed, changed: [], total: null });
+      expect([r.baselineCoverage, r.headCoverage, r.baselineCompared]).toEqual([1 / 6, 1, null]);
+      expect(r.coverageWarning).toBe(
+        'the baseline has representative data in 1 of its 6 slices (the others are empty, hold less than half ' +
+          'a typical slice, or follow an empty one: a start): fewer than half, so nothing was compared',
+      );
+    }
+  });
+
+  it('a baseline where the service starts 2.4 slices in: its three full slices are compared, nothing changed', async () => {
+    for (let seed = 300; seed < 310; seed++) {
+      const r = await whatChanged(startedLate(seed, 2.4 * SLICE_MS), TEN_MINUTES, TEN_BEFORE, {
+        ...opts,
+        labels: [],
+      });
+      const changed = [...r.grew, ...r.shrank].map((f) => f.name);
+      expect({ seed, changed, total: r.totalChange }).toEqual({ seed, changed: [], total: null });
+      expect([r.baselineCoverage, r.headCoverage]).toEqual([3 / 6, 1]);
+      expect(r.baselineCompared).toEqual({
+        startMs: TEN_BEFORE.startMs + 3 * SLICE_MS,
+        endMs: TEN_BEFORE.endMs,
+      });
+      expect(r.coverageWarning).toMatch(
+        /^the baseline has representative data in 3 of its 6 slices .*: only those were compared$/,
+      );
+    }
+  });
+
+  it('a baseline with an empty slice (the service stopped, then started again): the restart is left out too', async () => {
+    for (let seed = 310; seed < 320; seed++) {
+      const r = await whatChanged(
+        startedLate(seed, 0, { fromMs: 2 * SLICE_MS, toMs: 3 * SLICE_MS }),
+        TEN_MINUTES,
+        TEN_BEFORE,
+        { ...opts, labels: [] },
+      );
+      const changed = [...r.grew, ...r.shrank].map((f) => f.name);
+      expect({ seed, changed, total: r.totalChange }).toEqual({ seed, changed: [], total: null });
+      expect(r.baselineCoverage).toBe(4 / 6);
+    }
+  });
+
+  it('a baseline with data in its last slice only compares nothing, and says why', async () => {
+    const r = await whatChanged(startedLate(7, 9 * MIN), TEN_MINUTES, TEN_BEFORE, opts);
+    expect(r.baselineEmpty).toBe(false);
+    expect(r.baselineCoverage).toBe(0);
+    expect([...r.grew, ...r.shrank, r.totalChange]).toEqual([null]);
+    expect(r.coverageWarning).toMatch(/in 0 of its 6 slices .*: fewer than half, so nothing was compared$/);
+    expect(r.findings[0]).toMatchObject({ kind: 'outlier', value: 'car' });
+  });
+
+  it('a real regression against a baseline that starts part-way is still found, on the compared slices', async () => {
+    const windows = [
+      ...rideshareWindows({
+        seed: 1,
+        startMs: TEN_BEFORE.startMs + 2.4 * SLICE_MS,
+        durationMs: 10 * MIN - 2.4 * SLICE_MS,
+        periodS: 0,
+        startupSamples: STARTUP_SAMPLES,
+      }),
+      ...rideshareWindows({ seed: 2, startMs: T0, durationMs: 10 * MIN, periodS: 60 }),
+    ];
+    const r = await whatChanged(memoryChangeSource(windows), TEN_MINUTES, TEN_BEFORE, opts);
+    expect(r.grew.map((f) => f.name)).toEqual(['mutex_lock', 'check_driver_availability', 'order_car']);
+    expect(r.findings[0]).toMatchObject({ function: 'mutex_lock', label: 'region', value: 'eu-north' });
+    expect(r.findings[0]!.left.range).toEqual(r.baselineCompared);
+    const region = r.explanations.find((e) => e.label === 'region')!;
+    expect(region.values[0]!.carried).toBeCloseTo(1, 1);
+  });
+});
+
 describe('periods from the timeline shape', () => {
   const S = 900;
   const F = 300;

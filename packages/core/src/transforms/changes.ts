@@ -89,6 +89,14 @@ const PERIOD_ALTERNATION_Z = 4;
 const MAX_PERIOD_RANGES = 20;
 /** The whole cost must move by this fraction (and minZ) to be reported. */
 const MIN_TOTAL_CHANGE = 0.1;
+/**
+ * Coverage: a slice represents its side when it holds at least MIN_SLICE_FILL of the side's median
+ * non-empty slice and does not follow an empty one (a process start: imports, warm-up). A side is
+ * compared when at least MIN_COVERAGE of its slices represent it; an empty slice would otherwise
+ * count as a run where every function's share is 0 (one full slice of six: 99 % reads as 16.5 %).
+ */
+const MIN_SLICE_FILL = 0.5;
+const MIN_COVERAGE = 0.5;
 
 export interface FunctionChange {
   readonly name: string;
@@ -111,9 +119,10 @@ export interface FunctionChange {
 
 /** The selection's whole cost against the baseline's, when it moved past the thresholds. */
 export interface TotalChange {
+  /** Sums over the compared slices of each side. */
   readonly baseValue: number;
   readonly headValue: number;
-  /** headValue / baseValue. */
+  /** Mean compared slice of head / of the baseline (headValue / baseValue when both sides are whole). */
   readonly ratio: number;
   /** (head − base slice mean) / its standard error (slices' spread, never below sampling noise). */
   readonly z: number;
@@ -207,6 +216,14 @@ export interface ChangeReport {
   readonly baseline: ChangeRange | null;
   /** The baseline holds no data: nothing was compared with it. */
   readonly baselineEmpty: boolean;
+  /** Fractions of each side's slices that represent it (0..1; 0 without a baseline): see MIN_SLICE_FILL. */
+  readonly baselineCoverage: number;
+  readonly headCoverage: number;
+  /** From the first to the last representative slice of each side: what was compared (null: nothing). */
+  readonly baselineCompared: ChangeRange | null;
+  readonly headCompared: ChangeRange | null;
+  /** Why part or all of a side was left out of the comparison ('' when both were whole). */
+  readonly coverageWarning: string;
   readonly thresholds: ChangeThresholds;
   readonly unit: string;
   /** Totals of the selection, each side (baseline 0 when there is none). */
@@ -315,7 +332,9 @@ export async function whatChanged(
     valueTotals.set(label, new Map(sorted.slice(0, maxValues)));
   }
 
-  // 1. Against the baseline: runs = slices of each side, so their spread is the noise.
+  // 1. Against the baseline: runs = slices of each side, so their spread is the noise. Only the
+  // slices that represent their side are runs (coverageOf): an empty or part-filled slice, or the
+  // one where the process started, would read as every function's share moving.
   let grew: FunctionChange[] = [];
   let shrank: FunctionChange[] = [];
   const explanations: Explanation[] = [];
@@ -324,75 +343,112 @@ export async function whatChanged(
   let baselineEmpty = false;
   let totalChange: TotalChange | null = null;
   let unit = '';
+  let baselineCoverage = 0;
+  let headCoverage = 0;
+  let baselineCompared: ChangeRange | null = null;
+  let headCompared: ChangeRange | null = null;
+  let coverageWarning = '';
   if (baseline !== null) {
     const n = Math.max(2, options.runs ?? 6);
-    const baseRuns = await Promise.all(sliceRange(baseline, n).map((r) => read(r, [])));
-    const headRuns = await Promise.all(sliceRange(head, n).map((r) => read(r, [])));
-    const cmp = compareRuns(baseRuns, headRuns);
-    unit = cmp.unit;
-    baselineEmpty = cmp.baseTotal === 0;
-    baseTotal = cmp.baseTotal * cmp.baseRuns;
-    headTotal = cmp.headTotal * cmp.headRuns;
+    const baseSlices = sliceRange(baseline, n);
+    const headSlices = sliceRange(head, n);
+    const baseAll = await Promise.all(baseSlices.map((r) => read(r, [])));
+    const headAll = await Promise.all(headSlices.map((r) => read(r, [])));
+    unit = headAll[0]!.type.sampleUnit;
+    const bc = coverageOf(baseSlices, baseAll.map(totalOf));
+    const hc = coverageOf(headSlices, headAll.map(totalOf));
+    baseTotal = bc.total;
+    headTotal = hc.total;
+    baselineEmpty = baseTotal === 0;
+    baselineCoverage = bc.kept.length / baseSlices.length;
+    headCoverage = hc.kept.length / headSlices.length;
     // No data in the baseline: every function would look new. Nothing is compared then.
-    const changes = (baselineEmpty ? [] : cmp.functions)
-      .filter((c) =>
-        significant(c, Math.abs(c.totalDelta) >= Math.abs(c.selfDelta) ? c.totalDelta : c.selfDelta),
-      )
-      .map((c) => functionChange(c, cmp, perSample));
-    if (!baselineEmpty) {
+    const compared = !baselineEmpty && baselineCoverage >= MIN_COVERAGE && headCoverage >= MIN_COVERAGE;
+    if (!baselineEmpty)
+      coverageWarning = [
+        coverageText('the baseline', bc.kept.length, baseSlices.length, compared),
+        coverageText('the range', hc.kept.length, headSlices.length, compared),
+      ]
+        .filter((x) => x !== '')
+        .join('; ');
+    if (compared) {
+      baselineCompared = bc.compared;
+      headCompared = hc.compared;
+      const baseRuns = bc.kept.map((i) => baseAll[i]!);
+      const headRuns = hc.kept.map((i) => headAll[i]!);
+      const cmp = compareRuns(baseRuns, headRuns);
+      const changes = cmp.functions
+        .filter((c) =>
+          significant(c, Math.abs(c.totalDelta) >= Math.abs(c.selfDelta) ? c.totalDelta : c.selfDelta),
+        )
+        .map((c) => functionChange(c, cmp, perSample));
+      // Values over the compared ranges, per slice with data in them: the two sides' rates.
+      const baseRate = (v: number) => v / bc.slicesWithData;
+      const headRate = (v: number) => v / hc.slicesWithData;
       const z = totalZ(baseRuns.map(totalOf), headRuns.map(totalOf), perSample);
-      const ratio = baseTotal > 0 ? headTotal / baseTotal : Infinity;
+      const ratio = cmp.baseTotal > 0 ? cmp.headTotal / cmp.baseTotal : Infinity;
       if (Math.abs(z) >= t.minZ && Math.abs(ratio - 1) >= MIN_TOTAL_CHANGE) {
         const carriedBy: TotalChange['carriedBy'] = [];
+        const whole = (r: ChangeRange) => r.endMs - r.startMs + 1;
         for (const label of labels) {
           check();
-          const base = await source.series(baseline, label, baseline.endMs - baseline.startMs + 1);
-          const baseOf = (v: string) =>
-            base.find((x) => x.value === v)?.values.reduce((a, b) => a + b, 0) ?? 0;
-          const rows = [...valueTotals.get(label)!.entries()].map(([value, h]) => ({
+          const sumOf = (series: ValueSeries[]) => (v: string) =>
+            series.find((x) => x.value === v)?.values.reduce((a, b) => a + b, 0) ?? 0;
+          const baseOf = sumOf(await source.series(baselineCompared!, label, whole(baselineCompared!)));
+          const headOf = sumOf(await source.series(headCompared!, label, whole(headCompared!)));
+          const rows = [...valueTotals.get(label)!.keys()].map((value) => ({
             label,
             value,
             baseValue: baseOf(value),
-            headValue: h,
-            carried: (h - baseOf(value)) / (headTotal - baseTotal),
+            headValue: headOf(value),
+            carried: (headRate(headOf(value)) - baseRate(baseOf(value))) / (cmp.headTotal - cmp.baseTotal),
           }));
           const best = rows.sort((a, b) => b.carried - a.carried)[0];
           if (best !== undefined) carriedBy.push(best);
         }
         carriedBy.sort((a, b) => b.carried - a.carried);
-        totalChange = { baseValue: baseTotal, headValue: headTotal, ratio, z, carriedBy };
+        totalChange = {
+          baseValue: cmp.baseTotal * cmp.baseRuns,
+          headValue: cmp.headTotal * cmp.headRuns,
+          ratio,
+          z,
+          carriedBy,
+        };
       }
-    }
-    grew = changes.filter((c) => c.direction === 'grew').slice(0, maxFunctions);
-    shrank = changes.filter((c) => c.direction === 'shrank').slice(0, maxFunctions);
-    const top = changes[0];
-    if (top !== undefined) {
-      const overall = top.headValue - top.baseValue;
-      for (const label of labels) {
-        const values: ValueContribution[] = [];
-        for (const value of valueTotals.get(label)!.keys()) {
-          const where = [{ name: label, value }];
-          const [b, h] = await Promise.all([cached(baseline, where), cached(head, where)]);
-          const bv = functionTotals(b).get(top.name) ?? 0;
-          const hv = functionTotals(h).get(top.name) ?? 0;
-          values.push({
-            value,
-            baseValue: bv,
-            headValue: hv,
-            carried: overall !== 0 ? (hv - bv) / overall : 0,
-            traffic: headTotal > 0 ? valueTotals.get(label)!.get(value)! / headTotal : 0,
+      grew = changes.filter((c) => c.direction === 'grew').slice(0, maxFunctions);
+      shrank = changes.filter((c) => c.direction === 'shrank').slice(0, maxFunctions);
+      const top = changes[0];
+      if (top !== undefined) {
+        const overall = top.headValue / cmp.headRuns - top.baseValue / cmp.baseRuns;
+        for (const label of labels) {
+          const values: ValueContribution[] = [];
+          for (const value of valueTotals.get(label)!.keys()) {
+            const where = [{ name: label, value }];
+            const [b, h] = await Promise.all([
+              cached(baselineCompared!, where),
+              cached(headCompared!, where),
+            ]);
+            const bv = functionTotals(b).get(top.name) ?? 0;
+            const hv = functionTotals(h).get(top.name) ?? 0;
+            values.push({
+              value,
+              baseValue: bv,
+              headValue: hv,
+              carried: overall !== 0 ? (headRate(hv) - baseRate(bv)) / overall : 0,
+              traffic: headTotal > 0 ? valueTotals.get(label)!.get(value)! / headTotal : 0,
+            });
+          }
+          values.sort((a, b) => b.carried - a.carried || (a.value < b.value ? -1 : 1));
+          if (values.length === 0) continue;
+          explanations.push({
+            label,
+            function: top.name,
+            score: values[0]!.carried - values[0]!.traffic,
+            values,
           });
         }
-        values.sort((a, b) => b.carried - a.carried || (a.value < b.value ? -1 : 1));
-        if (values.length === 0) continue;
-        explanations.push({
-          label,
-          function: top.name,
-          score: values[0]!.carried - values[0]!.traffic,
-          values,
-        });
+        explanations.sort((a, b) => b.score - a.score);
       }
-      explanations.sort((a, b) => b.score - a.score);
     }
   }
 
@@ -474,8 +530,8 @@ export async function whatChanged(
       text:
         `the whole cost ${totalChange.ratio >= 1 ? 'grew' : 'shrank'} ×${totalChange.ratio.toFixed(2)} (z ${totalChange.z.toFixed(1)})` +
         (c !== undefined ? `, ${pct(c.carried)} of the change in ${c.label}=${c.value}` : ''),
-      left: { range: baseline!, where: [], not: [] },
-      right: { range: head, where: [], not: [] },
+      left: { range: baselineCompared!, where: [], not: [] },
+      right: { range: headCompared!, where: [], not: [] },
     });
   }
   const top = grew[0] ?? shrank[0];
@@ -486,8 +542,8 @@ export async function whatChanged(
       kind: 'changed',
       function: top.name,
       ...(e !== undefined && v !== undefined ? { label: e.label, value: v.value } : {}),
-      left: { range: baseline!, where: [], not: [] },
-      right: { range: head, where: [], not: [] },
+      left: { range: baselineCompared!, where: [], not: [] },
+      right: { range: headCompared!, where: [], not: [] },
       score: Math.abs(top.totalDelta),
       text:
         `${top.name} ${top.direction} ${pts(top.totalDelta)} of the total (z ${top.z.toFixed(1)}, ` +
@@ -498,8 +554,8 @@ export async function whatChanged(
       findings.push({
         kind: 'changed',
         function: c.name,
-        left: { range: baseline!, where: [], not: [] },
-        right: { range: head, where: [], not: [] },
+        left: { range: baselineCompared!, where: [], not: [] },
+        right: { range: headCompared!, where: [], not: [] },
         score: Math.abs(c.totalDelta),
         text: `${c.name} ${c.direction} ${pts(c.totalDelta)} of the total (z ${c.z.toFixed(1)})`,
       });
@@ -544,6 +600,11 @@ export async function whatChanged(
     head,
     baseline,
     baselineEmpty,
+    baselineCoverage,
+    headCoverage,
+    baselineCompared,
+    headCompared,
+    coverageWarning,
     totalChange,
     thresholds: t,
     unit,
@@ -559,6 +620,56 @@ export async function whatChanged(
     labelsSkipped: Math.max(0, wanted.length - scanned),
     valuesSkipped,
   };
+}
+
+interface Coverage {
+  /** Indexes of the slices that represent the side, in time order. */
+  readonly kept: number[];
+  /** From the first kept slice to the last (null: none kept). */
+  readonly compared: ChangeRange | null;
+  /** Slices with any data inside `compared`: what its values are spread over. */
+  readonly slicesWithData: number;
+  /** The side's whole total, every slice. */
+  readonly total: number;
+}
+
+/**
+ * The slices that represent a side: holding MIN_SLICE_FILL of the median non-empty slice, and not
+ * the first after an empty one. E.g. totals [0, 0, 0, 0, 600, 1000] (a start 4.4 slices in): the
+ * 600 follows an empty slice (start-up work), the 1000 alone is kept, coverage 1 / 6.
+ */
+function coverageOf(slices: readonly ChangeRange[], totals: readonly number[]): Coverage {
+  const nonEmpty = totals.filter((x) => x > 0).sort((a, b) => a - b);
+  const median = nonEmpty[Math.floor(nonEmpty.length / 2)] ?? 0;
+  const kept: number[] = [];
+  totals.forEach((x, i) => {
+    if (x > 0 && x >= MIN_SLICE_FILL * median && (i === 0 || totals[i - 1]! > 0)) kept.push(i);
+  });
+  const first = kept[0];
+  const last = kept[kept.length - 1];
+  return {
+    kept,
+    compared:
+      first === undefined || last === undefined
+        ? null
+        : { startMs: slices[first]!.startMs, endMs: slices[last]!.endMs },
+    slicesWithData:
+      first === undefined || last === undefined
+        ? 0
+        : totals.slice(first, last + 1).filter((x) => x > 0).length,
+    total: totals.reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Why a side was (partly) left out of the comparison; '' when it was whole. */
+function coverageText(side: string, kept: number, n: number, compared: boolean): string {
+  const low = kept / n < MIN_COVERAGE;
+  if (kept === n || (!compared && !low)) return '';
+  return (
+    `${side} has representative data in ${kept} of its ${n} slices (the others are empty, hold less ` +
+    `than half a typical slice, or follow an empty one: a start): ` +
+    (compared ? 'only those were compared' : 'fewer than half, so nothing was compared')
+  );
 }
 
 function totalOf(p: Profile): number {
