@@ -67,6 +67,7 @@ describe('WhatChanged', () => {
     expect(body.shrank ?? []).toEqual([]);
     expect(body.totalChange).toBeUndefined();
     expect(body.baseline).toEqual({ start: String(T0 - 10 * MIN), end: String(T0 - 1) });
+    expect([body.baselineCoverage, body.headCoverage, body.coverageWarning]).toEqual([1, 1, undefined]);
     const first = body.findings[0];
     expect(first).toMatchObject({
       kind: 'periods',
@@ -80,6 +81,31 @@ describe('WhatChanged', () => {
     expect(Math.floor((Number(first.right.start) - T0) / MIN) % 2).toBe(0);
     expect(Math.floor((Number(first.left.start) - T0) / MIN) % 2).toBe(1);
     expect(body.minZ).toBe(5);
+  });
+
+  it('a baseline the data starts in: only its representative slices are compared, and it says so', async () => {
+    // Baseline 12..2 minutes before T0 in slices of 100 s; the data starts 10 minutes before T0:
+    //   | empty | starts (left out) | kept | kept | kept | kept |
+    const { status, body } = await ask({
+      profileTypeId: CPU,
+      labelSelector: SELECTOR,
+      ...LAST_TEN,
+      baselineStart: String(T0 - 12 * MIN),
+      baselineEnd: String(T0 - 2 * MIN - 1),
+    });
+    expect(status).toBe(200);
+    expect(body.baselineCoverage).toBeCloseTo(4 / 6, 9);
+    expect(body.headCoverage).toBe(1);
+    expect(body.baselineCompared).toEqual({
+      start: String(T0 - 12 * MIN + 200_000),
+      end: String(T0 - 2 * MIN - 1),
+    });
+    expect(body.headCompared).toEqual(LAST_TEN);
+    expect(body.coverageWarning).toMatch(
+      /^the baseline has representative data in 4 of its 6 slices .*only those were compared$/,
+    );
+    expect(body.grew ?? []).toEqual([]);
+    expect(body.shrank ?? []).toEqual([]);
   });
 
   it('for vehicle, car first; the outlier link compares it with the other vehicles', async () => {
