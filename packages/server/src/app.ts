@@ -4,50 +4,26 @@
 // and the web UI (static.ts) live at the root.
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Store } from './store/types.ts';
 import { inflatePool } from './body.ts';
 import { clientErrorHandler, malformedPath, routeNotFound } from './client-error.ts';
 import { sendError } from './connect/unary.ts';
 import { HotpathError } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import { resolveLimits, type Limits } from './limits.ts';
-import type { GroupCommitOptions } from './ingest/committer.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
 import { registerQueryRoutes } from './query/routes.ts';
 import { registerDrilldownServices } from './query/drilldown.ts';
 import { defaultUiDir, registerStatic } from './static.ts';
-import { Auth, loopbackHostCheck, originCheck, requestTenant, type AuthMode } from './auth/hook.ts';
+import { Auth, loopbackHostCheck, originCheck, requestTenant } from './auth/hook.ts';
 import { KeyRing } from './auth/keys.ts';
 import { chargeIngestBytes } from './auth/rate-limit.ts';
 import { registerKeyRoutes } from './auth/routes.ts';
 import { registerSecurityHeaders } from './auth/headers.ts';
 import { serveH2c } from './h2c.ts';
 import { keepRecordingRulesLoaded } from './rules/service.ts';
+import type { ServerDeps } from './deps.ts';
 
-export interface ServerDeps {
-  readonly store: Store;
-  /** Metrics registry; buildServer creates one when absent. */
-  readonly metrics?: Metrics;
-  /** ms since epoch; injectable for tests. */
-  readonly now?: () => number;
-  /** Fastify logger option; false in tests. */
-  readonly logger?: boolean | object;
-  /** Directory with the built web UI (packages/ui/dist), served at `/` when present. */
-  readonly uiDir?: string;
-  /** Limits (limits.ts); buildServer resolves the defaults when absent. */
-  readonly limits?: Limits;
-  /** Group commit timing of the write path. */
-  readonly groupCommit?: GroupCommitOptions;
-  /** 'keys': every API route needs an API key (auth/); 'none' (default): X-Scope-OrgID picks the tenant. */
-  readonly auth?: AuthMode;
-  /**
-   * Answer only requests whose Host is a loopback name (403 host_forbidden otherwise); main.ts sets it
-   * for a server without auth listening on loopback, against DNS rebinding.
-   */
-  readonly loopbackHostsOnly?: boolean;
-  /** PEM certificate and key: the app speaks HTTPS (main.ts listens). */
-  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-}
+export type { ServerDeps } from './deps.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

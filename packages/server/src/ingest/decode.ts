@@ -21,6 +21,7 @@ import type { Upload } from './normalize.ts';
 import {
   ingestQueryOf,
   legacyProfileType,
+  type IngestQuery,
   parseName,
   parseSampleRate,
   parseTime,
@@ -74,17 +75,6 @@ const LEGACY_IMPORTERS: Readonly<Record<string, (bytes: Uint8Array) => ImportedP
   tree: importTree,
   speedscope: importSpeedscope,
 };
-
-export interface IngestQuery {
-  readonly name?: string;
-  readonly from?: string;
-  readonly until?: string;
-  readonly format?: string;
-  readonly sampleRate?: string;
-  readonly spyName?: string;
-  readonly units?: string;
-  readonly aggregationType?: string;
-}
 
 /** Decodes one /ingest request into Uploads; every gzip layer in it shares one decompression budget. */
 export async function decodeIngest(

@@ -3,8 +3,19 @@
 
 import { makeProfileType, type LabelPair, type ProfileType } from '@hotpath/core';
 import { parseAttimeMs } from '../attime.ts';
-import type { IngestQuery } from './decode.ts';
 import { IngestErrors } from './errors.ts';
+
+/** The /ingest query string as received (every value a string). */
+export interface IngestQuery {
+  readonly name?: string;
+  readonly from?: string;
+  readonly until?: string;
+  readonly format?: string;
+  readonly sampleRate?: string;
+  readonly spyName?: string;
+  readonly units?: string;
+  readonly aggregationType?: string;
+}
 
 export interface ParsedName {
   /** The text before `{`, trimmed. */

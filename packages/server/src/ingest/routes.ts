@@ -4,7 +4,7 @@
 // before anything is handed to the group committer, so a rejected request leaves no data behind.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { InflateBudget, decodeContentEncoding } from '../body.ts';
 import {
   addConnectBodyParsers,
@@ -19,7 +19,8 @@ import { Metrics } from '../metrics.ts';
 import { requestTenant } from '../auth/hook.ts';
 import { IngestRateLimiter } from '../auth/rate-limit.ts';
 import { GroupCommitter } from './committer.ts';
-import { decodeIngest, decodePush, type IngestQuery } from './decode.ts';
+import { decodeIngest, decodePush } from './decode.ts';
+import type { IngestQuery } from './params.ts';
 import { IngestErrors, toIngestError, type IngestApi } from './errors.ts';
 import { BatchBuilder, type Upload } from './normalize.ts';
 import {

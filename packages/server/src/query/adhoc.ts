@@ -26,7 +26,7 @@ import {
 } from '../gen/adhocprofiles/v1/adhocprofiles_pb.ts';
 import type { Limits } from '../limits.ts';
 import type { Store } from '../store/types.ts';
-import type { DrilldownContext } from './drilldown.ts';
+import type { DrilldownContext } from './context.ts';
 import { drilldownErrors } from './drilldown-errors.ts';
 import { resolveMaxNodes } from './errors.ts';
 import { metadataOf } from './render.ts';

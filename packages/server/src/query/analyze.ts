@@ -15,7 +15,8 @@ import {
   QueryScopeSchema,
 } from '../gen/querier/v1/heatmap_pb.ts';
 import type { Matcher } from '../store/types.ts';
-import { gated, QUERIER, type QueryContext } from './connect.ts';
+import { QUERIER } from './connect.ts';
+import { gated, type QueryContext } from './context.ts';
 import { checkRange } from './errors.ts';
 import { parseQuery, parseSelector } from './selector.ts';
 

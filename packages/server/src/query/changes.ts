@@ -25,7 +25,7 @@ import {
 } from '../gen/hotpath/v1/changes_pb.ts';
 import type { Matcher } from '../store/types.ts';
 import type { Deadline } from './budget.ts';
-import { gated, type QueryContext } from './connect.ts';
+import { gated, type QueryContext } from './context.ts';
 import { checkProfileType, checkRange } from './errors.ts';
 import { selectMergedProfile } from './readpath.ts';
 import { formatSelector, parseSelector } from './selector.ts';

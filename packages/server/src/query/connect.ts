@@ -3,12 +3,11 @@
 
 import { encodePprof, parseProfileTypeId, type Labels } from '@hotpath/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerDeps } from '../app.ts';
 import { registerUnary, type UnaryMethod } from '../connect/unary.ts';
-import type { Metrics } from '../metrics.ts';
 import type { Limits } from '../limits.ts';
 import type { Matcher, ProfileQuery, SeriesQuery } from '../store/types.ts';
-import { Deadline, type QueryGate } from './budget.ts';
+import type { Deadline } from './budget.ts';
+import { gated, type QueryContext } from './context.ts';
 import { requestTenant } from '../auth/hook.ts';
 import { checkProfileType, checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
 import {
@@ -55,25 +54,6 @@ import { stackFilterOf, withRule } from './series-filter.ts';
 export const QUERIER = '/querier.v1.QuerierService';
 /** ProfileTypes accepts a zero range (Grafana's health check sends 1000..4000): read all time then. */
 const ALL_TIME_END_MS = 8.64e15;
-
-export interface QueryContext {
-  readonly deps: ServerDeps;
-  readonly limits: Limits;
-  readonly metrics: Metrics;
-  /** Admission of queries (concurrency per tenant and in total); one per app. */
-  readonly gate: QueryGate;
-  now(): number;
-}
-
-/** Runs a query handler within the gate and its time budget (Limits.queryTimeoutMs). */
-export function gated<T>(
-  ctx: QueryContext,
-  request: FastifyRequest,
-  run: (deadline: Deadline) => Promise<T>,
-): Promise<T> {
-  const deadline = new Deadline(ctx.limits.queryTimeoutMs, ctx.now);
-  return ctx.gate.run(requestTenant(request), deadline, () => run(deadline));
-}
 
 /** `matchers` strings (OR of selectors) → store selectors; [] selects everything. */
 export function selectorsOf(matchers: readonly string[]): Matcher[][] {

@@ -4,29 +4,17 @@
 // and its own body limit (an ad hoc upload is a whole profile, a settings call a few bytes).
 
 import type { FastifyInstance } from 'fastify';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import type { Auth } from '../auth/hook.ts';
 import { bodyErrors } from '../body.ts';
 import { addConnectBodyParsers, sendError } from '../connect/unary.ts';
 import { HotpathError } from '../errors.ts';
-import { DEFAULT_LIMITS, type Limits } from '../limits.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
-import type { Store } from '../store/types.ts';
 import { ADHOC_WRITES, adhocBodyBytes, registerAdhocService } from './adhoc.ts';
+import type { DrilldownContext } from './context.ts';
 import { registerFeatureFlagsService } from './feature-flags.ts';
 import { registerSettingsService, SETTINGS_WRITES } from './settings.ts';
-
-export interface DrilldownContext {
-  readonly store: Store;
-  readonly limits: Limits;
-  now(): number;
-  /** registerUnary options of a small request (a query-sized body). */
-  readonly connectOptions: {
-    readonly maxDecompressedBytes: number;
-    readonly maxJsonDepth: number;
-    onDone(path: string, seconds: number, status: number): void;
-  };
-}
 
 const WRITES = new Set([...ADHOC_WRITES, ...SETTINGS_WRITES]);
 

@@ -11,7 +11,7 @@ import {
   GetFeatureFlagsRequestSchema,
   GetFeatureFlagsResponseSchema,
 } from '../gen/capabilities/v1/feature_flags_pb.ts';
-import type { DrilldownContext } from './drilldown.ts';
+import type { DrilldownContext } from './context.ts';
 
 export const FEATURE_FLAGS_PATH = '/capabilities.v1.FeatureFlagsService/GetFeatureFlags';
 

@@ -26,7 +26,8 @@ import {
   type HeatmapSeries,
 } from '../gen/types/v1/types_pb.ts';
 import type { ProfileQuery, Store } from '../store/types.ts';
-import { gated, QUERIER, type QueryContext } from './connect.ts';
+import { QUERIER } from './connect.ts';
+import { gated, type QueryContext } from './context.ts';
 import { drilldownErrors } from './drilldown-errors.ts';
 import { checkProfileType, checkRange, queryErrors } from './errors.ts';
 import { parseSelector } from './selector.ts';

@@ -14,7 +14,7 @@ import {
 import type { MergedStacks, ProfileQuery, SeriesPoints, Store, TimeSeriesQuery } from '../store/types.ts';
 import { NO_DEADLINE, type Deadline } from './budget.ts';
 import { flamePool } from './flame-pool.ts';
-import { IdTable, halvesOf } from './id-table.ts';
+import { IdTable, halvesOf } from '../store/id-table.ts';
 
 /** Frame name used when the dictionary lacks a stack or function (totals stay conserved). */
 export const UNKNOWN_FRAME = '[unknown]';

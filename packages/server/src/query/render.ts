@@ -16,7 +16,7 @@ import type { Matcher, ProfileQuery } from '../store/types.ts';
 import { calcPointIntervalSec, parseAttime } from './render-time.ts';
 import type { Deadline } from './budget.ts';
 import { requestTenant } from '../auth/hook.ts';
-import { gated, type QueryContext } from './connect.ts';
+import { gated, type QueryContext } from './context.ts';
 import { checkRange, queryErrors, resolveMaxNodes } from './errors.ts';
 import { selectFlamebearer, selectFlamebearerDiff, selectMergedProfile } from './readpath.ts';
 import { parseMetricSelector, parseQuery } from './selector.ts';

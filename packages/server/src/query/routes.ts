@@ -3,7 +3,7 @@
 // Every route of the scope takes bodies up to the query body limit (a query is a few KiB) and runs
 // through one query gate (budget.ts).
 import type { FastifyInstance } from 'fastify';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { addConnectBodyParsers, sendError } from '../connect/unary.ts';
 import { bodyErrors } from '../body.ts';
 import { HotpathError } from '../errors.ts';
@@ -11,7 +11,8 @@ import { DEFAULT_LIMITS } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
 import { QueryGate } from './budget.ts';
 import { registerChangesService } from './changes.ts';
-import { registerQuerierService, type QueryContext } from './connect.ts';
+import { registerQuerierService } from './connect.ts';
+import type { QueryContext } from './context.ts';
 import { registerHeatmap } from './heatmap.ts';
 import { registerAnalyzeQuery } from './analyze.ts';
 import { registerRenderRoutes } from './render.ts';

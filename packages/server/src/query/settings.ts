@@ -19,7 +19,7 @@ import {
   type Setting,
 } from '../gen/settings/v1/setting_pb.ts';
 import type { DocumentRecord, Store } from '../store/types.ts';
-import type { DrilldownContext } from './drilldown.ts';
+import type { DrilldownContext } from './context.ts';
 import { drilldownErrors } from './drilldown-errors.ts';
 
 export const SETTINGS_SERVICE = '/settings.v1.SettingsService';

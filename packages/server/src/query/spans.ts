@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { requestTenant } from '../auth/hook.ts';
 import type { Limits } from '../limits.ts';
 import type { SpanSelector, Store, TimeSeriesQuery } from '../store/types.ts';
-import type { QueryContext } from './connect.ts';
+import type { QueryContext } from './context.ts';
 import { checkProfileType, checkRange, queryErrors } from './errors.ts';
 import type { ExemplarMessage, SeriesMessage } from './messages.ts';
 import { getOnly, param, timed, timeParam, type Query } from './render.ts';

@@ -19,7 +19,7 @@ import {
   type RecordingRule,
 } from '../gen/settings/v1/recording_rules_pb.ts';
 import { requestTenant } from '../auth/hook.ts';
-import type { QueryContext } from '../query/connect.ts';
+import type { QueryContext } from '../query/context.ts';
 import type { Store } from '../store/types.ts';
 import type { RuleRecorder } from './recorder.ts';
 import {

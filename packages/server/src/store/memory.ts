@@ -3,7 +3,7 @@
 // time, so a merge is a typed-array scatter-add over the selected profiles, with no BigInt per sample.
 
 import { formatLabels, getLabel, type Labels } from '@hotpath/core';
-import { IdTable, halvesOf } from '../query/id-table.ts';
+import { IdTable, halvesOf } from './id-table.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import { filtersStacks, StackMatcher } from './stack-filter.ts';
 import type {
