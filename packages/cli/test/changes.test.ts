@@ -74,6 +74,16 @@ describe('hotpath changes', () => {
     expect(grew.stdout).toMatch(/\| mutex_lock \| grew \|/);
   }, 60_000);
 
+  it('a baseline the data starts in the middle of: nothing compared, and the coverage line says why', async () => {
+    // 25..15 minutes before T0 in 100 s slices; the data starts 20 minutes before: 2 full slices of 6.
+    const r = await changes('--baseline', `${T0 - 25 * MIN}..${T0 - 15 * MIN - 1}`, '--fail-on', 'changed');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Coverage: the baseline has representative data in 2 of its 6 slices (the others are empty, hold less ' +
+        'than half a typical slice, or follow an empty one: a start): fewer than half, so nothing was compared.',
+    );
+  }, 60_000);
+
   it('usage errors exit 2; server rejections exit 1 with the code', async () => {
     const none = await runInProcess(['changes', '--from', 'now-1h', '--server', server.url]);
     expect(none.code).toBe(2);

@@ -120,6 +120,9 @@ export interface WhatChangedJson {
   labelsSkipped?: number;
   valuesSkipped?: number;
   baselineEmpty?: boolean;
+  baselineCoverage?: number;
+  headCoverage?: number;
+  coverageWarning?: string;
 }
 
 function quote(v: string): string {
@@ -208,6 +211,7 @@ export function formatAnswer(
       ((res.valuesSkipped ?? 0) > 0 ? `; ${res.valuesSkipped} small label values not examined` : ''),
   );
   if (res.baselineEmpty) out.push('The baseline holds no data: nothing was compared with it.');
+  if ((res.coverageWarning ?? '') !== '') out.push(`Coverage: ${res.coverageWarning}.`);
   out.push('');
   if (shown.length === 0) out.push('Nothing changed past the thresholds.');
   shown.forEach((f, i) => {
