@@ -544,6 +544,8 @@ export interface WhatChangedAnswer {
   readonly baseline?: { start: string; end: string };
   /** The baseline holds no data: nothing was compared with it. */
   readonly baselineEmpty?: boolean;
+  /** Why part or all of a side was left out of the comparison (absent when both were whole). */
+  readonly coverageWarning?: string;
   readonly minZ: number;
   readonly minShareDelta: number;
   readonly minSamples: number;

@@ -189,6 +189,11 @@ export function Changes(props: {
               The baseline holds no data: nothing was compared with it.
             </p>
           )}
+          {answer.coverageWarning && (
+            <p className="hint" data-testid="changes-coverage">
+              Coverage: {answer.coverageWarning}.
+            </p>
+          )}
           {findings.length === 0 ? (
             <p className="hint" data-testid="changes-none">
               Nothing changed past the thresholds.
