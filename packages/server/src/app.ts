@@ -5,9 +5,9 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import { inflatePool } from './body.ts';
-import { clientErrorHandler, malformedPath, routeNotFound } from './client-error.ts';
+import { clientErrorHandler, routeNotFound } from './client-error.ts';
 import { sendError } from './connect/unary.ts';
-import { HotpathError } from './errors.ts';
+import { requestErrors } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { registerIngestRoutes, WritePath } from './ingest/routes.ts';
@@ -51,8 +51,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       sendError(
         reply,
         err.code === 'FST_ERR_BAD_URL'
-          ? malformedPath()
-          : new HotpathError('malformed_request', 400, 'invalid_argument', err.message),
+          ? requestErrors.malformedPath()
+          : requestErrors.malformedRequest(err.message),
       ),
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
   }) as unknown as FastifyInstance;

@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { malformedPath, routeNotFound } from './client-error.ts';
+import { routeNotFound } from './client-error.ts';
 import { sendError } from './connect/unary.ts';
+import { requestErrors } from './errors.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -82,7 +83,7 @@ export async function registerStatic(app: FastifyInstance, uiDir: string): Promi
   const handler = async (request: { url: string }, reply: FastifyReply) => {
     const index = join(root, 'index.html');
     let path = decodeURIComponentSafe(request.url.split('?')[0] ?? '/');
-    if (path === undefined) return sendError(reply, malformedPath());
+    if (path === undefined) return sendError(reply, requestErrors.malformedPath());
     if (!existsSync(index)) {
       if (path === '/' || path === '/index.html')
         return reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);

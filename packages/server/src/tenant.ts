@@ -1,7 +1,7 @@
 // Tenancy: X-Scope-OrgID picks the tenant (default 'anonymous'); every store call is scoped by it.
 // Tenant ids follow Pyroscope/Cortex rules: ≤150 bytes, [A-Za-z0-9!-_.*'()], not '.' or '..'.
 
-import { HotpathError } from './errors.ts';
+import { requestErrors } from './errors.ts';
 
 export const DEFAULT_TENANT = 'anonymous';
 export const MAX_TENANT_LENGTH = 150;
@@ -11,21 +11,10 @@ export function tenantFromHeader(header: string | string[] | undefined): string 
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value === '') return DEFAULT_TENANT;
   if (value.length > MAX_TENANT_LENGTH) {
-    throw new HotpathError(
-      'tenant_id_too_long',
-      400,
-      'invalid_argument',
-      `tenant id is ${value.length} bytes, the limit is ${MAX_TENANT_LENGTH}`,
-      { limit: MAX_TENANT_LENGTH, actual: value.length },
-    );
+    throw requestErrors.tenantIdTooLong(MAX_TENANT_LENGTH, value.length);
   }
   if (!TENANT_CHARS.test(value) || value === '.' || value === '..') {
-    throw new HotpathError(
-      'tenant_id_invalid',
-      400,
-      'invalid_argument',
-      `tenant id ${JSON.stringify(value)} has characters outside [A-Za-z0-9!-_.*'()] or is '.'/'..'`,
-    );
+    throw requestErrors.tenantIdInvalid(value);
   }
   return value;
 }

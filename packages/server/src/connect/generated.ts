@@ -11,7 +11,7 @@ import {
   type JsonValue,
   type MessageShape,
 } from '@bufbuild/protobuf';
-import { HotpathError } from '../errors.ts';
+import { requestErrors } from '../errors.ts';
 import type { UnaryMethod } from './unary.ts';
 
 export function generatedMethod<Req extends DescMessage, Res extends DescMessage>(
@@ -26,14 +26,14 @@ export function generatedMethod<Req extends DescMessage, Res extends DescMessage
       try {
         return fromBinary(req, bytes);
       } catch (e) {
-        throw decodeError('malformed_protobuf', e);
+        throw requestErrors.malformedProtobuf(invalidRequest(e));
       }
     },
     decodeJson(json) {
       try {
         return fromJson(req, json as JsonValue, { ignoreUnknownFields: true });
       } catch (e) {
-        throw decodeError('malformed_json', e);
+        throw requestErrors.malformedJson(invalidRequest(e));
       }
     },
     encodeBinary: (m) => toBinary(res, m),
@@ -42,6 +42,4 @@ export function generatedMethod<Req extends DescMessage, Res extends DescMessage
   };
 }
 
-function decodeError(code: string, e: unknown): HotpathError {
-  return new HotpathError(code, 400, 'invalid_argument', `invalid request: ${(e as Error).message}`);
-}
+const invalidRequest = (e: unknown) => `invalid request: ${(e as Error).message}`;

@@ -6,7 +6,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InflateBudget, checkJsonDepth, decodeContentEncoding } from '../body.ts';
-import { HotpathError } from '../errors.ts';
+import { HotpathError, requestErrors } from '../errors.ts';
 
 export interface UnaryMethod<Req, Res> {
   /** e.g. '/querier.v1.QuerierService/SelectMergeStacktraces' */
@@ -100,12 +100,7 @@ export function registerUnary<Req, Res>(
       try {
         if (request.method !== 'POST') {
           reply.header('allow', 'POST');
-          throw new HotpathError(
-            'method_not_allowed',
-            405,
-            'unimplemented',
-            `${request.method} is not allowed; Connect unary methods take POST`,
-          );
+          throw requestErrors.methodNotAllowed(request.method, '', 'Connect unary methods take POST');
         }
         const type = mediaType(request);
         const budget = new InflateBudget(opts.maxDecompressedBytes);
@@ -123,12 +118,7 @@ export function registerUnary<Req, Res>(
           json = true;
           req = method.decodeJson(parseJsonObject(body, opts.maxJsonDepth));
         } else {
-          throw new HotpathError(
-            'unsupported_media_type',
-            415,
-            'unimplemented',
-            `content type '${type || '(none)'}' is not supported; use application/proto or application/json`,
-          );
+          throw requestErrors.unsupportedMediaType(type, 'use application/proto or application/json');
         }
         const res = await method.handle(req, request, budget);
         if (json)
@@ -156,15 +146,10 @@ export function parseJsonObject(body: Buffer, maxJsonDepth: number): object {
   try {
     parsed = JSON.parse(body.length === 0 ? 'null' : body.toString('utf8'));
   } catch (e) {
-    throw new HotpathError(
-      'malformed_json',
-      400,
-      'invalid_argument',
-      `request body is not valid JSON: ${(e as Error).message}`,
-    );
+    throw requestErrors.malformedJson(`request body is not valid JSON: ${(e as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', 'request body must be a JSON object');
+    throw requestErrors.malformedJson('request body must be a JSON object');
   }
   return parsed;
 }
@@ -175,10 +160,7 @@ export function jsonInt64(v: unknown, field: string): number {
   const n = typeof v === 'string' ? Number(v) : v;
   // Beyond 2^53 a JSON number is no longer the integer the client wrote (int64 travels as text).
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw new HotpathError(
-      'malformed_json',
-      400,
-      'invalid_argument',
+    throw requestErrors.malformedJson(
       `field '${field}' must be an integer within ±${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(v)}`,
     );
   }
@@ -187,19 +169,12 @@ export function jsonInt64(v: unknown, field: string): number {
 
 export function jsonString(v: unknown, field: string): string {
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string')
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be a string`);
+  if (typeof v !== 'string') throw requestErrors.malformedJson(`field '${field}' must be a string`);
   return v;
 }
 
 export function jsonStrings(v: unknown, field: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v))
-    throw new HotpathError(
-      'malformed_json',
-      400,
-      'invalid_argument',
-      `field '${field}' must be an array of strings`,
-    );
+  if (!Array.isArray(v)) throw requestErrors.malformedJson(`field '${field}' must be an array of strings`);
   return v.map((x, i) => jsonString(x, `${field}[${i}]`));
 }

@@ -3,7 +3,7 @@
 // int64 fields are read as JS numbers (exact up to 2^53: ms timestamps and sample sums fit).
 
 import { clampInt64 } from '@hotpath/core';
-import { HotpathError } from '../errors.ts';
+import { HotpathError, requestErrors } from '../errors.ts';
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -11,15 +11,7 @@ export const WIRE_LEN = 2;
 export const WIRE_I32 = 5;
 
 function malformed(what: string, offset: number): HotpathError {
-  return new HotpathError(
-    'malformed_protobuf',
-    400,
-    'invalid_argument',
-    `malformed protobuf: ${what} at offset ${offset}`,
-    {
-      offset,
-    },
-  );
+  return requestErrors.malformedProtobuf(`malformed protobuf: ${what} at offset ${offset}`, { offset });
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

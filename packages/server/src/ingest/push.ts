@@ -5,7 +5,7 @@
 //   LabelPair { string name = 1; string value = 2; }
 
 import type { LabelPair } from '@hotpath/core';
-import { HotpathError } from '../errors.ts';
+import { requestErrors } from '../errors.ts';
 import { ProtoReader, WIRE_LEN } from '../connect/wire.ts';
 import { jsonString } from '../connect/unary.ts';
 
@@ -69,14 +69,13 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function jsonArray(v: unknown, field: string): unknown[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v))
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an array`);
+  if (!Array.isArray(v)) throw requestErrors.malformedJson(`field '${field}' must be an array`);
   return v;
 }
 
 function jsonObject(v: unknown, field: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${field}' must be an object`);
+    throw requestErrors.malformedJson(`field '${field}' must be an object`);
   }
   return v as Record<string, unknown>;
 }
@@ -99,12 +98,7 @@ export function decodePushJson(json: unknown): PushRequest {
           const so = jsonObject(x, `series[${i}].samples[${j}]`);
           const b64 = jsonString(so.rawProfile ?? so.raw_profile, `series[${i}].samples[${j}].rawProfile`);
           if (!BASE64.test(b64)) {
-            throw new HotpathError(
-              'malformed_json',
-              400,
-              'invalid_argument',
-              `field 'series[${i}].samples[${j}].rawProfile' is not base64`,
-            );
+            throw requestErrors.malformedJson(`field 'series[${i}].samples[${j}].rawProfile' is not base64`);
           }
           return {
             rawProfile: new Uint8Array(

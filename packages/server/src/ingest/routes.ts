@@ -13,7 +13,7 @@ import {
   registerUnary,
   sendError,
 } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
+import { HotpathError, requestErrors } from '../errors.ts';
 import { resolveLimits, type Limits } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
 import { requestTenant } from '../auth/hook.ts';
@@ -182,11 +182,7 @@ export async function registerIngestRoutes(
       return wp.reject(reply, IngestErrors.malformedBody('request', err.message), api);
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return wp.reject(
-        reply,
-        new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message),
-        api,
-      );
+      return wp.reject(reply, requestErrors.badRequest(err.statusCode, err.message), api);
     }
     return wp.reject(reply, err, api);
   });
@@ -303,11 +299,9 @@ function registerOtlpRoutes(app: FastifyInstance, wp: WritePath): void {
         const type = mediaType(request);
         const json = type === 'application/json';
         if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf')
-          throw new HotpathError(
-            'unsupported_media_type',
-            415,
-            'unimplemented',
-            `content type '${type || '(none)'}' is not supported; OTLP/HTTP takes application/x-protobuf or application/json`,
+          throw requestErrors.unsupportedMediaType(
+            type,
+            'OTLP/HTTP takes application/x-protobuf or application/json',
           );
         const budget = new InflateBudget(limits.maxDecompressedBodyBytes);
         const body = await decodeContentEncoding(
@@ -352,12 +346,7 @@ function registerOtlpRoutes(app: FastifyInstance, wp: WritePath): void {
       try {
         const type = mediaType(request);
         if (type !== 'application/grpc' && type !== 'application/grpc+proto')
-          throw new HotpathError(
-            'unsupported_media_type',
-            415,
-            'unimplemented',
-            `content type '${type || '(none)'}' is not supported; gRPC takes application/grpc over HTTP/2`,
-          );
+          throw requestErrors.unsupportedMediaType(type, 'gRPC takes application/grpc over HTTP/2');
         const frame = Buffer.from(bodyOf(request));
         const length = frame.length >= 5 ? frame.readUInt32BE(1) : -1;
         if (length !== frame.length - 5)

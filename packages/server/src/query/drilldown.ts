@@ -8,7 +8,7 @@ import type { ServerDeps } from '../deps.ts';
 import type { Auth } from '../auth/hook.ts';
 import { bodyErrors } from '../body.ts';
 import { addConnectBodyParsers, sendError } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
+import { requestErrors } from '../errors.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
 import { ADHOC_WRITES, adhocBodyBytes, registerAdhocService } from './adhoc.ts';
@@ -56,10 +56,7 @@ export async function registerDrilldownServices(
       );
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
-      return sendError(
-        reply,
-        new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message),
-      );
+      return sendError(reply, requestErrors.badRequest(err.statusCode, err.message));
     return sendError(reply, err);
   });
   registerAdhocService(app, ctx);

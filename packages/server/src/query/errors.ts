@@ -75,6 +75,8 @@ export const queryErrors = {
     bad('invalid_exemplar_type', `exemplarType ${actual} is not NONE (1), INDIVIDUAL (2) or SPAN (3)`, {
       actual,
     }),
+  invalidAggregation: (actual: number) =>
+    bad('invalid_aggregation', `aggregation ${actual} is not SUM (0) or AVERAGE (1)`, { actual }),
   invalidLimit: (param: string, value: string) =>
     bad('invalid_limit', `${param}=${JSON.stringify(value.slice(0, 64))} is not a whole number >= 1`, {
       param,

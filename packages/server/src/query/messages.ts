@@ -3,7 +3,8 @@
 // names, default values omitted. Field numbers are those of api/querier/v1/querier.proto.
 
 import { clampSampleValue, type Labels } from '@hotpath/core';
-import { HotpathError } from '../errors.ts';
+import { requestErrors, type HotpathError } from '../errors.ts';
+import { queryErrors } from './errors.ts';
 import { ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN } from '../connect/wire.ts';
 import { jsonInt64, jsonString, jsonStrings } from '../connect/unary.ts';
 import { toBinary, toJson } from '@bufbuild/protobuf';
@@ -171,15 +172,9 @@ function readFieldsOf(r: ProtoReader, on: (field: number, wire: number, r: Proto
 }
 
 function wrongWire(field: number, wire: number, at: number): HotpathError {
-  return new HotpathError(
-    'malformed_protobuf',
-    400,
-    'invalid_argument',
+  return requestErrors.malformedProtobuf(
     `malformed protobuf: field ${field} has wire type ${wire} at offset ${at}`,
-    {
-      field,
-      offset: at,
-    },
+    { field, offset: at },
   );
 }
 
@@ -211,12 +206,7 @@ function jsonDouble(v: unknown, name: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n))
-    throw new HotpathError(
-      'malformed_json',
-      400,
-      'invalid_argument',
-      `field '${name}' must be a finite number`,
-    );
+    throw requestErrors.malformedJson(`field '${name}' must be a finite number`);
   return n;
 }
 
@@ -227,18 +217,13 @@ function jsonEnum(v: unknown, names: readonly string[], name: string): number {
     const i = names.indexOf(v);
     if (i !== -1) return i;
   }
-  throw new HotpathError(
-    'malformed_json',
-    400,
-    'invalid_argument',
-    `field '${name}' must be one of ${names.join(', ')}`,
-  );
+  throw requestErrors.malformedJson(`field '${name}' must be one of ${names.join(', ')}`);
 }
 
 function jsonObject(v: unknown, name: string): Json | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v))
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field '${name}' must be an object`);
+    throw requestErrors.malformedJson(`field '${name}' must be an object`);
   return v as Json;
 }
 
@@ -436,13 +421,7 @@ const EXEMPLAR_TYPE_NAMES = [
 function aggregationOf(v: number): 'sum' | 'avg' {
   if (v === 0) return 'sum';
   if (v === 1) return 'avg';
-  throw new HotpathError(
-    'invalid_aggregation',
-    400,
-    'invalid_argument',
-    `aggregation ${v} is not SUM (0) or AVERAGE (1)`,
-    { actual: v },
-  );
+  throw queryErrors.invalidAggregation(v);
 }
 
 export const SelectSeriesRequestCodec = {
@@ -524,8 +503,7 @@ function callSiteOf(r: ProtoReader): string[] {
 function jsonCallSite(sts: Json | undefined): string[] {
   const sites = sts === undefined ? undefined : field(sts, 'callSite', 'call_site');
   if (sites === undefined || sites === null) return [];
-  if (!Array.isArray(sites))
-    throw new HotpathError('malformed_json', 400, 'invalid_argument', `field 'callSite' must be an array`);
+  if (!Array.isArray(sites)) throw requestErrors.malformedJson(`field 'callSite' must be an array`);
   return sites.map((l, i) => jsonString(jsonObject(l, `callSite[${i}]`)?.name, `callSite[${i}].name`));
 }
 

@@ -11,7 +11,7 @@ import {
 } from '@hotpath/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
+import { requestErrors } from '../errors.ts';
 import type { Matcher, ProfileQuery } from '../store/types.ts';
 import { calcPointIntervalSec, parseAttime } from './render-time.ts';
 import type { Deadline } from './budget.ts';
@@ -154,15 +154,7 @@ export function getOnly(
     url,
     handler: async (request, reply) => {
       reply.header('allow', 'GET');
-      return sendError(
-        reply,
-        new HotpathError(
-          'method_not_allowed',
-          405,
-          'unimplemented',
-          `${request.method} is not allowed on ${url}; use GET`,
-        ),
-      );
+      return sendError(reply, requestErrors.methodNotAllowed(request.method, ` on ${url}`, 'use GET'));
     },
   });
 }

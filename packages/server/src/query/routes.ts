@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
 import { addConnectBodyParsers, sendError } from '../connect/unary.ts';
 import { bodyErrors } from '../body.ts';
-import { HotpathError } from '../errors.ts';
+import { requestErrors } from '../errors.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import { Metrics } from '../metrics.ts';
 import { QueryGate } from './budget.ts';
@@ -43,10 +43,7 @@ export async function registerQueryRoutes(app: FastifyInstance, deps: ServerDeps
       );
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
-      return sendError(
-        reply,
-        new HotpathError('bad_request', err.statusCode, 'invalid_argument', err.message),
-      );
+      return sendError(reply, requestErrors.badRequest(err.statusCode, err.message));
     return sendError(reply, err);
   });
   registerQuerierService(app, ctx);
