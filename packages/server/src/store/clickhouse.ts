@@ -15,6 +15,7 @@
 
 import { formatLabels, functionId, getLabel, type Labels } from '@hotpath/core';
 import { HotpathError } from '../errors.ts';
+import { storeErrors } from './errors.ts';
 import { compileMatchers, compileSelectors, lookupOf } from './match.ts';
 import { filtersStacks, StackMatcher } from './stack-filter.ts';
 import {
@@ -185,13 +186,7 @@ export class ClickHouseStore implements Store {
         `SELECT count() AS n FROM system.clusters WHERE cluster = ${sqlString(this.cluster)}`,
       );
       if (Number(known[0]?.n ?? 0) === 0) {
-        throw new HotpathError(
-          'clickhouse_cluster_unknown',
-          400,
-          'failed_precondition',
-          `ClickHouse at ${this.url} has no cluster ${JSON.stringify(this.cluster)} in its remote_servers configuration`,
-          { url: this.url, cluster: this.cluster },
-        );
+        throw storeErrors.clickhouseClusterUnknown(this.url, this.cluster);
       }
       const onCluster = await this.hasZooKeeper();
       const macros = onCluster
@@ -536,10 +531,7 @@ export class ClickHouseStore implements Store {
     await this.http.stream(sql, (c) => chunks.push(c), LIST_SETTINGS);
     const bytes = alignedConcat(chunks);
     if (bytes.length % 16 !== 0) {
-      throw new HotpathError(
-        'store_error',
-        500,
-        'internal',
+      throw storeErrors.storeError(
         `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`,
       );
     }
@@ -588,8 +580,7 @@ export class ClickHouseStore implements Store {
   }
 
   async spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]> {
-    if (!(q.stepMs > 0))
-      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    if (!(q.stepMs > 0)) throw storeErrors.invalidStep(q.stepMs);
     const series = await this.profileSeries(q);
     if (series.length === 0) return [];
     const labelsOf = new Map(series.map((s) => [s.id, s.labels]));
@@ -622,13 +613,7 @@ export class ClickHouseStore implements Store {
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
-    if (!(q.stepMs > 0))
-      throw new HotpathError(
-        'invalid_step',
-        400,
-        'invalid_argument',
-        `timeSeries step must be > 0 ms, got ${q.stepMs}`,
-      );
+    if (!(q.stepMs > 0)) throw storeErrors.invalidStep(q.stepMs, 'timeSeries step');
     const series = await this.profileSeries(q);
     if (series.length === 0) return [];
     // Group index per series, computed here; ClickHouse maps series_id → group with transform().
@@ -733,13 +718,7 @@ export class ClickHouseStore implements Store {
     const sampled: bigint[] = [];
     for (let at = 0; at + 8 <= bytes.length; at += 8) sampled.push(bytes.readBigUInt64LE(at));
     if (sampled.length > this.maxFilterStacks)
-      throw new HotpathError(
-        'stack_filter_too_large',
-        400,
-        'invalid_argument',
-        `the selection samples more than ${this.maxFilterStacks} distinct stacks in range, too many to filter by function on ClickHouse; narrow the range or the selector`,
-        { limit: this.maxFilterStacks, actual: sampled.length },
-      );
+      throw storeErrors.stackFilterTooLarge(this.maxFilterStacks, sampled.length);
     const stacks = new Map<bigint, StackRecord>();
     for (let wanted = sampled; wanted.length > 0;) {
       const parents = new Set<bigint>();
@@ -775,10 +754,7 @@ export class ClickHouseStore implements Store {
       );
       const bytes = Buffer.concat(chunks);
       if (bytes.length % 24 !== 0) {
-        throw new HotpathError(
-          'store_error',
-          500,
-          'internal',
+        throw storeErrors.storeError(
           `ClickHouse at ${this.url} returned a truncated result: ${tailText(bytes)}`,
         );
       }

@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { functionId, formatLabels, type Labels } from '@hotpath/core';
-import { HotpathError } from '../errors.ts';
+import { storeErrors } from './errors.ts';
 import { compileSelectors, type LabelLookup } from './match.ts';
 import { MIGRATIONS } from './schema.ts';
 import { filtersStacks } from './stack-filter.ts';
@@ -114,13 +114,7 @@ class U64Column {
 }
 
 function int(n: number, what: string): string {
-  if (!Number.isFinite(n))
-    throw new HotpathError(
-      'invalid_argument',
-      400,
-      'invalid_argument',
-      `${what} must be a finite number, got ${n}`,
-    );
+  if (!Number.isFinite(n)) throw storeErrors.notFinite(what, n);
   return String(Math.trunc(n));
 }
 
@@ -316,9 +310,8 @@ export class DuckDBStore implements Store {
   }
 
   private ready(): DuckDBConnection {
-    if (this.closed) throw new HotpathError('store_closed', 503, 'unavailable', 'the store is closed');
-    if (this.writer === undefined)
-      throw new HotpathError('store_not_ready', 503, 'unavailable', 'the store is not initialised yet');
+    if (this.closed) throw storeErrors.storeClosed();
+    if (this.writer === undefined) throw storeErrors.storeNotReady();
     return this.writer;
   }
 
@@ -349,13 +342,7 @@ export class DuckDBStore implements Store {
     }
     const stackKeyOf = (id: bigint): number => {
       const k = this.stackKeyById.get(id) ?? newStacks.get(id)?.key;
-      if (k === undefined)
-        throw new HotpathError(
-          'unknown_stack',
-          500,
-          'internal',
-          `stack id ${id} is neither in the batch nor in the store`,
-        );
+      if (k === undefined) throw storeErrors.unknownStack(id);
       return k;
     };
     const newSeries = new Map<bigint, SeriesEntry>();
@@ -724,8 +711,7 @@ export class DuckDBStore implements Store {
   }
 
   async timeSeries(q: TimeSeriesQuery): Promise<SeriesPoints[]> {
-    if (!(q.stepMs > 0))
-      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    if (!(q.stepMs > 0)) throw storeErrors.invalidStep(q.stepMs);
     const series = this.profileSeries(q);
     if (series.length === 0) return [];
     const start = int(q.startMs, 'startMs');
@@ -842,8 +828,7 @@ export class DuckDBStore implements Store {
   }
 
   async spanExemplars(q: TimeSeriesQuery): Promise<SpanExemplar[]> {
-    if (!(q.stepMs > 0))
-      throw new HotpathError('invalid_step', 400, 'invalid_argument', `step must be > 0 ms, got ${q.stepMs}`);
+    if (!(q.stepMs > 0)) throw storeErrors.invalidStep(q.stepMs);
     const series = this.profileSeries(q);
     if (series.length === 0) return [];
     const start = int(q.startMs, 'startMs');

@@ -1,7 +1,7 @@
 // openStore: picks a Store backend by name. The memory and ClickHouse backends are imported lazily, so
 // a server on DuckDB never loads the ClickHouse client.
 
-import { HotpathError } from '../errors.ts';
+import { storeErrors } from './errors.ts';
 import { openDuckDBStore } from './duckdb.ts';
 import type { Store } from './types.ts';
 
@@ -30,10 +30,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     }
     case 'clickhouse': {
       if (!opts.clickhouseUrl) {
-        throw new HotpathError(
-          'store_config',
-          400,
-          'invalid_argument',
+        throw storeErrors.storeConfig(
           'the clickhouse store needs a URL (--clickhouse-url or HOTPATH_CLICKHOUSE_URL)',
         );
       }
@@ -45,10 +42,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       });
     }
     default:
-      throw new HotpathError(
-        'store_config',
-        400,
-        'invalid_argument',
+      throw storeErrors.storeConfig(
         `unknown store kind '${String(opts.kind)}'; use ${STORE_KINDS.join(', ')}`,
       );
   }

@@ -4,7 +4,7 @@
 
 import { RE2JS } from 're2js';
 import type { Labels } from '@hotpath/core';
-import { HotpathError } from '../errors.ts';
+import { storeErrors } from './errors.ts';
 import type { Matcher } from './types.ts';
 
 /** Label lookups a compiled matcher needs (a Map, a store's own label table, a Labels list). */
@@ -65,13 +65,7 @@ export function compileMatcher(m: Matcher): CompiledMatch {
       try {
         re = compileRegex(m.value);
       } catch (e) {
-        throw new HotpathError(
-          'invalid_matcher',
-          400,
-          'invalid_argument',
-          `regex ${JSON.stringify(m.value)} of label ${m.name} is invalid: ${(e as Error).message}`,
-          { label: m.name },
-        );
+        throw storeErrors.invalidMatcher(m.name, m.value, (e as Error).message);
       }
       return m.op === '=~' ? (l) => re.testExact(get(l)) : (l) => !re.testExact(get(l));
     }

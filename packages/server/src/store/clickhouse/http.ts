@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { HotpathError } from '../../errors.ts';
+import { storeErrors } from '../errors.ts';
 
 /** Quotes a string as a ClickHouse string literal: backslash escapes for \, ', and control bytes. */
 export function sqlString(s: string): string {
@@ -29,12 +30,7 @@ export function sqlString(s: string): string {
 /** An identifier (database, table, cluster name) Hotpath accepts: letters, digits, '_', not first a digit. */
 export function sqlIdentifier(name: string, what: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new HotpathError(
-      'invalid_clickhouse_name',
-      400,
-      'invalid_argument',
-      `ClickHouse ${what} ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]*`,
-    );
+    throw storeErrors.invalidClickhouseName(what, name);
   }
   return name;
 }
@@ -67,13 +63,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 export function unavailable(url: string, reason: string): HotpathError {
-  return new HotpathError(
-    'store_unavailable',
-    503,
-    'unavailable',
-    `ClickHouse at ${url} is unreachable: ${reason}`,
-    { url },
-  );
+  return storeErrors.storeUnavailable(`ClickHouse at ${url} is unreachable: ${reason}`, { url });
 }
 
 /** Maps ClickHouse's exception text ("Code: 60, e.displayText() = DB::Exception: ...") to a HotpathError. */
@@ -81,18 +71,12 @@ export function clickHouseError(url: string, status: number, text: string): Hotp
   const code = Number(/Code: (\d+)/.exec(text)?.[1] ?? 0);
   const message = text.trim().replace(/\s+/g, ' ').slice(0, 1000);
   if (TRANSIENT_CODES.has(code) || status === 502 || status === 503 || status === 504) {
-    return new HotpathError(
-      'store_unavailable',
-      503,
-      'unavailable',
-      `ClickHouse at ${url} cannot serve the request now: ${message}`,
-      { url, clickhouseCode: code },
-    );
+    return storeErrors.storeUnavailable(`ClickHouse at ${url} cannot serve the request now: ${message}`, {
+      url,
+      clickhouseCode: code,
+    });
   }
-  return new HotpathError('store_error', 500, 'internal', `ClickHouse at ${url} failed: ${message}`, {
-    url,
-    clickhouseCode: code,
-  });
+  return storeErrors.storeError(`ClickHouse at ${url} failed: ${message}`, { url, clickhouseCode: code });
 }
 
 export interface ClickHouseHttpOptions {
@@ -131,20 +115,10 @@ export class ClickHouseHttp implements SqlClient {
     try {
       base = new URL(opts.url);
     } catch {
-      throw new HotpathError(
-        'invalid_clickhouse_url',
-        400,
-        'invalid_argument',
-        `ClickHouse URL ${JSON.stringify(opts.url)} is not a URL; expected e.g. http://127.0.0.1:8123`,
-      );
+      throw storeErrors.invalidClickhouseUrl(opts.url, 'is not a URL; expected e.g. http://127.0.0.1:8123');
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new HotpathError(
-        'invalid_clickhouse_url',
-        400,
-        'invalid_argument',
-        `ClickHouse URL ${JSON.stringify(opts.url)} must start with http:// or https://`,
-      );
+      throw storeErrors.invalidClickhouseUrl(opts.url, 'must start with http:// or https://');
     }
     this.auth =
       base.username !== ''
