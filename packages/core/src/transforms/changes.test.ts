@@ -155,7 +155,8 @@ describe('whatChanged against a baseline with incomplete coverage', () => {
   });
 
   it('a baseline where the service starts 2.4 slices in: its three full slices are compared, nothing changed', async () => {
-    for (let seed = 300; seed < 310; seed++) {
+    // Seeds 183 and 187: three whole slices against six (not cut into shorter runs) reported noise as change.
+    for (let seed = 180; seed < 190; seed++) {
       const r = await whatChanged(startedLate(seed, 2.4 * SLICE_MS), TEN_MINUTES, TEN_BEFORE, {
         ...opts,
         labels: [],
