@@ -188,6 +188,22 @@ describe('whatChanged against a baseline with incomplete coverage', () => {
     }
   });
 
+  it('a baseline the service stopped 30 s into its last slice: that slice holds too little and is left out', async () => {
+    const windows = [
+      ...rideshareWindows({ seed: 5, startMs: TEN_BEFORE.startMs, durationMs: 5.3 * SLICE_MS, periodS: 0 }),
+      ...rideshareWindows({ seed: 6, startMs: T0, durationMs: 10 * MIN, periodS: 0 }),
+    ];
+    const r = await whatChanged(memoryChangeSource(windows), TEN_MINUTES, TEN_BEFORE, {
+      ...opts,
+      labels: [],
+    });
+    expect([r.baselineCoverage, r.baselineCompared]).toEqual([
+      5 / 6,
+      { startMs: TEN_BEFORE.startMs, endMs: TEN_BEFORE.startMs + 5 * SLICE_MS - 1 },
+    ]);
+    expect([...r.grew, ...r.shrank, r.totalChange]).toEqual([null]);
+  });
+
   it('a baseline with data in its last slice only compares nothing, and says why', async () => {
     const r = await whatChanged(startedLate(7, 9 * MIN), TEN_MINUTES, TEN_BEFORE, opts);
     expect(r.baselineEmpty).toBe(false);
