@@ -37,6 +37,13 @@ export const bodyErrors = {
       // Seconds for the Retry-After header (sendError copies it).
       { limit, actual, retry_after_s: 1 },
     ),
+  unsupportedEncoding: (encoding: string) =>
+    new HotpathError(
+      'unsupported_encoding',
+      415,
+      'unimplemented',
+      `content encoding '${encoding}' is not supported; use gzip or identity`,
+    ),
   malformedGzip: (why: string) =>
     new HotpathError('malformed_gzip', 400, 'invalid_argument', `body is not valid gzip: ${why}`),
   jsonTooDeep: (limit: number, actual: number, where: string) =>
@@ -166,12 +173,7 @@ export async function decodeContentEncoding(
   const enc = (encoding ?? 'identity').trim().toLowerCase();
   if (enc === 'identity' || enc === '') return body;
   if (enc !== 'gzip') {
-    throw new HotpathError(
-      'unsupported_encoding',
-      415,
-      'unimplemented',
-      `content encoding '${enc}' is not supported; use gzip or identity`,
-    );
+    throw bodyErrors.unsupportedEncoding(enc);
   }
   if (!isGzip(body))
     throw bodyErrors.malformedGzip('Content-Encoding is gzip but the body has no gzip header');

@@ -94,3 +94,21 @@ export const requestErrors = {
       `tenant id ${JSON.stringify(value)} has characters outside [A-Za-z0-9!-_.*'()] or is '.'/'..'`,
     ),
 } as const;
+
+/** Rejections of the server's own options (flags of `hotpath server`, startServer options). */
+export const configErrors = {
+  retentionUnsupported: (store: string) =>
+    invalid(
+      'retention_unsupported',
+      `--retention works with the duckdb and clickhouse stores; the ${store} store lives only as long as the process`,
+      { store },
+    ),
+  retentionTooShort: (limitMs: number, actualMs: number) =>
+    invalid(
+      'retention_too_short',
+      `--retention must be at least 1d (whole days are dropped), got ${actualMs} ms`,
+      { limit: limitMs, actual: actualMs },
+    ),
+  authConfig: (actual: string) => invalid('auth_config', `--auth must be keys or none, got '${actual}'`),
+  tlsConfig: () => invalid('tls_config', '--tls-cert and --tls-key go together'),
+} as const;

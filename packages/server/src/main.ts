@@ -10,7 +10,7 @@ import { buildServer } from './app.ts';
 import type { GroupCommitOptions } from './ingest/committer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
-import { HotpathError } from './errors.ts';
+import { configErrors } from './errors.ts';
 import { DuckDBStore } from './store/duckdb.ts';
 import { openStore, type StoreKind } from './store/index.ts';
 import type { Store } from './store/types.ts';
@@ -80,37 +80,15 @@ const DAY_MS = 86_400_000;
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const kind = opts.store ?? 'duckdb';
   if (opts.retentionMs !== undefined && kind === 'memory') {
-    throw new HotpathError(
-      'retention_unsupported',
-      400,
-      'invalid_argument',
-      `--retention works with the duckdb and clickhouse stores; the ${kind} store lives only as long as the process`,
-      { store: kind },
-    );
+    throw configErrors.retentionUnsupported(kind);
   }
   if (opts.retentionMs !== undefined && !(opts.retentionMs >= DAY_MS)) {
-    throw new HotpathError(
-      'retention_too_short',
-      400,
-      'invalid_argument',
-      `--retention must be at least 1d (whole days are dropped), got ${opts.retentionMs} ms`,
-      {
-        limit: DAY_MS,
-        actual: opts.retentionMs,
-      },
-    );
+    throw configErrors.retentionTooShort(DAY_MS, opts.retentionMs);
   }
   const host = opts.host ?? '127.0.0.1';
-  if (opts.auth !== undefined && !AUTH_MODES.includes(opts.auth))
-    throw new HotpathError(
-      'auth_config',
-      400,
-      'invalid_argument',
-      `--auth must be keys or none, got '${opts.auth}'`,
-    );
+  if (opts.auth !== undefined && !AUTH_MODES.includes(opts.auth)) throw configErrors.authConfig(opts.auth);
   const { auth, warnings } = resolveAuthMode(host, opts.auth);
-  if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined))
-    throw new HotpathError('tls_config', 400, 'invalid_argument', '--tls-cert and --tls-key go together');
+  if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined)) throw configErrors.tlsConfig();
   const https =
     opts.tlsCertFile !== undefined && opts.tlsKeyFile !== undefined
       ? { cert: readFileSync(opts.tlsCertFile), key: readFileSync(opts.tlsKeyFile) }

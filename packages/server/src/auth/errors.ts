@@ -12,8 +12,19 @@ export const AuthErrors = {
       'unauthenticated',
       'this server requires an API key: send Authorization: Bearer <key>, or basic auth with user = tenant and password = key',
     ),
-  invalidApiKey: (why: string) =>
-    new HotpathError('invalid_api_key', 401, 'unauthenticated', `the API key is not valid: ${why}`),
+  /** A key that is unknown or revoked, or an Authorization header that carries none. */
+  invalidApiKey: (message: string) => new HotpathError('invalid_api_key', 401, 'unauthenticated', message),
+  invalidScope: (scopes: readonly string[], actual: string) =>
+    new HotpathError(
+      'invalid_scope',
+      400,
+      'invalid_argument',
+      `scope must be one of ${scopes.join(', ')}, got ${JSON.stringify(actual)}`,
+      { actual },
+    ),
+  /** A route registered outside every auth guard asked for its tenant: a server bug, not a client's. */
+  noIdentity: (url: string) =>
+    new HotpathError('no_identity', 500, 'internal', `route ${url} has no auth guard`),
   insufficientScope: (required: ApiKeyScope, actual: ApiKeyScope, keyId: string) =>
     new HotpathError(
       'insufficient_scope',

@@ -36,8 +36,7 @@ export const WWW_AUTHENTICATE = 'Bearer realm="hotpath"';
 /** The tenant of a request that passed a guard; the one way routes learn their tenant. */
 export function requestTenant(request: FastifyRequest): string {
   const id = request.hotpathIdentity;
-  if (id === null || id === undefined)
-    throw new HotpathError('no_identity', 500, 'internal', `route ${request.url} has no auth guard`);
+  if (id === null || id === undefined) throw AuthErrors.noIdentity(request.url);
   return id.tenant;
 }
 
@@ -64,7 +63,7 @@ export class Auth {
     const creds = credentialsOf(request.headers.authorization);
     if (creds === undefined || creds.key === '') throw AuthErrors.missingApiKey();
     const key = await this.keys.lookup(creds.key);
-    if (key === undefined) throw AuthErrors.invalidApiKey('unknown or revoked');
+    if (key === undefined) throw AuthErrors.invalidApiKey('the API key is not valid: unknown or revoked');
     if (!scopeAllows(key.scope, scope)) throw AuthErrors.insufficientScope(scope, key.scope, key.id);
     // A request may name its tenant, but only the key's own: a mismatch is a client misconfiguration
     // (or a probe) and is refused loudly rather than silently answered with another tenant's data.

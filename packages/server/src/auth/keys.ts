@@ -3,7 +3,7 @@
 // are cached for a few seconds, and a key revoked through this server is dropped from its cache at once.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { HotpathError } from '../errors.ts';
+import { AuthErrors } from './errors.ts';
 import type { ApiKeyRecord, ApiKeyScope, Store } from '../store/types.ts';
 import { tenantFromHeader } from '../tenant.ts';
 
@@ -27,13 +27,7 @@ export function scopeAllows(held: ApiKeyScope, needed: ApiKeyScope): boolean {
 
 export function parseScope(text: string): ApiKeyScope {
   if ((API_KEY_SCOPES as readonly string[]).includes(text)) return text as ApiKeyScope;
-  throw new HotpathError(
-    'invalid_scope',
-    400,
-    'invalid_argument',
-    `scope must be one of ${API_KEY_SCOPES.join(', ')}, got ${JSON.stringify(text)}`,
-    { actual: text },
-  );
+  throw AuthErrors.invalidScope(API_KEY_SCOPES, text);
 }
 
 /** A new key and the record to store; the key text exists only in the return value. */
@@ -75,20 +69,14 @@ export function credentialsOf(header: string | undefined): Credentials | undefin
   const m = /^\s*(\S+)\s+(\S+)\s*$/.exec(header);
   const kind = m?.[1]?.toLowerCase();
   if (m === null || m[2] === undefined || (kind !== 'bearer' && kind !== 'basic'))
-    throw new HotpathError(
-      'invalid_api_key',
-      401,
-      'unauthenticated',
+    throw AuthErrors.invalidApiKey(
       'the Authorization header is neither "Bearer <key>" nor "Basic <base64 user:key>"',
     );
   if (kind === 'bearer') return { key: m[2] };
   const decoded = Buffer.from(m[2], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0)
-    throw new HotpathError(
-      'invalid_api_key',
-      401,
-      'unauthenticated',
+    throw AuthErrors.invalidApiKey(
       'basic auth credentials are not "user:password" (user = tenant, password = API key)',
     );
   return { user: decoded.slice(0, colon), key: decoded.slice(colon + 1) };

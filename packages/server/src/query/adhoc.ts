@@ -13,7 +13,6 @@ import { requestTenant } from '../auth/hook.ts';
 import { InflateBudget, inflateLayers } from '../body.ts';
 import { generatedMethod } from '../connect/generated.ts';
 import { registerUnary } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
 import {
   AdHocProfilesDiffRequestSchema,
   AdHocProfilesDiffResponseSchema,
@@ -28,7 +27,7 @@ import type { Limits } from '../limits.ts';
 import type { Store } from '../store/types.ts';
 import type { DrilldownContext } from './context.ts';
 import { drilldownErrors } from './drilldown-errors.ts';
-import { resolveMaxNodes } from './errors.ts';
+import { queryErrors, resolveMaxNodes } from './errors.ts';
 import { metadataOf } from './render.ts';
 import { serialiser } from './settings.ts';
 
@@ -242,17 +241,7 @@ export function registerAdhocService(app: FastifyInstance, ctx: DrilldownContext
         const type = req.profileType ?? common[0] ?? '';
         const [, l] = pick(req.leftId, leftProfiles, type);
         const [, r] = pick(req.rightId, rightProfiles, type);
-        if (l.type.id !== r.type.id)
-          throw new HotpathError(
-            'profile_type_mismatch',
-            400,
-            'invalid_argument',
-            `left profile type ${l.type.id} differs from right ${r.type.id}`,
-            {
-              left: l.type.id,
-              right: r.type.id,
-            },
-          );
+        if (l.type.id !== r.type.id) throw queryErrors.profileTypeMismatch(l.type.id, r.type.id);
         const fb = toFlamebearerDiff(l, r, { maxNodes });
         const flamebearerProfile = JSON.stringify({
           version: 1,

@@ -2,28 +2,8 @@
 // in a bounded per-tenant queue, then 429 too_many_queries), and a deadline per query checked between
 // phases and inside long loops, which also yields to the event loop so /ready and ingest keep answering.
 
-import { HotpathError } from '../errors.ts';
 import type { Limits } from '../limits.ts';
-
-export const budgetErrors = {
-  tooManyQueries: (limit: number, actual: number, tenant: string) =>
-    new HotpathError(
-      'too_many_queries',
-      429,
-      'resource_exhausted',
-      `tenant ${tenant} has ${actual} queries waiting, the limit is ${limit}; retry later`,
-      // Seconds for the Retry-After header (sendError copies it).
-      { limit, actual, retry_after_s: 1 },
-    ),
-  queryTimeout: (limitMs: number, actualMs: number) =>
-    new HotpathError(
-      'query_timeout',
-      504,
-      'deadline_exceeded',
-      `the query ran ${Math.round(actualMs)} ms, the limit is ${limitMs} ms; narrow the time range or the selector`,
-      { limit: limitMs, actual: Math.round(actualMs) },
-    ),
-} as const;
+import { queryErrors } from './errors.ts';
 
 /** Macrotask turn: lets pending I/O (other requests) run before the caller continues. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -48,7 +28,7 @@ export class Deadline {
   /** Throws query_timeout once the budget is spent. */
   check(): void {
     const elapsed = this.now() - this.startedMs;
-    if (elapsed > this.limitMs) throw budgetErrors.queryTimeout(this.limitMs, elapsed);
+    if (elapsed > this.limitMs) throw queryErrors.queryTimeout(this.limitMs, elapsed);
   }
 
   /** Yields one event-loop turn, then checks: called every few tens of ms of synchronous work. */
@@ -114,7 +94,7 @@ export class QueryGate {
     }
     const queued = this.queued.get(tenant) ?? 0;
     if (queued >= this.caps.queuedPerTenant)
-      return Promise.reject(budgetErrors.tooManyQueries(this.caps.queuedPerTenant, queued + 1, tenant));
+      return Promise.reject(queryErrors.tooManyQueries(this.caps.queuedPerTenant, queued + 1, tenant));
     this.queued.set(tenant, queued + 1);
     return new Promise<void>((resolve, reject) => {
       const dequeue = () => {
@@ -126,7 +106,7 @@ export class QueryGate {
       };
       const timer = setTimeout(() => {
         dequeue();
-        reject(budgetErrors.queryTimeout(deadline.limitMs, deadline.limitMs - deadline.remainingMs));
+        reject(queryErrors.queryTimeout(deadline.limitMs, deadline.limitMs - deadline.remainingMs));
       }, deadline.remainingMs);
       timer.unref();
       const waiter: Waiter = {

@@ -1,5 +1,6 @@
 // The read path's error catalogue (docs/errors.md "## Query"): every rejection of a query is a 400
-// with a stable code and the facts (limit, actual value, parameter) in its details.
+// with a stable code and the facts (limit, actual value, parameter) in its details, except the
+// query budget's (budget.ts): 429 too_many_queries and 504 query_timeout.
 
 import { parseProfileTypeId, type ProfileType } from '@hotpath/core';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../attime.ts';
@@ -75,6 +76,28 @@ export const queryErrors = {
     bad('invalid_exemplar_type', `exemplarType ${actual} is not NONE (1), INDIVIDUAL (2) or SPAN (3)`, {
       actual,
     }),
+  invalidSelector: (text: string, column: number, what: string) =>
+    bad('invalid_selector', `invalid selector at column ${column}: ${what} in ${JSON.stringify(text)}`, {
+      column,
+      selector: text.length > 200 ? `${text.slice(0, 200)}…` : text,
+    }),
+  tooManyQueries: (limit: number, actual: number, tenant: string) =>
+    new HotpathError(
+      'too_many_queries',
+      429,
+      'resource_exhausted',
+      `tenant ${tenant} has ${actual} queries waiting, the limit is ${limit}; retry later`,
+      // Seconds for the Retry-After header (sendError copies it).
+      { limit, actual, retry_after_s: 1 },
+    ),
+  queryTimeout: (limitMs: number, actualMs: number) =>
+    new HotpathError(
+      'query_timeout',
+      504,
+      'deadline_exceeded',
+      `the query ran ${Math.round(actualMs)} ms, the limit is ${limitMs} ms; narrow the time range or the selector`,
+      { limit: limitMs, actual: Math.round(actualMs) },
+    ),
   invalidAggregation: (actual: number) =>
     bad('invalid_aggregation', `aggregation ${actual} is not SUM (0) or AVERAGE (1)`, { actual }),
   invalidLimit: (param: string, value: string) =>

@@ -4,7 +4,7 @@
 
 import { parseProfileTypeId } from '@hotpath/core';
 import type { Matcher } from '../store/types.ts';
-import { HotpathError } from '../errors.ts';
+import { queryErrors } from './errors.ts';
 import { regexSyntaxError } from '../store/match.ts';
 
 export type { Matcher };
@@ -13,16 +13,6 @@ export interface ParsedQuery {
   /** The 5-part profile type id (a 6th part such as `delta` is dropped). */
   readonly profileTypeId: string;
   readonly matchers: Matcher[];
-}
-
-function invalid(text: string, column: number, what: string): HotpathError {
-  return new HotpathError(
-    'invalid_selector',
-    400,
-    'invalid_argument',
-    `invalid selector at column ${column}: ${what} in ${JSON.stringify(text)}`,
-    { column, selector: text.length > 200 ? `${text.slice(0, 200)}…` : text },
-  );
 }
 
 const NAME_START = /[A-Za-z_]/;
@@ -37,7 +27,7 @@ class Scanner {
   ) {}
 
   fail(what: string, at = this.pos): never {
-    throw invalid(this.text, this.offset + at + 1, what);
+    throw queryErrors.invalidSelector(this.text, this.offset + at + 1, what);
   }
 
   skipSpace(): void {
@@ -227,7 +217,7 @@ export function parseMetricSelector(text: string): { name: string; nameColumn: n
   const nameColumn = head.length - head.trimStart().length + 1;
   if (name !== '' && !/^[A-Za-z0-9_.:\-]+$/.test(name)) {
     const bad = name.search(/[^A-Za-z0-9_.:\-]/);
-    throw invalid(text, nameColumn + bad, `unexpected '${name[bad]}' in the metric name`);
+    throw queryErrors.invalidSelector(text, nameColumn + bad, `unexpected '${name[bad]}' in the metric name`);
   }
   if (brace === -1) return { name, nameColumn, matchers: [] };
   const s = new Scanner(text);
@@ -240,10 +230,15 @@ export function parseMetricSelector(text: string): { name: string; nameColumn: n
 /** Parses `process_cpu:cpu:nanoseconds:cpu:nanoseconds{service_name="x"}`; the profile type is required. */
 export function parseQuery(text: string): ParsedQuery {
   const { name, nameColumn, matchers } = parseMetricSelector(text);
-  if (name === '') throw invalid(text, nameColumn, 'the query needs a profile type id before the braces');
+  if (name === '')
+    throw queryErrors.invalidSelector(
+      text,
+      nameColumn,
+      'the query needs a profile type id before the braces',
+    );
   const type = parseProfileTypeId(name);
   if (type === null) {
-    throw invalid(
+    throw queryErrors.invalidSelector(
       text,
       nameColumn,
       `${JSON.stringify(name)} is not a profile type id <name>:<sample type>:<sample unit>:<period type>:<period unit>`,

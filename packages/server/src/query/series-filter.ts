@@ -13,23 +13,23 @@ function bad(code: string, message: string, details: Record<string, string | num
   return new HotpathError(code, 400, 'invalid_argument', message, details);
 }
 
+/** invalid_function_name: a function name (functionName or a call site frame) over maxSymbolLength. */
+const functionNameTooLong = (what: string, details: { index?: number; limit: number; actual: number }) =>
+  bad(
+    'invalid_function_name',
+    `${what} is ${details.actual} characters, the limit is ${details.limit}`,
+    details,
+  );
+
 export const seriesFilterErrors = {
-  functionTooLong: (limit: number, actual: number) =>
-    bad('invalid_function_name', `functionName is ${actual} characters, the limit is ${limit}`, {
-      limit,
-      actual,
-    }),
+  functionTooLong: (limit: number, actual: number) => functionNameTooLong('functionName', { limit, actual }),
   callSiteTooLong: (limit: number, actual: number) =>
     bad('call_site_too_long', `stackTraceSelector.callSite has ${actual} frames, the limit is ${limit}`, {
       limit,
       actual,
     }),
   callSiteNameTooLong: (index: number, limit: number, actual: number) =>
-    bad(
-      'invalid_function_name',
-      `stackTraceSelector.callSite[${index}].name is ${actual} characters, the limit is ${limit}`,
-      { index, limit, actual },
-    ),
+    functionNameTooLong(`stackTraceSelector.callSite[${index}].name`, { index, limit, actual }),
   ruleConflict: (field: string, rule: string, asked: string) =>
     bad(
       'rule_query_conflict',

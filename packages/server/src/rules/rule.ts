@@ -33,6 +33,10 @@ function bad(code: string, message: string, details: Record<string, string | num
   return new HotpathError(code, 400, 'invalid_argument', message, details);
 }
 
+/** rule_profile_type: the rule's __profile_type__ matcher is missing, repeated or not a profile type id. */
+const ruleProfileType = (message: string, actual: string | number) =>
+  bad('rule_profile_type', message, { actual });
+
 export const ruleErrors = {
   invalidId: (id: string) =>
     bad('invalid_rule_id', `rule id ${JSON.stringify(id.slice(0, 80))} must be 1-${MAX_ID_LENGTH} letters`, {
@@ -44,16 +48,14 @@ export const ruleErrors = {
       actual: name.slice(0, 80),
     }),
   profileType: (found: number) =>
-    bad(
-      'rule_profile_type',
+    ruleProfileType(
       `the matchers must hold exactly one __profile_type__="<profile type id>" matcher, found ${found}`,
-      { actual: found },
+      found,
     ),
   invalidProfileType: (id: string) =>
-    bad(
-      'rule_profile_type',
+    ruleProfileType(
       `__profile_type__ ${JSON.stringify(id)} is not <name>:<sample type>:<sample unit>:<period type>:<period unit>`,
-      { actual: id },
+      id,
     ),
   invalidLabel: (field: string, name: string) =>
     bad(
