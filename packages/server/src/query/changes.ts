@@ -16,7 +16,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requestTenant } from '../auth/hook.ts';
 import { generatedMethod } from '../connect/generated.ts';
 import { registerUnary } from '../connect/unary.ts';
-import { HotpathError } from '../errors.ts';
 import {
   WhatChangedRequestSchema,
   WhatChangedResponseSchema,
@@ -26,7 +25,7 @@ import {
 import type { Matcher } from '../store/types.ts';
 import type { Deadline } from './budget.ts';
 import { gated, type QueryContext } from './context.ts';
-import { checkProfileType, checkRange } from './errors.ts';
+import { checkProfileType, checkRange, queryErrors } from './errors.ts';
 import { selectMergedProfile } from './readpath.ts';
 import { formatSelector, parseSelector } from './selector.ts';
 
@@ -41,26 +40,6 @@ export const DEFAULT_CHANGE_LABELS = 6;
 const NS_PER_CPU_SAMPLE = 1e7;
 const SHIFT = /^(\d{1,6})(m|h|d|w)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-function bad(code: string, message: string, details: Record<string, string | number> = {}): HotpathError {
-  return new HotpathError(code, 400, 'invalid_argument', message, details);
-}
-
-export const changeErrors = {
-  invalidBaseline: (actual: string) =>
-    bad(
-      'invalid_baseline',
-      `baseline ${JSON.stringify(actual.slice(0, 64))} is not "", "previous" or a shift such as 1h, 1d, 1w`,
-      { actual: actual.slice(0, 64) },
-    ),
-  tooManyLabels: (limit: number, actual: number) =>
-    bad('too_many_labels', `labels names ${actual} labels, the limit is ${limit}`, { limit, actual }),
-  invalidThreshold: (param: string, actual: number) =>
-    bad('invalid_threshold', `${param} must be a finite number >= 0, got ${actual}`, {
-      param,
-      actual: String(actual),
-    }),
-};
 
 /** The baseline range of a request (null: none), validated like the head range. */
 export function baselineOf(
@@ -81,7 +60,7 @@ export function baselineOf(
     r = { startMs: head.startMs - len, endMs: head.startMs - 1 };
   } else {
     const m = SHIFT.exec(b);
-    if (m === null) throw changeErrors.invalidBaseline(b);
+    if (m === null) throw queryErrors.invalidBaseline(b);
     const shift = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
     r = { startMs: head.startMs - shift, endMs: head.endMs - shift };
   }
@@ -90,7 +69,7 @@ export function baselineOf(
 }
 
 function threshold(param: string, v: number): number | undefined {
-  if (!(Number.isFinite(v) && v >= 0)) throw changeErrors.invalidThreshold(param, v);
+  if (!(Number.isFinite(v) && v >= 0)) throw queryErrors.invalidThreshold(param, v);
   return v === 0 ? undefined : v;
 }
 
@@ -210,7 +189,7 @@ async function handle(
   checkRange(head.startMs, head.endMs, ctx.limits);
   const baseline = baselineOf(req, head, ctx);
   if (req.labels.length > MAX_CHANGE_LABELS)
-    throw changeErrors.tooManyLabels(MAX_CHANGE_LABELS, req.labels.length);
+    throw queryErrors.tooManyLabels(MAX_CHANGE_LABELS, req.labels.length);
   const minZ = threshold('minZ', req.minZ);
   const minShareDelta = threshold('minShareDelta', req.minShareDelta);
   const minSamples = threshold('minSamples', req.minSamples);

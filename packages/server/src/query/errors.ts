@@ -16,6 +16,21 @@ function bad(
 }
 
 export const queryErrors = {
+  // What changed? (changes.ts)
+  invalidBaseline: (actual: string) =>
+    bad(
+      'invalid_baseline',
+      `baseline ${JSON.stringify(actual.slice(0, 64))} is not "", "previous" or a shift such as 1h, 1d, 1w`,
+      { actual: actual.slice(0, 64) },
+    ),
+  tooManyLabels: (limit: number, actual: number) =>
+    bad('too_many_labels', `labels names ${actual} labels, the limit is ${limit}`, { limit, actual }),
+  invalidThreshold: (param: string, actual: number) =>
+    bad('invalid_threshold', `${param} must be a finite number >= 0, got ${actual}`, {
+      param,
+      actual: String(actual),
+    }),
+
   missingTimeRange: (param: string) =>
     bad('missing_time_range', `${param}: start and end are required (ms since epoch, non-zero)`, { param }),
   invalidTimeRange: (startMs: number, endMs: number) =>
