@@ -42,9 +42,8 @@ async function postQuerier(
   return res;
 }
 
-async function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await postQuerier(method, 'application/json', JSON.stringify(body), signal);
-  return (await res.json()) as T;
+function connect<T>(method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return connectJson<T>(`/querier.v1.QuerierService/${method}`, body, signal);
 }
 
 /** POSTs protojson to any Connect method (`/<package>.<Service>/<Method>`); a non-2xx answer throws the server's error. */
@@ -465,14 +464,8 @@ interface AdhocJson {
   flamebearerProfile: string;
 }
 
-async function adhoc<T>(method: string, body: unknown): Promise<T> {
-  const res = await fetch(`${ADHOC}/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authHeaders() },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw await failure(res);
-  return (await res.json()) as T;
+function adhoc<T>(method: string, body: unknown): Promise<T> {
+  return connectJson<T>(`${ADHOC}/${method}`, body);
 }
 
 function adhocProfileOf(j: AdhocJson): AdhocProfile {
@@ -582,22 +575,19 @@ export interface WhatChangedAnswer {
 }
 
 /** "What changed?" for a selection against a baseline ('' none, previous, 1d, 1w). */
-export async function whatChanged(
+export function whatChanged(
   p: { profileType: string; selector: string; fromMs: number; untilMs: number; baseline: string },
   signal?: AbortSignal,
 ): Promise<WhatChangedAnswer> {
-  const res = await fetch('/hotpath.v1.ChangesService/WhatChanged', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authHeaders() },
-    body: JSON.stringify({
+  return connectJson<WhatChangedAnswer>(
+    '/hotpath.v1.ChangesService/WhatChanged',
+    {
       profileTypeId: p.profileType,
       labelSelector: p.selector,
       start: String(p.fromMs),
       end: String(p.untilMs),
       baseline: p.baseline,
-    }),
-    signal: signal ?? null,
-  });
-  if (!res.ok) throw await failure(res);
-  return (await res.json()) as WhatChangedAnswer;
+    },
+    signal,
+  );
 }
