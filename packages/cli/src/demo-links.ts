@@ -2,6 +2,8 @@
 // rideshare load shape (examples/rideshare/lib/utility.py is_slow_period: periods counted from the
 // epoch, the even ones slow), so the link opens two different ranges, not two copies of one.
 
+import { CPU } from './commands/query.ts';
+
 export interface RangeMs {
   readonly fromMs: number;
   readonly untilMs: number;
@@ -35,7 +37,7 @@ export function slowAndFastDiffLink(uiBase: string, app: string, nowMs: number, 
   const euNorth = '{region="eu-north"}';
   const q = new URLSearchParams({
     service: app,
-    profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+    profileType: CPU,
     query: euNorth,
     from: String(fast.fromMs),
     until: String(fast.untilMs),

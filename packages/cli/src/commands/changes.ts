@@ -14,9 +14,8 @@ import {
 } from '../args.ts';
 import type { Command } from '../command.ts';
 import { viewLink } from './diff.ts';
-import { httpRequest, parseTime, serverUrl } from './query.ts';
+import { CPU, httpRequest, parseTime, serverUrl } from './query.ts';
 
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const FORMATS = ['text', 'markdown', 'json'] as const;
 const FAIL_ON = ['changed', 'grew', 'any'] as const;
 export const WHAT_CHANGED_PATH = '/hotpath.v1.ChangesService/WhatChanged';

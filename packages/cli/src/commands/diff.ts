@@ -30,9 +30,8 @@ import type { Command } from '../command.ts';
 import { diffPage } from '../diff-page.ts';
 import { pickProfile, readProfiles } from './convert.ts';
 import { fetchMergedProfile } from './export.ts';
-import { parseTime, serverUrl } from './query.ts';
+import { CPU, parseTime, serverUrl } from './query.ts';
 
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const FORMATS = ['table', 'markdown', 'json'] as const;
 
 const spec: CommandSpec = {

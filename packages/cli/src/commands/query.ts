@@ -67,6 +67,9 @@ export function parseTime(text: string, nowMs = Date.now()): number {
   throw new UsageError(`'${text}' is not a time (now, now-1h, unix seconds or milliseconds): ${t.reason}`);
 }
 
+/** The profile type commands read when none is named: CPU, as Pyroscope's clients send it. */
+export const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
 export const SERVER_OPTIONS = {
   server: { type: 'string', value: 'URL', help: 'server address', default: 'http://127.0.0.1:4040' },
   query: {
