@@ -19,6 +19,7 @@ import _support
 from _support import Recorder, decode_pprof, decode_push, labels_here, start_hotpath_server
 
 import hotpath
+from hotpath import agent
 from hotpath import tags as T
 from hotpath.memory import AllocationTags
 from hotpath.spans import format_span_id
@@ -135,13 +136,27 @@ class SpanLabels(unittest.TestCase):
         self.assertFalse(any(k in ("span_id", "span_name", "trace_id") for labels in label_sets for k, _ in labels), label_sets)
 
 
+def until_the_sampler_has_read_this_thread() -> None:
+    """Stays (sleeping, in the caller's frame) until two more ticks ran: on a loaded machine the sampler
+    may not tick again before a thread ends, and CPU read after a thread ended is no longer its own."""
+    a = agent.current()
+    if a is None:
+        return
+    target = a.sampler.ticks + 2
+    deadline = time.monotonic() + 10
+    while a.sampler.ticks < target and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 # Each span's own work, in functions whose names the test looks for on the stacks.
 def work_of_thread_a() -> None:
     _support.burn(0.25)
+    until_the_sampler_has_read_this_thread()
 
 
 def work_of_thread_b() -> None:
     _support.burn(0.25)
+    until_the_sampler_has_read_this_thread()
 
 
 async def work_of_task_c() -> None:
